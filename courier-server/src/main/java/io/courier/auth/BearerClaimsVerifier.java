@@ -1,0 +1,72 @@
+package io.courier.auth;
+
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.proc.BadJWTException;
+import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
+import com.nimbusds.jwt.proc.ExpiredJWTException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Date;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Courier's claim rules for bearer JWTs, run by nimbus after the signature has been verified. Each
+ * refusal is a {@link Refusal} whose message is the client-facing reason; nimbus keeps the exp/nbf
+ * arithmetic with the configured clock skew. Any thread; immutable.
+ */
+final class BearerClaimsVerifier extends DefaultJWTClaimsVerifier<SecurityContext> {
+    private final Optional<String> issuer;
+    private final Clock clock;
+
+    /** A refusal whose message is already fit for the client. */
+    static final class Refusal extends BadJWTException {
+        Refusal(String message) {
+            super(message);
+        }
+    }
+
+    BearerClaimsVerifier(Optional<String> issuer, Duration clockSkew, Clock clock) {
+        super(null, null, null, null);
+        this.issuer = issuer;
+        this.clock = clock;
+        setMaxClockSkew(Math.toIntExact(clockSkew.toSeconds()));
+    }
+
+    @Override
+    public void verify(JWTClaimsSet claims, SecurityContext context) throws BadJWTException {
+        // Tokens must expire: a leaked token without exp would be valid forever.
+        if (claims.getExpirationTime() == null) {
+            throw new Refusal("missing exp claim");
+        }
+        // The audience scopes every topic; exactly one, because a principal acts for one audience.
+        List<String> audience = claims.getAudience();
+        if (audience.isEmpty() || audience.get(0) == null || audience.get(0).isEmpty()) {
+            throw new Refusal("missing aud claim");
+        }
+        if (audience.size() > 1) {
+            throw new Refusal("several audiences are not supported");
+        }
+        // The store keeps audience names up to 255 characters, the same bound as topic names.
+        if (audience.get(0).length() > 255) {
+            throw new Refusal("aud claim longer than 255 characters");
+        }
+        if (issuer.isPresent() && !issuer.get().equals(claims.getIssuer())) {
+            throw new Refusal("issuer mismatch");
+        }
+        try {
+            super.verify(claims, context);
+        } catch (ExpiredJWTException e) {
+            throw new Refusal("token expired");
+        } catch (BadJWTException e) {
+            // With no required, exact-match or prohibited claims configured, the only other check left is nbf.
+            throw new Refusal("token not yet valid");
+        }
+    }
+
+    @Override
+    protected Date currentTime() {
+        return Date.from(clock.instant());
+    }
+}

@@ -1,0 +1,136 @@
+package io.courier.auth;
+
+import com.nimbusds.jose.EncryptionMethod;
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWEAlgorithm;
+import com.nimbusds.jose.JWEHeader;
+import com.nimbusds.jose.crypto.DirectDecrypter;
+import com.nimbusds.jose.crypto.DirectEncrypter;
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jose.util.Base64URL;
+import com.nimbusds.jwt.EncryptedJWT;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.proc.BadJWTException;
+import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
+import com.nimbusds.jwt.proc.ExpiredJWTException;
+import io.courier.config.ConfigException;
+import io.courier.error.CourierException;
+import io.courier.error.ErrorCode;
+import java.nio.file.Path;
+import java.text.ParseException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import javax.crypto.SecretKey;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * The short-lived keys {@code GET /v1/sign} hands out so a browser can open {@code /ws?token=KEY}
+ * without putting its bearer JWT in a URL, where proxies and access logs would keep it.
+ *
+ * <p>A key is a compact JWE (dir + A256GCM) over aud, sub, iat and exp, under a 256-bit key generated
+ * once into the data directory: encrypted, so the audience and subject are not readable from a logged
+ * URL; authenticated, so it cannot be forged or altered; stateless, so any server sharing the data
+ * directory accepts it, also after a restart. It stays valid, and reusable, until it expires; there is
+ * no revocation. Any thread after {@link #load}.
+ */
+public final class ConnectionKeys {
+    static final String KEY_FILE = "connection-key";
+    private static final JWEHeader HEADER = new JWEHeader(JWEAlgorithm.DIR, EncryptionMethod.A256GCM);
+
+    private final DirectEncrypter encrypter;
+    private final DirectDecrypter decrypter;
+    private final Duration ttl;
+    private final Clock clock;
+    private final DefaultJWTClaimsVerifier<SecurityContext> claimsVerifier;
+
+    private ConnectionKeys(SecretKey key, Duration ttl, Clock clock) throws JOSEException {
+        this.encrypter = new DirectEncrypter(key);
+        this.decrypter = new DirectDecrypter(key);
+        this.ttl = ttl;
+        this.clock = clock;
+        // No clock skew: the issuing server's clock set exp, and servers sharing a data dir share a clock source.
+        this.claimsVerifier = new DefaultJWTClaimsVerifier<>(null, null, Set.of("aud", "exp"), null) {
+            @Override
+            protected Date currentTime() {
+                return Date.from(clock.instant());
+            }
+        };
+        claimsVerifier.setMaxClockSkew(0);
+    }
+
+    /** Reads the key in dataDir/connection-key, generating it (owner-only) on first start. */
+    public static ConnectionKeys load(Path dataDir, Duration ttl) {
+        return load(dataDir, ttl, Clock.systemUTC());
+    }
+
+    static ConnectionKeys load(Path dataDir, Duration ttl, Clock clock) {
+        Path file = dataDir.resolve(KEY_FILE).toAbsolutePath();
+        byte[] bytes = new Base64URL(SecretFile.readOrCreate(file).text()).decode();
+        if (bytes.length != 32) {
+            throw new ConfigException("courier.data.dir", file + " holds a " + bytes.length * 8
+                    + "-bit key (expected: 256 bits); delete it to generate a new one");
+        }
+        try {
+            return new ConnectionKeys(new SecretKeySpec(bytes, "AES"), ttl, clock);
+        } catch (JOSEException e) {
+            throw new ConfigException("courier.data.dir", file + " is unusable for A256GCM (" + e.getMessage() + ")");
+        }
+    }
+
+    public Duration ttl() {
+        return ttl;
+    }
+
+    /** An opaque, URL-safe key for principal, valid for {@link #ttl()} from now. */
+    public String sign(Principal principal) {
+        Instant now = clock.instant();
+        JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder()
+                .audience(principal.audience())
+                .issueTime(Date.from(now))
+                .expirationTime(Date.from(now.plus(ttl)));
+        principal.subject().ifPresent(claims::subject);
+        EncryptedJWT jwe = new EncryptedJWT(HEADER, claims.build());
+        try {
+            jwe.encrypt(encrypter);
+        } catch (JOSEException e) {
+            throw new IllegalStateException("A256GCM encryption failed", e);
+        }
+        return jwe.serialize();
+    }
+
+    /** @throws CourierException ETOKEN_INVALID: "connection key missing", "... expired" or "... invalid" */
+    public Principal verify(String key) {
+        if (key == null || key.isEmpty()) {
+            throw refused("connection key missing");
+        }
+        JWTClaimsSet claims;
+        try {
+            EncryptedJWT jwe = EncryptedJWT.parse(key);
+            // Pin the algorithms: only what sign() produces is accepted.
+            if (!JWEAlgorithm.DIR.equals(jwe.getHeader().getAlgorithm()) || !EncryptionMethod.A256GCM.equals(jwe.getHeader().getEncryptionMethod())) {
+                throw refused("connection key invalid");
+            }
+            jwe.decrypt(decrypter);
+            claims = jwe.getJWTClaimsSet();
+            claimsVerifier.verify(claims, null);
+        } catch (ExpiredJWTException e) {
+            throw refused("connection key expired");
+        } catch (ParseException | JOSEException | BadJWTException e) {
+            throw refused("connection key invalid");
+        }
+        List<String> audience = claims.getAudience();
+        if (audience.size() != 1) {
+            throw refused("connection key invalid");
+        }
+        return new Principal(audience.get(0), Optional.ofNullable(claims.getSubject()));
+    }
+
+    private static CourierException refused(String reason) {
+        return new CourierException(ErrorCode.ETOKEN_INVALID, reason);
+    }
+}

@@ -1,0 +1,160 @@
+package io.courier.auth;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSSigner;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jose.jwk.AsymmetricJWK;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.KeyType;
+import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
+import com.nimbusds.jose.proc.JWSKeySelector;
+import com.nimbusds.jose.proc.JWSVerificationKeySelector;
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jose.proc.SingleKeyJWSKeySelector;
+import io.courier.config.Config;
+import io.courier.config.ConfigException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import javax.crypto.spec.SecretKeySpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Verification (and, for HMAC, signing) key material for bearer JWTs, chosen once at startup from
+ * {@code courier.jwt.*}: a public key file, else a configured secret, else a secret generated once into
+ * the data directory. Immutable and thread-safe after {@link #load}.
+ *
+ * <p>A single key is selected whatever {@code kid} a token carries: gotrue and most identity providers
+ * stamp a {@code kid} that a PEM key or a plain secret has no way to match. Only a JWK set with several
+ * keys picks by {@code kid}, which is what lets an issuer rotate keys.
+ */
+public final class JwtKeys {
+    private static final Logger log = LoggerFactory.getLogger(JwtKeys.class);
+    static final String SECRET_FILE = "jwt-secret";
+
+    private final JWSAlgorithm algorithm;
+    private final JWSKeySelector<SecurityContext> keySelector;
+    private final JWSSigner signer;
+    private final String description;
+
+    private JwtKeys(JWSAlgorithm algorithm, JWSKeySelector<SecurityContext> keySelector, JWSSigner signer, String description) {
+        this.algorithm = algorithm;
+        this.keySelector = keySelector;
+        this.signer = signer;
+        this.description = description;
+    }
+
+    /** Reads or generates the key material; the only I/O this class does. */
+    public static JwtKeys load(Config.JwtConfig config, Path dataDir) {
+        if (config.keyFile().isPresent()) {
+            return fromKeyFile(config.keyFile().get(), config.algorithm());
+        }
+        if (config.secret().isPresent()) {
+            return fromSecret(config.secret().get(), config.algorithm(), "courier.jwt.secret", "from courier.jwt.secret");
+        }
+        if (!config.algorithm().isEmpty() && !JWSAlgorithm.HS256.getName().equals(config.algorithm())) {
+            throw new ConfigException("courier.jwt.secret", "must be set for " + config.algorithm() + " (the generated secret is HS256 only)");
+        }
+        Path file = dataDir.resolve(SECRET_FILE).toAbsolutePath();
+        SecretFile.Contents contents = SecretFile.readOrCreate(file);
+        if (contents.created()) {
+            log.info("generated a new JWT secret in {}", file);
+        }
+        return fromSecret(contents.text(), "", "courier.data.dir", "generated in " + file);
+    }
+
+    public JWSAlgorithm algorithm() {
+        return algorithm;
+    }
+
+    /** Where the keys came from, for the startup log; never contains secret material. */
+    public String describe() {
+        return description;
+    }
+
+    /** True for HMAC secrets, which both sign and verify; public keys only verify. */
+    public boolean canSign() {
+        return signer != null;
+    }
+
+    JWSKeySelector<SecurityContext> keySelector() {
+        return keySelector;
+    }
+
+    Optional<JWSSigner> signer() {
+        return Optional.ofNullable(signer);
+    }
+
+    private static JwtKeys fromSecret(String secret, String configuredAlgorithm, String configKey, String origin) {
+        JWSAlgorithm algorithm = configuredAlgorithm.isEmpty() ? JWSAlgorithm.HS256 : JWSAlgorithm.parse(configuredAlgorithm);
+        if (!JWSAlgorithm.Family.HMAC_SHA.contains(algorithm)) {
+            throw new ConfigException("courier.jwt.key.file", algorithm + " needs a public key file, not a secret");
+        }
+        // gotrue signs with the secret's raw UTF-8 bytes, not a base64 decoding of it.
+        byte[] bytes = secret.getBytes(StandardCharsets.UTF_8);
+        try {
+            // RFC 7518 section 3.2: the key must be at least as long as the hash output.
+            int minBytes = MACSigner.getMinRequiredSecretLength(algorithm) / 8;
+            if (bytes.length < minBytes) {
+                throw new ConfigException(configKey, "too short for " + algorithm + " (expected: at least " + minBytes + " bytes)");
+            }
+            SecretKeySpec key = new SecretKeySpec(bytes, "HmacSHA" + algorithm.getName().substring(2));
+            return new JwtKeys(algorithm, new SingleKeyJWSKeySelector<>(algorithm, key), new MACSigner(key),
+                    algorithm + " secret " + origin);
+        } catch (JOSEException e) {
+            throw new ConfigException(configKey, "unusable for " + algorithm + " (" + e.getMessage() + ")");
+        }
+    }
+
+    private static JwtKeys fromKeyFile(Path file, String configuredAlgorithm) {
+        List<JWK> keys = PublicKeyFile.read(file);
+        KeyType type = keys.get(0).getKeyType();
+        if (keys.stream().anyMatch(k -> !type.equals(k.getKeyType()))) {
+            throw new ConfigException(PublicKeyFile.KEY, file.toAbsolutePath() + " mixes RSA and EC keys (expected: one key type)");
+        }
+        JWSAlgorithm algorithm = !configuredAlgorithm.isEmpty() ? JWSAlgorithm.parse(configuredAlgorithm)
+                : KeyType.RSA.equals(type) ? JWSAlgorithm.RS256 : JWSAlgorithm.ES256;
+        keys.forEach(key -> checkFits(key, algorithm, file));
+        String origin = " from " + file.toAbsolutePath();
+        if (keys.size() > 1) {
+            return new JwtKeys(algorithm, new JWSVerificationKeySelector<>(algorithm, new ImmutableJWKSet<>(new JWKSet(keys))), null,
+                    algorithm + " public keys (" + keys.size() + ")" + origin);
+        }
+        try {
+            return new JwtKeys(algorithm, new SingleKeyJWSKeySelector<>(algorithm, ((AsymmetricJWK) keys.get(0)).toPublicKey()), null,
+                    algorithm + " public key" + origin);
+        } catch (JOSEException e) {
+            throw new ConfigException(PublicKeyFile.KEY, file.toAbsolutePath() + " holds an unusable key (" + e.getMessage() + ")");
+        }
+    }
+
+    private static void checkFits(JWK key, JWSAlgorithm algorithm, Path file) {
+        String where = file.toAbsolutePath() + " holds ";
+        KeyType expected = JWSAlgorithm.Family.RSA.contains(algorithm) ? KeyType.RSA : KeyType.EC;
+        if (!expected.equals(key.getKeyType())) {
+            throw new ConfigException(PublicKeyFile.KEY, where + "an " + key.getKeyType() + " key, but the algorithm is " + algorithm
+                    + " (expected: an " + expected + " key)");
+        }
+        if (key.getAlgorithm() != null && !algorithm.getName().equals(key.getAlgorithm().getName())) {
+            throw new ConfigException(PublicKeyFile.KEY, where + "a key for " + key.getAlgorithm() + " (expected: " + algorithm + ")");
+        }
+        if (key.getKeyUse() != null && !KeyUse.SIGNATURE.equals(key.getKeyUse())) {
+            throw new ConfigException(PublicKeyFile.KEY, where + "a key for use=" + key.getKeyUse() + " (expected: sig)");
+        }
+        // RFC 7518 section 3.3: RSA keys of 2048 bits or larger MUST be used with RS256.
+        if (key instanceof RSAKey rsa && rsa.size() < 2048) {
+            throw new ConfigException(PublicKeyFile.KEY, where + "a " + rsa.size() + "-bit RSA key (expected: at least 2048 bits)");
+        }
+        if (key instanceof ECKey ec && !Curve.P_256.equals(ec.getCurve())) {
+            throw new ConfigException(PublicKeyFile.KEY, where + "a " + ec.getCurve() + " key (expected: P-256 for ES256)");
+        }
+    }
+}

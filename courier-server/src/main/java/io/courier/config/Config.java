@@ -1,0 +1,75 @@
+package io.courier.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The server's configuration, validated once by {@link ConfigLoader} and read-only afterwards.
+ * Every field corresponds to one key of {@code config/courier.properties}.
+ *
+ * @param database    where audiences and topics live; see {@link DatabaseConfig}
+ * @param jwt         how bearer tokens are verified; see {@link JwtConfig}
+ * @param corsOrigins allowed browser origins; empty means any origin
+ */
+public record Config(
+        String host,
+        int port,
+        String wsUrl,
+        int maxBodyBytes,
+        List<String> corsOrigins,
+        int workers,
+        int workerQueue,
+        Path dataDir,
+        DatabaseConfig database,
+        JwtConfig jwt,
+        Duration signTtl,
+        int maxFrameBytes,
+        int maxSubscriptions,
+        Duration pingInterval,
+        Duration idleTimeout,
+        int slowConsumerBytes,
+        Duration shutdownTimeout) {
+
+    /**
+     * @param jdbcUrl   JDBC URL; for the embedded default an H2 file URL inside the data directory
+     * @param embedded  true when no database URL was configured and H2 is used
+     * @param namespace schema holding Courier's tables, a plain SQL identifier
+     */
+    public record DatabaseConfig(
+            String jdbcUrl,
+            String user,
+            String password,
+            boolean embedded,
+            String namespace,
+            int poolSize,
+            Duration timeout) {
+
+        @Override
+        public String toString() {
+            return "DatabaseConfig[jdbcUrl=" + jdbcUrl + ", user=" + user + ", password=" + (password.isEmpty() ? "" : "****")
+                    + ", embedded=" + embedded + ", namespace=" + namespace + ", poolSize=" + poolSize + ", timeout=" + timeout + "]";
+        }
+    }
+
+    /**
+     * @param secret    HMAC secret, when tokens are HS*-signed and a secret was configured
+     * @param keyFile   public key file (PEM or JWK), when tokens are RS256/ES256-signed
+     * @param algorithm configured algorithm name, empty to derive it from the key
+     * @param issuer    required {@code iss}, if any
+     */
+    public record JwtConfig(
+            Optional<String> secret,
+            Optional<Path> keyFile,
+            String algorithm,
+            Optional<String> issuer,
+            Duration clockSkew) {
+
+        @Override
+        public String toString() {
+            return "JwtConfig[secret=" + secret.map(s -> "****") + ", keyFile=" + keyFile + ", algorithm=" + algorithm
+                    + ", issuer=" + issuer + ", clockSkew=" + clockSkew + "]";
+        }
+    }
+}

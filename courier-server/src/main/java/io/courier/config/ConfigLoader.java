@@ -1,0 +1,219 @@
+package io.courier.config;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Reader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * Builds the {@link Config} from, lowest precedence first: the defaults shipped in the jar (the same
+ * {@code config/courier.properties} operators read), an optional file given with {@code --config},
+ * and environment variables ({@code courier.database.url} → {@code COURIER_DATABASE_URL}).
+ * Every value is validated here, once; a mistake becomes a {@link ConfigException} naming the key.
+ */
+public final class ConfigLoader {
+    private static final String DEFAULTS = "courier.properties";
+    private static final Set<String> ALGORITHMS = Set.of("HS256", "HS384", "HS512", "RS256", "ES256");
+    private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
+
+    private final Map<String, String> values;
+
+    private ConfigLoader(Map<String, String> values) {
+        this.values = values;
+    }
+
+    /**
+     * @param file      the {@code --config} file, if any
+     * @param env       environment variables (normally {@link System#getenv()})
+     * @param overrides highest-precedence values by property key (tests use this)
+     */
+    public static Config load(Optional<Path> file, Map<String, String> env, Map<String, String> overrides) {
+        Map<String, String> values = new TreeMap<>(defaults());
+        file.ifPresent(path -> values.putAll(readFile(path)));
+        for (String key : List.copyOf(values.keySet())) {
+            String fromEnv = env.get(envName(key));
+            if (fromEnv != null) {
+                values.put(key, fromEnv);
+            }
+        }
+        for (Map.Entry<String, String> e : overrides.entrySet()) {
+            if (!values.containsKey(e.getKey())) {
+                throw new ConfigException(e.getKey(), "unknown key");
+            }
+            values.put(e.getKey(), e.getValue());
+        }
+        return new ConfigLoader(values).build();
+    }
+
+    /** {@code courier.database.url} → {@code COURIER_DATABASE_URL}. */
+    public static String envName(String key) {
+        return key.toUpperCase(Locale.ROOT).replace('.', '_');
+    }
+
+    /** Every key with its built-in default, in key order. */
+    public static Map<String, String> defaults() {
+        try (InputStream in = ConfigLoader.class.getResourceAsStream(DEFAULTS)) {
+            if (in == null) {
+                throw new IllegalStateException("missing built-in " + DEFAULTS + " (a broken build)");
+            }
+            Properties p = new Properties();
+            p.load(new java.io.InputStreamReader(in, StandardCharsets.UTF_8));
+            return toMap(p);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read built-in " + DEFAULTS, e);
+        }
+    }
+
+    private static Map<String, String> readFile(Path path) {
+        try (Reader r = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+            Properties p = new Properties();
+            p.load(r);
+            Map<String, String> map = toMap(p);
+            Map<String, String> known = defaults();
+            for (String key : map.keySet()) {
+                if (!known.containsKey(key)) {
+                    throw new ConfigException(key, "unknown key in " + path);
+                }
+            }
+            return map;
+        } catch (IOException e) {
+            throw new ConfigException("--config", "cannot read " + path + " (" + e.getMessage() + ")");
+        }
+    }
+
+    private static Map<String, String> toMap(Properties p) {
+        Map<String, String> map = new TreeMap<>();
+        for (String name : p.stringPropertyNames()) {
+            map.put(name, p.getProperty(name).trim());
+        }
+        return map;
+    }
+
+    private Config build() {
+        Path dataDir = dataDir();
+        return new Config(
+                string("courier.host"),
+                intIn("courier.port", 0, 65535),
+                wsUrl(),
+                intIn("courier.http.max.body.bytes", 1, 64 * 1024 * 1024),
+                origins(),
+                intIn("courier.workers", 1, 1024),
+                intIn("courier.workers.queue", 1, 1_000_000),
+                dataDir,
+                database(dataDir),
+                jwt(),
+                seconds("courier.sign.ttl.seconds", 1, 86_400),
+                intIn("courier.ws.max.frame.bytes", 128, 16 * 1024 * 1024),
+                intIn("courier.ws.max.subscriptions", 1, 1_000_000),
+                seconds("courier.ws.ping.interval.seconds", 1, 3600),
+                seconds("courier.ws.idle.timeout.seconds", 1, 86_400),
+                intIn("courier.ws.slow.consumer.bytes", 1024, Integer.MAX_VALUE),
+                seconds("courier.shutdown.timeout.seconds", 0, 3600));
+    }
+
+    private String string(String key) {
+        return values.getOrDefault(key, "");
+    }
+
+    private int intIn(String key, int min, int max) {
+        String raw = string(key);
+        long value;
+        try {
+            value = Long.parseLong(raw);
+        } catch (NumberFormatException e) {
+            throw new ConfigException(key, "'" + raw + "' is not a number (expected: " + min + "-" + max + ")");
+        }
+        if (value < min || value > max) {
+            throw new ConfigException(key, value + " (expected: " + min + "-" + max + ")");
+        }
+        return (int) value;
+    }
+
+    private Duration seconds(String key, int min, int max) {
+        return Duration.ofSeconds(intIn(key, min, max));
+    }
+
+    private String wsUrl() {
+        String key = "courier.ws.url";
+        String raw = string(key);
+        try {
+            URI uri = new URI(raw);
+            if (("ws".equals(uri.getScheme()) || "wss".equals(uri.getScheme())) && uri.getHost() != null && uri.getRawQuery() == null) {
+                return raw;
+            }
+        } catch (java.net.URISyntaxException ignored) {
+            // reported below
+        }
+        throw new ConfigException(key, "'" + raw + "' (expected: ws:// or wss:// URL without a query, e.g. wss://courier.example.com/ws)");
+    }
+
+    private List<String> origins() {
+        String raw = string("courier.cors.allowed.origins");
+        if (raw.isEmpty() || raw.equals("*")) {
+            return List.of();
+        }
+        return Arrays.stream(raw.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    }
+
+    private Path dataDir() {
+        String raw = string("courier.data.dir");
+        Path dir = raw.isEmpty() ? Path.of(System.getProperty("user.home"), ".courier") : Path.of(raw);
+        return dir.toAbsolutePath().normalize();
+    }
+
+    private Config.DatabaseConfig database(Path dataDir) {
+        String namespace = string("courier.database.namespace");
+        if (!IDENTIFIER.matcher(namespace).matches()) {
+            throw new ConfigException("courier.database.namespace", "'" + namespace + "' (expected: a SQL identifier of letters, digits and _)");
+        }
+        String url = string("courier.database.url");
+        boolean embedded = url.isEmpty();
+        DatabaseUrl parsed = embedded
+                ? new DatabaseUrl("jdbc:h2:file:" + dataDir.resolve("courier") + ";DB_CLOSE_ON_EXIT=FALSE", "sa", "")
+                : DatabaseUrl.parse("courier.database.url", url);
+        String user = string("courier.database.user").isEmpty() ? parsed.user() : string("courier.database.user");
+        String password = string("courier.database.password").isEmpty() ? parsed.password() : string("courier.database.password");
+        return new Config.DatabaseConfig(parsed.jdbcUrl(), user, password, embedded, namespace,
+                intIn("courier.database.pool.size", 1, 1000),
+                Duration.ofMillis(intIn("courier.database.timeout.ms", 250, 600_000)));
+    }
+
+    private Config.JwtConfig jwt() {
+        String algorithm = string("courier.jwt.algorithm").toUpperCase(Locale.ROOT);
+        if (!algorithm.isEmpty() && !ALGORITHMS.contains(algorithm)) {
+            throw new ConfigException("courier.jwt.algorithm", "unknown algorithm '" + algorithm + "' (expected: one of " + new java.util.TreeSet<>(ALGORITHMS) + ")");
+        }
+        Optional<String> secret = Optional.of(string("courier.jwt.secret")).filter(s -> !s.isEmpty());
+        Optional<Path> keyFile = Optional.of(string("courier.jwt.key.file")).filter(s -> !s.isEmpty()).map(Path::of);
+        if (keyFile.isPresent()) {
+            Path file = keyFile.get();
+            if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+                throw new ConfigException("courier.jwt.key.file", "cannot read " + file.toAbsolutePath());
+            }
+            if (algorithm.startsWith("HS")) {
+                throw new ConfigException("courier.jwt.algorithm", algorithm + " needs courier.jwt.secret, not a public key file");
+            }
+        } else if (!algorithm.isEmpty() && !algorithm.startsWith("HS")) {
+            throw new ConfigException("courier.jwt.key.file", algorithm + " needs a public key file (PEM or JWK)");
+        }
+        if (secret.isPresent() && secret.get().getBytes(StandardCharsets.UTF_8).length < 32) {
+            throw new ConfigException("courier.jwt.secret", "too short (expected: at least 32 bytes for HMAC-SHA256)");
+        }
+        return new Config.JwtConfig(secret, keyFile, algorithm,
+                Optional.of(string("courier.jwt.issuer")).filter(s -> !s.isEmpty()),
+                seconds("courier.jwt.clock.skew.seconds", 0, 3600));
+    }
+}

@@ -1,0 +1,48 @@
+package io.courier.error;
+
+/**
+ * Courier's one error vocabulary. Every refusal, over HTTP or over a socket, names one of these
+ * codes; clients match on the code, never on the message, so codes are stable and never reused.
+ *
+ * <p>Over HTTP the body is {@code {"error":{"code":"...","message":"..."}}} with {@link #httpStatus()}.
+ * Over a socket the server answers {@code {"action":"error","code":"...","message":"..."}} and keeps
+ * the connection open; the few failures that end a connection use {@link CloseCode} instead.
+ */
+public enum ErrorCode {
+    /** Bearer JWT or signed connection key missing, malformed, expired or not verifiable. */
+    ETOKEN_INVALID(401),
+    /** The token's audience has not been created with {@code POST /v1/audience}. */
+    EAUD_NOTFOUND(404),
+    ETOPIC_NOTFOUND(404),
+    /** Topic name empty, longer than 255 characters, or containing whitespace or control characters. */
+    ETOPIC_INVALID(422),
+    ETOPIC_EXISTS(409),
+    /** Request body or socket frame is not the JSON the endpoint expects. */
+    EBODY_INVALID(400),
+    EBODY_TOO_LARGE(413),
+    /** A publish or broadcast whose {@code message} is missing or not a JSON object. */
+    EMESSAGE_INVALID(422),
+    /** A socket frame whose {@code action} is missing or unknown. */
+    EACTION_INVALID(422),
+    /** The connection already holds the configured maximum number of subscriptions. */
+    ESUBSCRIPTION_LIMIT(422),
+    ENOT_FOUND(404),
+    EMETHOD_NOT_ALLOWED(405),
+    /** {@code /ws} requested without WebSocket upgrade headers. */
+    EUPGRADE_REQUIRED(426),
+    /** The database could not be reached within the configured timeout; retry later. */
+    EDB_UNAVAILABLE(503),
+    /** The server is shutting down or its worker queue is full; retry later. */
+    EUNAVAILABLE(503),
+    EINTERNAL(500);
+
+    private final int httpStatus;
+
+    ErrorCode(int httpStatus) {
+        this.httpStatus = httpStatus;
+    }
+
+    public int httpStatus() {
+        return httpStatus;
+    }
+}

@@ -1,0 +1,12 @@
+package io.courier.store;
+
+import java.time.Instant;
+import java.util.UUID;
+
+/**
+ * A named channel inside one audience. Names are unique per audience, so two audiences may both
+ * own a topic called {@code "news"}.
+ *
+ * @param audience the owning audience's name, carried along so callers need no second lookup
+ */
+public record Topic(UUID id, String name, UUID audienceId, String audience, Instant createdAt, Instant updatedAt) {}

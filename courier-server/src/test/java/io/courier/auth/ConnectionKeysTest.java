@@ -1,0 +1,159 @@
+package io.courier.auth;
+
+import static io.courier.auth.TestTokens.NOW;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.nimbusds.jose.util.Base64URL;
+import io.courier.error.CourierException;
+import io.courier.error.ErrorCode;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConnectionKeysTest {
+    private static final Principal ALICE = new Principal("acme-audience", Optional.of("alice-subject-42"));
+
+    @TempDir
+    Path dir;
+
+    private final MutableClock clock = new MutableClock(NOW);
+
+    private ConnectionKeys keys(Path dataDir) {
+        return ConnectionKeys.load(dataDir, Duration.ofSeconds(60), clock);
+    }
+
+    private static String refusal(ConnectionKeys keys, String key) {
+        CourierException e = assertThrows(CourierException.class, () -> keys.verify(key));
+        assertEquals(ErrorCode.ETOKEN_INVALID, e.code());
+        return e.getMessage();
+    }
+
+    @Test
+    void roundTripKeepsAudienceAndSubject() {
+        ConnectionKeys keys = keys(dir);
+        assertEquals(ALICE, keys.verify(keys.sign(ALICE)));
+        Principal anonymous = new Principal("acme-audience", Optional.empty());
+        assertEquals(anonymous, keys.verify(keys.sign(anonymous)));
+    }
+
+    @Test
+    void keyIsUrlSafeAndReusableUntilExpiry() {
+        ConnectionKeys keys = keys(dir);
+        String key = keys.sign(ALICE);
+        assertTrue(key.matches("[A-Za-z0-9._-]+"), key);
+        clock.advance(Duration.ofSeconds(59));
+        assertEquals(ALICE, keys.verify(key));
+        assertEquals(ALICE, keys.verify(key));
+    }
+
+    @Test
+    void expiredKeyIsRefused() {
+        ConnectionKeys keys = ConnectionKeys.load(dir, Duration.ofSeconds(1), clock);
+        String key = keys.sign(ALICE);
+        clock.advance(Duration.ofSeconds(2));
+        assertEquals("connection key expired", refusal(keys, key));
+    }
+
+    @Test
+    void tamperedKeyIsInvalid() {
+        ConnectionKeys keys = keys(dir);
+        String key = keys.sign(ALICE);
+        int middle = key.length() / 2;
+        while (key.charAt(middle) == '.') {
+            middle++;
+        }
+        char flipped = key.charAt(middle) == 'A' ? 'B' : 'A';
+        String tampered = key.substring(0, middle) + flipped + key.substring(middle + 1);
+        assertNotEquals(key, tampered);
+        assertEquals("connection key invalid", refusal(keys, tampered));
+    }
+
+    @Test
+    void missingOrGarbageKeyIsRefused() {
+        ConnectionKeys keys = keys(dir);
+        assertEquals("connection key missing", refusal(keys, null));
+        assertEquals("connection key missing", refusal(keys, ""));
+        assertEquals("connection key invalid", refusal(keys, "not-a-key"));
+        assertEquals("connection key invalid", refusal(keys, TestTokens.hs256Token(TestTokens.SECRET)));
+    }
+
+    @Test
+    void keyFromAnotherDataDirIsRefused() {
+        String key = keys(dir.resolve("a")).sign(ALICE);
+        assertEquals("connection key invalid", refusal(keys(dir.resolve("b")), key));
+    }
+
+    @Test
+    void keySurvivesReloadOfSameDataDir() throws Exception {
+        String key = keys(dir).sign(ALICE);
+        assertEquals(ALICE, keys(dir).verify(key));
+        Path file = dir.resolve("connection-key");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+        assertEquals(32, new Base64URL(Files.readString(file)).decode().length);
+    }
+
+    @Test
+    void serversStartingTogetherOnEmptyDataDirAgree() throws Exception {
+        Path shared = dir.resolve("shared");
+        int servers = 8;
+        ExecutorService pool = Executors.newFixedThreadPool(servers);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<ConnectionKeys>> loads = new ArrayList<>();
+            for (int i = 0; i < servers; i++) {
+                loads.add(pool.submit(() -> {
+                    start.await();
+                    return keys(shared);
+                }));
+            }
+            start.countDown();
+            String key = loads.get(0).get(5, TimeUnit.SECONDS).sign(ALICE);
+            for (Future<ConnectionKeys> load : loads) {
+                assertEquals(ALICE, load.get(5, TimeUnit.SECONDS).verify(key));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        try (var files = Files.list(shared)) {
+            assertEquals(List.of(shared.resolve("connection-key")), files.toList(), "no temporary files left behind");
+        }
+    }
+
+    @Test
+    void keyRevealsNeitherBearerTokenNorClaims() {
+        var config = TestTokens.secretConfig(TestTokens.SECRET, "", Optional.empty());
+        String bearer = TestTokens.hs256Token(TestTokens.SECRET);
+        Principal principal = new TokenVerifier(JwtKeys.load(config, dir), config, TestTokens.CLOCK).verify(bearer);
+        String key = keys(dir).sign(principal);
+
+        assertFalse(key.contains(bearer));
+        assertFalse(key.contains(bearer.substring(bearer.lastIndexOf('.') + 1)), "bearer signature");
+        for (String part : key.split("\\.")) {
+            String decoded = new String(new Base64URL(part).decode(), StandardCharsets.ISO_8859_1);
+            assertFalse(decoded.contains(principal.audience()), "audience readable in " + decoded);
+            assertFalse(decoded.contains(principal.subject().orElseThrow()), "subject readable in " + decoded);
+        }
+        assertFalse(key.contains(principal.audience()));
+    }
+
+    @Test
+    void ttlIsReported() {
+        assertEquals(Duration.ofSeconds(60), keys(dir).ttl());
+    }
+}
