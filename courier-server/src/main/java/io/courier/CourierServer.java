@@ -1,0 +1,167 @@
+package io.courier;
+
+import io.courier.auth.ConnectionKeys;
+import io.courier.auth.JwtKeys;
+import io.courier.auth.TokenVerifier;
+import io.courier.config.Config;
+import io.courier.error.CloseCode;
+import io.courier.http.ApiHandler;
+import io.courier.http.AudienceRoutes;
+import io.courier.http.HealthRoutes;
+import io.courier.http.HookRoute;
+import io.courier.http.Router;
+import io.courier.http.SignRoute;
+import io.courier.http.TopicRoutes;
+import io.courier.hub.Catalog;
+import io.courier.hub.FanoutListener;
+import io.courier.hub.Hub;
+import io.courier.store.AsyncStore;
+import io.courier.store.JdbcStore;
+import io.courier.ws.WebSocketUpgradeHandler;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running Courier: builds every part from the {@link Config} with plain constructors, binds the
+ * one port, and shuts down gracefully. {@link Courier#main} runs one; tests start one on port 0.
+ */
+public final class CourierServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CourierServer.class);
+
+    private final Config config;
+    private final Transport transport;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final AsyncStore store;
+    private final Hub hub;
+    private final ChannelGroup openChannels = new DefaultChannelGroup("courier", GlobalEventExecutor.INSTANCE);
+    private final ScheduledExecutorService background;
+    private final Channel serverChannel;
+    private volatile boolean closed;
+
+    private CourierServer(Config config) throws InterruptedException {
+        this.config = config;
+        this.transport = Transport.detect();
+        JwtKeys jwtKeys = JwtKeys.load(config.jwt(), config.dataDir());
+        ConnectionKeys connectionKeys = ConnectionKeys.load(config.dataDir(), config.signTtl());
+        TokenVerifier verifier = new TokenVerifier(jwtKeys, config.jwt());
+        JdbcStore jdbc = JdbcStore.open(config.database(), null);
+        this.store = new AsyncStore(jdbc, config.workers(), config.workerQueue());
+
+        this.boss = transport.newGroup(1, "courier-accept");
+        this.workers = transport.newGroup(0, "courier-io");
+        Catalog catalog = new Catalog();
+        this.hub = new Hub(workers, catalog, ByteBufAllocator.DEFAULT, FanoutListener.NONE);
+        this.background = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "courier-background");
+            t.setDaemon(true);
+            return t;
+        });
+        loadCatalog(catalog);
+
+        Router router = new Router();
+        new HealthRoutes(store).register(router);
+        new AudienceRoutes(store).register(router);
+        new TopicRoutes(store, catalog).register(router);
+        new SignRoute(store, connectionKeys, config.wsUrl()).register(router);
+        new HookRoute(hub).register(router);
+        WebSocketUpgradeHandler upgrade = new WebSocketUpgradeHandler(connectionKeys, hub, config, ServerInitializer.HTTP_HANDLERS);
+        ApiHandler api = new ApiHandler(router, verifier);
+
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                        new WriteBufferWaterMark(config.slowConsumerBytes() / 2, config.slowConsumerBytes()))
+                .childHandler(new ServerInitializer(config, upgrade, api, openChannels));
+        this.serverChannel = bootstrap.bind(config.host(), config.port()).sync().channel();
+        log.info("courier listening on http://{}:{} (transport={}, store={}, jwt={})", config.host(), port(),
+                transport.name(), jdbc.describe(), jwtKeys.describe());
+    }
+
+    /** Builds and binds a server; throws {@link io.courier.config.ConfigException} for key problems. */
+    public static CourierServer start(Config config) {
+        try {
+            return new CourierServer(config);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while binding", e);
+        }
+    }
+
+    public int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    public Hub hub() {
+        return hub;
+    }
+
+    public Config config() {
+        return config;
+    }
+
+    /** Retries in the background until the database answers, so startup never waits for it. */
+    private void loadCatalog(Catalog catalog) {
+        store.allTopics().whenComplete((topics, error) -> {
+            if (error == null) {
+                catalog.addAll(topics);
+                log.info("loaded {} topics of {} audiences", catalog.topicCount(), catalog.audienceCount());
+            } else if (!closed) {
+                log.warn("cannot load topics yet ({}); retrying in 2 s", error.getCause() == null ? error : error.getCause().getMessage());
+                background.schedule(() -> loadCatalog(catalog), 2, TimeUnit.SECONDS);
+            }
+        });
+    }
+
+    /**
+     * Graceful stop: stop accepting, send close 1001 to every WebSocket, let in-flight writes finish,
+     * and give up waiting after the configured shutdown timeout.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
+        serverChannel.close().awaitUninterruptibly();
+        for (Channel ch : openChannels) {
+            if (ch.pipeline().get("ws-session") != null) {
+                ch.writeAndFlush(new CloseWebSocketFrame(CloseCode.SHUTDOWN.code(), CloseCode.SHUTDOWN.reason()))
+                        .addListener(f -> ch.close());
+            } else {
+                ch.close();
+            }
+        }
+        openChannels.newCloseFuture().awaitUninterruptibly(remainingMillis(deadline));
+        openChannels.close().awaitUninterruptibly(remainingMillis(deadline));
+        long quiet = Math.min(100, remainingMillis(deadline));
+        workers.shutdownGracefully(quiet, Math.max(quiet, remainingMillis(deadline)), TimeUnit.MILLISECONDS).awaitUninterruptibly();
+        boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+        background.shutdownNow();
+        store.close();
+        log.info("courier stopped");
+    }
+
+    private static long remainingMillis(long deadlineNanos) {
+        return Math.max(0, Duration.ofNanos(deadlineNanos - System.nanoTime()).toMillis());
+    }
+}

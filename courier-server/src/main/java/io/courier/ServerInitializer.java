@@ -1,0 +1,62 @@
+package io.courier;
+
+import io.courier.config.Config;
+import io.courier.http.ApiHandler;
+import io.courier.http.BodyLimitAggregator;
+import io.courier.ws.WebSocketUpgradeHandler;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.cors.CorsConfig;
+import io.netty.handler.codec.http.cors.CorsConfigBuilder;
+import io.netty.handler.codec.http.cors.CorsHandler;
+import java.util.List;
+
+/**
+ * The one place the pipeline is assembled. Every connection starts as HTTP:
+ * <pre>
+ *   http (codec) → aggregator (body limit) → cors → ws-upgrade → api (router)
+ * </pre>
+ * A valid upgrade at {@code /ws} replaces the HTTP handlers with WebSocket ones (see
+ * {@link WebSocketUpgradeHandler}); any other request is answered by the router.
+ */
+final class ServerInitializer extends ChannelInitializer<SocketChannel> {
+    /** HTTP-only handlers, removed once a connection becomes a WebSocket. */
+    static final List<String> HTTP_HANDLERS = List.of("aggregator", "cors", "api");
+
+    private final Config config;
+    private final CorsConfig cors;
+    private final WebSocketUpgradeHandler upgrade;
+    private final ApiHandler api;
+    private final ChannelGroup openChannels;
+
+    ServerInitializer(Config config, WebSocketUpgradeHandler upgrade, ApiHandler api, ChannelGroup openChannels) {
+        this.config = config;
+        this.upgrade = upgrade;
+        this.api = api;
+        this.openChannels = openChannels;
+        CorsConfigBuilder builder = config.corsOrigins().isEmpty()
+                ? CorsConfigBuilder.forAnyOrigin()
+                : CorsConfigBuilder.forOrigins(config.corsOrigins().toArray(new String[0]));
+        this.cors = builder
+                .allowedRequestMethods(HttpMethod.GET, HttpMethod.POST, HttpMethod.OPTIONS)
+                .allowedRequestHeaders("Authorization", "Content-Type")
+                .maxAge(600)
+                .shortCircuit()
+                .build();
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+        openChannels.add(ch);
+        ChannelPipeline p = ch.pipeline();
+        p.addLast("http", new HttpServerCodec(4096, 8192, 8192));
+        p.addLast("aggregator", new BodyLimitAggregator(config.maxBodyBytes()));
+        p.addLast("cors", new CorsHandler(cors));
+        p.addLast("ws-upgrade", upgrade);
+        p.addLast("api", api);
+    }
+}

@@ -1,0 +1,76 @@
+package io.courier.http;
+
+import io.courier.auth.TokenVerifier;
+import io.courier.error.CourierException;
+import io.courier.error.ErrorCode;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The last HTTP handler: finds the route for a request, checks its bearer token when the route
+ * needs one, and lets the route answer. Unknown path → 404, known path with another method → 405
+ * with {@code Allow}. Event loop only; stateless, so one instance serves every channel.
+ */
+@ChannelHandler.Sharable
+public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
+
+    private final Router router;
+    private final TokenVerifier tokens;
+
+    public ApiHandler(Router router, TokenVerifier tokens) {
+        this.router = router;
+        this.tokens = tokens;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        // One request at a time per connection: answers may complete on worker threads, and
+        // HTTP/1.1 pipelining requires responses in request order. Exchange.send resumes reading.
+        ctx.channel().config().setAutoRead(false);
+        Exchange exchange = new Exchange(ctx, request);
+        DecoderResult decoded = request.decoderResult();
+        if (decoded.isFailure()) {
+            exchange.fail(ErrorCode.EBODY_INVALID, "malformed HTTP request");
+            return;
+        }
+        String path = new QueryStringDecoder(request.uri()).path();
+        Map<HttpMethod, Router.Entry> methods = router.methods(path);
+        if (methods == null) {
+            exchange.fail(ErrorCode.ENOT_FOUND, "no such endpoint: " + path);
+            return;
+        }
+        Router.Entry entry = methods.get(request.method());
+        if (entry == null) {
+            FullHttpResponse response = HttpErrors.response(ctx.alloc(), ErrorCode.EMETHOD_NOT_ALLOWED,
+                    request.method() + " not allowed on " + path);
+            response.headers().set(HttpHeaderNames.ALLOW, Router.allowHeader(methods));
+            exchange.send(response);
+            return;
+        }
+        try {
+            if (entry.authenticated()) {
+                exchange.principal(tokens.verifyBearer(request.headers().get(HttpHeaderNames.AUTHORIZATION)));
+            }
+            entry.route().handle(exchange);
+        } catch (CourierException e) {
+            exchange.fail(e);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("HTTP connection error from {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        ctx.close();
+    }
+}

@@ -1,0 +1,122 @@
+package io.courier.http;
+
+import io.courier.auth.Principal;
+import io.courier.error.CourierException;
+import io.courier.error.ErrorCode;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One HTTP request being answered. A route reads the request on the event loop (the body is valid
+ * only until {@link Route#handle} returns) and answers exactly once, from any thread.
+ */
+public final class Exchange {
+    private static final Logger log = LoggerFactory.getLogger(Exchange.class);
+
+    private final ChannelHandlerContext ctx;
+    private final FullHttpRequest request;
+    private final boolean keepAlive;
+    private final AtomicBoolean answered = new AtomicBoolean();
+    private Principal principal;
+
+    Exchange(ChannelHandlerContext ctx, FullHttpRequest request) {
+        this.ctx = ctx;
+        this.request = request;
+        this.keepAlive = HttpUtil.isKeepAlive(request);
+    }
+
+    public FullHttpRequest request() {
+        return request;
+    }
+
+    public ChannelHandlerContext ctx() {
+        return ctx;
+    }
+
+    /** The verified bearer of this request; set by the router for authenticated routes. */
+    public Principal principal() {
+        return principal;
+    }
+
+    void principal(Principal principal) {
+        this.principal = principal;
+    }
+
+    /** The request body parsed as a flat JSON object (see {@link Json#readFlatObject}). */
+    public Map<String, String> jsonBody() {
+        return Json.readFlatObject(request.content());
+    }
+
+    public void respond(HttpResponseStatus status, Json.Writer body) {
+        respond(status, Json.write(ctx.alloc(), body));
+    }
+
+    /** Sends {@code json} (ownership passes here) with {@code status}. */
+    public void respond(HttpResponseStatus status, ByteBuf json) {
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, json);
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+        send(response);
+    }
+
+    public void fail(ErrorCode code, String message) {
+        FullHttpResponse response = HttpErrors.response(ctx.alloc(), code, message);
+        send(response);
+    }
+
+    /** Answers with the error a failed future or route carried; unexpected ones become 500. */
+    public void fail(Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof CourierException ce) {
+            fail(ce.code(), ce.getMessage());
+        } else {
+            log.error("request failed: {} {}", request.method(), request.uri().replaceAll("\\?.*", ""), cause);
+            fail(ErrorCode.EINTERNAL, "internal error");
+        }
+    }
+
+    /** Completes with the answer of {@code ok} or the failure, on whichever thread finishes. */
+    public <T> void answer(java.util.concurrent.CompletableFuture<T> future, java.util.function.Consumer<T> ok) {
+        future.whenComplete((value, error) -> {
+            if (error != null) {
+                fail(error);
+                return;
+            }
+            try {
+                ok.accept(value);
+            } catch (RuntimeException e) {
+                fail(e);
+            }
+        });
+    }
+
+    void send(FullHttpResponse response) {
+        if (!answered.compareAndSet(false, true)) {
+            response.release();
+            throw new IllegalStateException("answered twice: " + request.method() + " " + request.uri());
+        }
+        HttpUtil.setContentLength(response, response.content().readableBytes());
+        HttpUtil.setKeepAlive(response, keepAlive);
+        var channel = ctx.channel();
+        var written = ctx.writeAndFlush(response);
+        if (!keepAlive) {
+            written.addListener(ChannelFutureListener.CLOSE);
+        } else {
+            // The router paused reads while this request was open, so responses keep request order.
+            written.addListener(f -> channel.config().setAutoRead(true));
+        }
+    }
+}

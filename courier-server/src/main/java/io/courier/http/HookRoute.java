@@ -1,0 +1,42 @@
+package io.courier.http;
+
+import io.courier.error.CourierException;
+import io.courier.error.ErrorCode;
+import io.courier.hub.Hub;
+import io.courier.protocol.Action;
+import io.courier.protocol.Command;
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.HttpResponseStatus;
+
+/**
+ * {@code POST /v1/hook}: a backend publishes or broadcasts exactly as a socket client would, straight
+ * into the hub (no loopback socket, no database). Answers 200 with the request object.
+ */
+public final class HookRoute {
+    private final Hub hub;
+
+    public HookRoute(Hub hub) {
+        this.hub = hub;
+    }
+
+    public void register(Router router) {
+        router.post("/v1/hook", true, this::hook);
+    }
+
+    private void hook(Exchange ex) {
+        ByteBuf body = ex.request().content();
+        Command command = Command.decode(body);
+        if (command.failed()) {
+            throw command.error();
+        }
+        String audience = ex.principal().audience();
+        if (command.action() == Action.PUBLISH) {
+            hub.publish(audience, command.topic(), command.message(body));
+        } else if (command.action() == Action.BROADCAST) {
+            hub.broadcast(audience, command.message(body));
+        } else {
+            throw new CourierException(ErrorCode.EACTION_INVALID, "the hook accepts publish and broadcast only");
+        }
+        ex.respond(HttpResponseStatus.OK, body.retainedDuplicate());
+    }
+}

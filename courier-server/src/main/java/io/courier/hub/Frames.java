@@ -1,0 +1,69 @@
+package io.courier.hub;
+
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Builds outbound WebSocket text frames ready for the wire: RFC 6455 header plus JSON payload in
+ * one pooled buffer. Written after the handshake, a plain {@link ByteBuf} passes Netty's frame
+ * encoder untouched, so one encoding serves every subscriber. The published {@code message} is
+ * copied byte-for-byte, never re-serialised.
+ */
+public final class Frames {
+    /** FIN + opcode 1 (text). Server frames are never masked (RFC 6455 section 5.1). */
+    private static final int FIN_TEXT = 0x81;
+    static final byte[] BROADCAST_PREFIX = ascii("{\"action\":\"broadcast\",\"message\":");
+
+    private Frames() {
+    }
+
+    /** {@code {"action":"publish","topic":"<topic>","message":} with the topic JSON-escaped. */
+    static byte[] publishPrefix(String topic) {
+        String escaped = new String(JsonStringEncoder.getInstance().quoteAsString(topic));
+        return ("{\"action\":\"publish\",\"topic\":\"" + escaped + "\",\"message\":").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** A complete text frame {@code prefix + message + "}"}; {@code message} is read, not consumed. */
+    public static ByteBuf frame(ByteBufAllocator alloc, byte[] prefix, ByteBuf message) {
+        int payload = prefix.length + message.readableBytes() + 1;
+        ByteBuf frame = alloc.directBuffer(headerLength(payload) + payload);
+        writeHeader(frame, payload);
+        frame.writeBytes(prefix);
+        frame.writeBytes(message, message.readerIndex(), message.readableBytes());
+        frame.writeByte('}');
+        return frame;
+    }
+
+    /** Wraps a complete JSON text payload (for acks, errors and the connected frame). */
+    public static ByteBuf text(ByteBufAllocator alloc, ByteBuf json) {
+        int payload = json.readableBytes();
+        ByteBuf frame = alloc.directBuffer(headerLength(payload) + payload);
+        writeHeader(frame, payload);
+        frame.writeBytes(json, json.readerIndex(), payload);
+        return frame;
+    }
+
+    // RFC 6455 section 5.2: 7-bit length, or 126 + 16-bit, or 127 + 64-bit.
+    private static int headerLength(int payload) {
+        return payload < 126 ? 2 : payload <= 0xFFFF ? 4 : 10;
+    }
+
+    private static void writeHeader(ByteBuf frame, int payload) {
+        frame.writeByte(FIN_TEXT);
+        if (payload < 126) {
+            frame.writeByte(payload);
+        } else if (payload <= 0xFFFF) {
+            frame.writeByte(126);
+            frame.writeShort(payload);
+        } else {
+            frame.writeByte(127);
+            frame.writeLong(payload);
+        }
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+}

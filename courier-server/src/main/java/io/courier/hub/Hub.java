@@ -1,0 +1,194 @@
+package io.courier.hub;
+
+import io.courier.error.CourierException;
+import io.courier.error.ErrorCode;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Who receives what: per audience, one group of every connection (for broadcasts) and one group
+ * per subscribed topic, each split by event loop. Publishing never takes a lock and never touches
+ * the database: it reads two lock-free maps, encodes the frame once, and hands each event loop
+ * that has members one item of work ({@link Fanout}).
+ *
+ * <p>Threads: {@link #publish} and {@link #broadcast} from any thread. {@link #connect},
+ * {@link #subscribe}, {@link #unsubscribe} and {@link #disconnect} on the subscriber's own event
+ * loop, which is what lets each {@link LoopSlot} go without a lock. Empty groups and audiences are
+ * removed, so the structures shrink back when connections leave.
+ */
+public final class Hub {
+    /** The groups of one audience. {@link Group#refs} of {@code everyone} counts its connections. */
+    private static final class Room {
+        final Group everyone;
+        final ConcurrentHashMap<String, Group> topics = new ConcurrentHashMap<>();
+
+        Room(int loops) {
+            everyone = new Group(loops, Frames.BROADCAST_PREFIX);
+        }
+    }
+
+    private final Catalog catalog;
+    private final ByteBufAllocator alloc;
+    private final Fanout[] fanouts;
+    private final Map<EventExecutor, Integer> loopIndex = new IdentityHashMap<>();
+    private final ConcurrentHashMap<String, Room> rooms = new ConcurrentHashMap<>();
+    private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicInteger subscriptions = new AtomicInteger();
+
+    /** @param loops the event loops that own WebSocket channels */
+    public Hub(EventLoopGroup loops, Catalog catalog, ByteBufAllocator alloc, FanoutListener listener) {
+        this.catalog = catalog;
+        this.alloc = alloc;
+        List<Fanout> list = new ArrayList<>();
+        for (EventExecutor e : loops) {
+            loopIndex.put(e, list.size());
+            list.add(new Fanout((io.netty.channel.EventLoop) e, listener));
+        }
+        this.fanouts = list.toArray(new Fanout[0]);
+    }
+
+    public Catalog catalog() {
+        return catalog;
+    }
+
+    public int connections() {
+        return connections.get();
+    }
+
+    public int subscriptions() {
+        return subscriptions.get();
+    }
+
+    /** Number of audiences with at least one open connection. */
+    public int activeAudiences() {
+        return rooms.size();
+    }
+
+    /** Joins a new connection to its audience's broadcast group. Channel's event loop only. */
+    public Subscriber connect(Channel channel, String audience) {
+        Integer loop = loopIndex.get(channel.eventLoop());
+        if (loop == null) {
+            throw new IllegalArgumentException("channel " + channel + " is not on one of the hub's event loops");
+        }
+        Subscriber s = new Subscriber(channel, audience, fanouts[loop], loop);
+        Room room = rooms.compute(audience, (a, r) -> {
+            Room joined = r == null ? new Room(fanouts.length) : r;
+            joined.everyone.refs++;
+            return joined;
+        });
+        s.everyone = new Membership(s, room.everyone);
+        room.everyone.slots[loop].add(s.everyone);
+        connections.incrementAndGet();
+        return s;
+    }
+
+    /** Removes the connection from every group at once. Idempotent. Channel's event loop only. */
+    public void disconnect(Subscriber s) {
+        if (s.everyone == null) {
+            return;
+        }
+        int loop = loopOf(s);
+        Room room = rooms.get(s.audience);
+        for (Map.Entry<String, Membership> e : s.topics.entrySet()) {
+            leaveTopic(room, e.getKey(), e.getValue(), loop);
+        }
+        subscriptions.addAndGet(-s.topics.size());
+        s.topics.clear();
+        room.everyone.slots[loop].remove(s.everyone);
+        s.everyone = null;
+        rooms.computeIfPresent(s.audience, (a, r) -> --r.everyone.refs == 0 ? null : r);
+        connections.decrementAndGet();
+    }
+
+    /** Returns false when already subscribed (a no-op). Channel's event loop only. */
+    public boolean subscribe(Subscriber s, String topic) {
+        if (s.everyone == null || s.topics.containsKey(topic)) {
+            return false;
+        }
+        Room room = rooms.get(s.audience);
+        Group group = room.topics.compute(topic, (t, g) -> {
+            Group joined = g == null ? new Group(fanouts.length, Frames.publishPrefix(t)) : g;
+            joined.refs++;
+            return joined;
+        });
+        Membership m = new Membership(s, group);
+        group.slots[loopOf(s)].add(m);
+        s.topics.put(topic, m);
+        subscriptions.incrementAndGet();
+        return true;
+    }
+
+    /** Returns false when not subscribed (a no-op). Channel's event loop only. */
+    public boolean unsubscribe(Subscriber s, String topic) {
+        Membership m = s.topics.remove(topic);
+        if (m == null) {
+            return false;
+        }
+        leaveTopic(rooms.get(s.audience), topic, m, loopOf(s));
+        subscriptions.decrementAndGet();
+        return true;
+    }
+
+    private void leaveTopic(Room room, String topic, Membership m, int loop) {
+        m.group.slots[loop].remove(m);
+        room.topics.computeIfPresent(topic, (t, g) -> --g.refs == 0 ? null : g);
+    }
+
+    /**
+     * Sends {@code message} (the bytes of one JSON object, read but not consumed) to every
+     * subscriber of {@code topic} in {@code audience}. Any thread; lock-free.
+     *
+     * @return the number of event loops handed work (0 when nobody is subscribed)
+     * @throws CourierException ETOPIC_NOTFOUND when the audience has no such topic
+     */
+    public int publish(String audience, String topic, ByteBuf message) {
+        if (!catalog.contains(audience, topic)) {
+            throw new CourierException(ErrorCode.ETOPIC_NOTFOUND, "no topic '" + topic + "' in audience " + audience);
+        }
+        Room room = rooms.get(audience);
+        Group group = room == null ? null : room.topics.get(topic);
+        return group == null ? 0 : fanOut(group, message);
+    }
+
+    /** Sends {@code message} to every open connection of {@code audience}. Any thread; lock-free. */
+    public int broadcast(String audience, ByteBuf message) {
+        Room room = rooms.get(audience);
+        return room == null ? 0 : fanOut(room.everyone, message);
+    }
+
+    private int fanOut(Group group, ByteBuf message) {
+        ByteBuf frame = null;
+        int loops = 0;
+        try {
+            for (int i = 0; i < fanouts.length; i++) {
+                LoopSlot slot = group.slots[i];
+                if (slot.count == 0) {
+                    continue;
+                }
+                if (frame == null) {
+                    frame = Frames.frame(alloc, group.framePrefix, message);
+                }
+                fanouts[i].submit(frame.retain(), slot);
+                loops++;
+            }
+        } finally {
+            if (frame != null) {
+                frame.release();
+            }
+        }
+        return loops;
+    }
+
+    private static int loopOf(Subscriber s) {
+        return s.loop;
+    }
+}

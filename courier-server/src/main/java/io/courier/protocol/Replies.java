@@ -1,0 +1,61 @@
+package io.courier.protocol;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.courier.error.ErrorCode;
+import io.courier.http.Json;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.io.IOException;
+
+/** The server's own socket frames: connected, ack and error. Any thread. */
+public final class Replies {
+    private Replies() {
+    }
+
+    /** {@code {"action":"connected","id":"<connection id>","audience":"<name>"}} */
+    public static ByteBuf connected(ByteBufAllocator alloc, String connectionId, String audience) {
+        return Json.write(alloc, gen -> {
+            gen.writeStartObject();
+            gen.writeStringField("action", "connected");
+            gen.writeStringField("id", connectionId);
+            gen.writeStringField("audience", audience);
+            gen.writeEndObject();
+        });
+    }
+
+    /** {@code {"action":"ack","id":...}} with the id as the client wrote it. */
+    public static ByteBuf ack(ByteBufAllocator alloc, Command command) {
+        return Json.write(alloc, gen -> {
+            gen.writeStartObject();
+            gen.writeStringField("action", "ack");
+            writeId(gen, command);
+            gen.writeEndObject();
+        });
+    }
+
+    /** {@code {"action":"error","id":...,"code":"...","message":"..."}}; id only when the client gave one. */
+    public static ByteBuf error(ByteBufAllocator alloc, Command command, ErrorCode code, String message) {
+        return Json.write(alloc, gen -> {
+            gen.writeStartObject();
+            gen.writeStringField("action", "error");
+            if (command != null) {
+                writeId(gen, command);
+            }
+            gen.writeStringField("code", code.name());
+            gen.writeStringField("message", message);
+            gen.writeEndObject();
+        });
+    }
+
+    private static void writeId(JsonGenerator gen, Command command) throws IOException {
+        if (command.id() == null) {
+            return;
+        }
+        gen.writeFieldName("id");
+        if (command.idIsString()) {
+            gen.writeString(command.id());
+        } else {
+            gen.writeNumber(command.id());
+        }
+    }
+}

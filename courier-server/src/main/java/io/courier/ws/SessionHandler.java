@@ -1,0 +1,160 @@
+package io.courier.ws;
+
+import io.courier.auth.Principal;
+import io.courier.error.CloseCode;
+import io.courier.error.CourierException;
+import io.courier.error.ErrorCode;
+import io.courier.hub.Hub;
+import io.courier.hub.Subscriber;
+import io.courier.protocol.Command;
+import io.courier.protocol.Replies;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One WebSocket connection after its handshake: decodes client frames into commands, applies them
+ * to the {@link Hub}, answers acks and errors, keeps the connection alive and ends it cleanly.
+ * Bad input gets an error frame and the connection stays open; only the failures listed in
+ * {@link CloseCode} end it. Event loop only (one instance per channel).
+ */
+final class SessionHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(SessionHandler.class);
+    /** How long a slow consumer gets to take its close frame before the socket is dropped. */
+    private static final long SLOW_CLOSE_GRACE_MILLIS = 1000;
+
+    private final Hub hub;
+    private final Principal principal;
+    private final int maxSubscriptions;
+    private final String id = UUID.randomUUID().toString();
+    private Subscriber subscriber;
+
+    SessionHandler(Hub hub, Principal principal, int maxSubscriptions) {
+        this.hub = hub;
+        this.principal = principal;
+        this.maxSubscriptions = maxSubscriptions;
+    }
+
+    /** Called once the handshake response is on its way. */
+    void start(ChannelHandlerContext ctx) {
+        subscriber = hub.connect(ctx.channel(), principal.audience());
+        ctx.writeAndFlush(new TextWebSocketFrame(Replies.connected(ctx.alloc(), id, principal.audience())));
+        if (log.isDebugEnabled()) {
+            log.debug("connected id={} audience={} remote={}", id, principal.audience(), ctx.channel().remoteAddress());
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        try {
+            if (msg instanceof TextWebSocketFrame text) {
+                onText(ctx, text.content());
+            } else if (msg instanceof PingWebSocketFrame ping) {
+                ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()));
+            } else if (msg instanceof CloseWebSocketFrame close) {
+                // RFC 6455 section 5.5.1: answer a close with a close, then end the TCP connection.
+                ctx.writeAndFlush(new CloseWebSocketFrame(close.statusCode() < 0 ? 1000 : close.statusCode(), ""))
+                        .addListener(ChannelFutureListener.CLOSE);
+            } else if (msg instanceof BinaryWebSocketFrame) {
+                close(ctx, CloseCode.UNSUPPORTED_DATA);
+            }
+            // Pong frames only prove liveness; the idle handler has already seen the read.
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void onText(ChannelHandlerContext ctx, ByteBuf json) {
+        Command command = Command.decode(json);
+        try {
+            if (command.failed()) {
+                throw command.error();
+            }
+            switch (command.action()) {
+                case SUBSCRIBE -> subscribe(command.topic());
+                case UNSUBSCRIBE -> hub.unsubscribe(subscriber, command.topic());
+                case PUBLISH -> hub.publish(principal.audience(), command.topic(), command.message(json));
+                case BROADCAST -> hub.broadcast(principal.audience(), command.message(json));
+            }
+            if (command.id() != null) {
+                ctx.writeAndFlush(new TextWebSocketFrame(Replies.ack(ctx.alloc(), command)));
+            }
+        } catch (CourierException e) {
+            ctx.writeAndFlush(new TextWebSocketFrame(Replies.error(ctx.alloc(), command, e.code(), e.getMessage())));
+        }
+    }
+
+    private void subscribe(String topic) {
+        if (subscriber.isSubscribed(topic)) {
+            return;
+        }
+        if (!hub.catalog().contains(principal.audience(), topic)) {
+            throw new CourierException(ErrorCode.ETOPIC_NOTFOUND, "no topic '" + topic + "' in audience " + principal.audience());
+        }
+        if (subscriber.subscriptionCount() >= maxSubscriptions) {
+            throw new CourierException(ErrorCode.ESUBSCRIPTION_LIMIT, "at most " + maxSubscriptions + " subscriptions per connection");
+        }
+        hub.subscribe(subscriber, topic);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (!ctx.channel().isWritable() && subscriber != null && ctx.channel().isActive()) {
+            // Past the high water mark: the client reads slower than we publish. Stop feeding it,
+            // tell it why, and drop it shortly even if it never reads the close frame.
+            log.debug("slow consumer id={} audience={} remote={}", id, principal.audience(), ctx.channel().remoteAddress());
+            subscriber.cutOff();
+            close(ctx, CloseCode.SLOW_CONSUMER);
+            ctx.executor().schedule(() -> ctx.close(), SLOW_CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent idle) {
+            switch (idle.state()) {
+                case ALL_IDLE -> ctx.writeAndFlush(new PingWebSocketFrame());
+                case READER_IDLE -> close(ctx, CloseCode.IDLE);
+                default -> { }
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (subscriber != null) {
+            hub.disconnect(subscriber);
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof TooLongFrameException) {
+            close(ctx, CloseCode.MESSAGE_TOO_BIG);
+            return;
+        }
+        log.debug("connection error id={} remote={}: {}", id, ctx.channel().remoteAddress(), cause.toString());
+        ctx.close();
+    }
+
+    static void close(ChannelHandlerContext ctx, CloseCode code) {
+        ctx.writeAndFlush(new CloseWebSocketFrame(code.code(), code.reason())).addListener(ChannelFutureListener.CLOSE);
+    }
+}

@@ -1,0 +1,133 @@
+package io.courier.ws;
+
+import io.courier.auth.ConnectionKeys;
+import io.courier.auth.Principal;
+import io.courier.config.Config;
+import io.courier.error.CourierException;
+import io.courier.error.ErrorCode;
+import io.courier.http.HttpErrors;
+import io.courier.hub.Hub;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Guards {@code GET /ws?token=KEY}: refuses requests that are not WebSocket upgrades (426) or carry
+ * no valid signed key (401, no upgrade), then performs the handshake and turns the HTTP pipeline
+ * into a WebSocket one. Every other request passes through to the REST handlers.
+ * Event loop only; stateless, so one instance serves every channel.
+ */
+@ChannelHandler.Sharable
+public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter {
+    public static final String PATH = "/ws";
+
+    private final ConnectionKeys keys;
+    private final Hub hub;
+    private final Config config;
+    private final WebSocketDecoderConfig decoderConfig;
+    private final List<String> httpHandlers;
+
+    /** @param httpHandlers names of the HTTP-only handlers to remove once the socket is open */
+    public WebSocketUpgradeHandler(ConnectionKeys keys, Hub hub, Config config, List<String> httpHandlers) {
+        this.keys = keys;
+        this.hub = hub;
+        this.config = config;
+        this.httpHandlers = httpHandlers;
+        this.decoderConfig = WebSocketDecoderConfig.newBuilder()
+                .maxFramePayloadLength(config.maxFrameBytes())
+                .allowExtensions(false)
+                .closeOnProtocolViolation(true)
+                .withUTF8Validator(true)
+                .build();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof FullHttpRequest request)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+        if (!PATH.equals(uri.path())) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        try {
+            upgrade(ctx, request, uri);
+        } catch (CourierException e) {
+            FullHttpResponse response = HttpErrors.response(ctx.alloc(), e.code(), e.getMessage());
+            if (e.code() == ErrorCode.EUPGRADE_REQUIRED) {
+                response.headers().set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
+                response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+            } else if (e.code() == ErrorCode.EMETHOD_NOT_ALLOWED) {
+                response.headers().set(HttpHeaderNames.ALLOW, "GET");
+            }
+            boolean keepAlive = HttpUtil.isKeepAlive(request) && e.code() != ErrorCode.ETOKEN_INVALID;
+            HttpUtil.setKeepAlive(response, keepAlive);
+            var written = ctx.writeAndFlush(response);
+            if (!keepAlive) {
+                written.addListener(ChannelFutureListener.CLOSE);
+            }
+        } finally {
+            ReferenceCountUtil.release(request);
+        }
+    }
+
+    private void upgrade(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder uri) {
+        if (!HttpMethod.GET.equals(request.method())) {
+            throw new CourierException(ErrorCode.EMETHOD_NOT_ALLOWED, request.method() + " not allowed on " + PATH);
+        }
+        if (!request.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
+                || !request.headers().contains(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
+            throw new CourierException(ErrorCode.EUPGRADE_REQUIRED, PATH + " needs a WebSocket upgrade request");
+        }
+        List<String> token = uri.parameters().get("token");
+        Principal principal = keys.verify(token == null || token.isEmpty() ? null : token.get(0));
+
+        String location = "ws://" + request.headers().get(HttpHeaderNames.HOST, "localhost") + PATH;
+        WebSocketServerHandshaker handshaker = new WebSocketServerHandshakerFactory(location, null, decoderConfig).newHandshaker(request);
+        if (handshaker == null) {
+            WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
+            return;
+        }
+        ChannelPipeline pipeline = ctx.pipeline();
+        SessionHandler session = new SessionHandler(hub, principal, config.maxSubscriptions());
+        // The handshaker swaps the HTTP codec for WebSocket frame codecs; the rest of the HTTP
+        // pipeline goes once the 101 response is written (before that, a pre-encoded frame would
+        // still meet the HTTP encoder).
+        handshaker.handshake(ctx.channel(), request).addListener((ChannelFutureListener) f -> {
+            if (!f.isSuccess()) {
+                f.channel().close();
+                return;
+            }
+            for (String name : httpHandlers) {
+                if (pipeline.get(name) != null) {
+                    pipeline.remove(name);
+                }
+            }
+            pipeline.remove(WebSocketUpgradeHandler.this);
+            pipeline.addLast("ws-aggregator", new WebSocketFrameAggregator(config.maxFrameBytes()));
+            pipeline.addLast("ws-idle", new IdleStateHandler(config.idleTimeout().toMillis(), 0,
+                    config.pingInterval().toMillis(), TimeUnit.MILLISECONDS));
+            pipeline.addLast("ws-session", session);
+            session.start(pipeline.context(session));
+        });
+    }
+}

@@ -1,0 +1,29 @@
+package io.courier.ws;
+
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+
+/** Polls a condition until it holds or a deadline passes; never a bare sleep as synchronisation. */
+final class Await {
+    private Await() {
+    }
+
+    static void until(BooleanSupplier condition, String what) {
+        until(condition, Duration.ofSeconds(10), what);
+    }
+
+    static void until(BooleanSupplier condition, Duration timeout, String what) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout + " waiting for: " + what);
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,201 @@
+package io.courier.ws;
+
+import static io.courier.testing.JsonField.get;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.courier.testing.RawSocket;
+import io.courier.testing.TestServer;
+import io.courier.testing.WsClient;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Every socket error frame and close code, and the refusals before an upgrade. */
+class ProtocolErrorsIT {
+    private static TestServer server;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(Map.of("courier.ws.max.frame.bytes", "1024", "courier.ws.max.subscriptions", "3"));
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    private static WsClient connect(String token) {
+        String key = get(server.get("/v1/sign", token).body(), "key");
+        WsClient c = WsClient.connect(server.http(), "ws://127.0.0.1:" + server.port() + "/ws?token=" + key);
+        assertEquals("connected", get(c.next(), "action"));
+        return c;
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', value = {
+        "{\"action\":\"subscribe\",\"topic\":\"nope\",\"id\":7}                    | ETOPIC_NOTFOUND",
+        "{\"action\":\"publish\",\"topic\":\"nope\",\"message\":{},\"id\":7}        | ETOPIC_NOTFOUND",
+        "{\"action\":\"publish\",\"topic\":\"t\",\"message\":\"text\",\"id\":7}     | EMESSAGE_INVALID",
+        "{\"action\":\"publish\",\"topic\":\"t\",\"message\":[1],\"id\":7}          | EMESSAGE_INVALID",
+        "{\"action\":\"publish\",\"topic\":\"t\",\"id\":7}                          | EMESSAGE_INVALID",
+        "{\"action\":\"broadcast\",\"message\":null,\"id\":7}                       | EMESSAGE_INVALID",
+        "{\"action\":\"dance\",\"id\":7}                                            | EACTION_INVALID",
+        "{\"id\":7}                                                                 | EACTION_INVALID",
+        "{\"action\":5,\"id\":7}                                                    | EACTION_INVALID",
+        "{\"action\":\"subscribe\",\"id\":7}                                        | ETOPIC_INVALID",
+        "{\"action\":\"subscribe\",\"topic\":42,\"id\":7}                           | ETOPIC_INVALID",
+        "{\"action\":\"subscribe\",\"topic\":\"has space\",\"id\":7}                | ETOPIC_INVALID",
+        "{\"id\":7,\"action\":\"subscribe\",\"topic\":\"t\"                         | EBODY_INVALID",
+        "{\"action\":\"subscribe\",\"topic\":\"t\",\"id\":{}}                       | EBODY_INVALID",
+    })
+    void badFrameGetsErrorFrameAndConnectionStaysOpen(String frame, String code) {
+        String token = server.setUp(TestServer.uniqueAudience(), "t");
+        try (WsClient c = connect(token)) {
+            c.send(frame.trim());
+            String error = c.next();
+            assertEquals("error", get(error, "action"), error);
+            assertEquals(code, get(error, "code"), error);
+            assertTrue(get(error, "message").length() > 0);
+            if (frame.contains("\"id\":7")) {
+                assertEquals("7", get(error, "id"), "the id is echoed when it was readable");
+            }
+            c.send("{\"action\":\"subscribe\",\"topic\":\"t\",\"id\":\"after\"}");
+            assertEquals("{\"action\":\"ack\",\"id\":\"after\"}", c.next());
+        }
+    }
+
+    @Test
+    void malformedJsonWithoutIdGetsErrorWithoutId() {
+        String token = server.setUp(TestServer.uniqueAudience());
+        try (WsClient c = connect(token)) {
+            c.send("not json");
+            String error = c.next();
+            assertEquals("EBODY_INVALID", get(error, "code"));
+            assertNull(get(error, "id"));
+        }
+    }
+
+    @Test
+    void subscriptionsPerConnectionAreBounded() {
+        String token = server.setUp(TestServer.uniqueAudience(), "a", "b", "c", "d");
+        try (WsClient c = connect(token)) {
+            for (String t : new String[] {"a", "b", "c"}) {
+                c.send("{\"action\":\"subscribe\",\"topic\":\"" + t + "\",\"id\":1}");
+                assertEquals("ack", get(c.next(), "action"));
+            }
+            c.send("{\"action\":\"subscribe\",\"topic\":\"d\",\"id\":2}");
+            assertEquals("ESUBSCRIPTION_LIMIT", get(c.next(), "code"));
+            c.send("{\"action\":\"subscribe\",\"topic\":\"a\",\"id\":3}");
+            assertEquals("ack", get(c.next(), "action"), "re-subscribing a held topic is still a no-op");
+        }
+    }
+
+    @Test
+    void binaryFrameClosesWith1003() {
+        try (WsClient c = connect(server.setUp(TestServer.uniqueAudience()))) {
+            c.sendBinary(new byte[] {1, 2, 3});
+            assertEquals(1003, c.closeCode());
+        }
+    }
+
+    @Test
+    void oversizedFrameClosesWith1009() {
+        try (WsClient c = connect(server.setUp(TestServer.uniqueAudience()))) {
+            c.send("{\"action\":\"broadcast\",\"message\":{\"pad\":\"" + "x".repeat(2000) + "\"}}");
+            assertEquals(1009, c.closeCode());
+        }
+    }
+
+    @Test
+    void clientPingIsAnswered() {
+        try (WsClient c = connect(server.setUp(TestServer.uniqueAudience()))) {
+            c.socket().sendPing(java.nio.ByteBuffer.wrap("hi".getBytes(StandardCharsets.US_ASCII))).join();
+            assertEquals("hi", StandardCharsets.US_ASCII.decode(c.nextPong()).toString());
+        }
+    }
+
+    @Test
+    void missingKeyIsUnauthorized() {
+        HttpResponse<String> r = server.send(java.net.http.HttpRequest.newBuilder(server.uri("/ws"))
+                .header("Sec-WebSocket-Version", "13"), null);
+        assertEquals(426, r.statusCode(), "a plain GET without upgrade headers");
+        assertEquals("EUPGRADE_REQUIRED", get(r.body(), "error.code"));
+        try (RawSocket raw = new RawSocket(server.port())) {
+            String head = raw.upgrade("/ws");
+            assertTrue(head.startsWith("HTTP/1.1 401"), head);
+        }
+    }
+
+    @Test
+    void tamperedKeyIsUnauthorized() {
+        String key = get(server.get("/v1/sign", server.setUp(TestServer.uniqueAudience())).body(), "key");
+        int mid = key.length() / 2;
+        String tampered = key.substring(0, mid) + (key.charAt(mid) == 'A' ? 'B' : 'A') + key.substring(mid + 1);
+        try (RawSocket raw = new RawSocket(server.port())) {
+            String head = raw.upgrade("/ws?token=" + tampered);
+            assertTrue(head.startsWith("HTTP/1.1 401"), head);
+            assertTrue(head.toLowerCase().contains("content-type: application/json"), head);
+        }
+    }
+
+    @Test
+    void bearerTokenIsNotAConnectionKey() {
+        String token = server.setUp(TestServer.uniqueAudience());
+        try (RawSocket raw = new RawSocket(server.port())) {
+            assertTrue(raw.upgrade("/ws?token=" + token).startsWith("HTTP/1.1 401"));
+        }
+    }
+
+    @Test
+    void expiredKeyIsUnauthorized() {
+        try (TestServer shortLived = TestServer.start(Map.of("courier.sign.ttl.seconds", "1"))) {
+            String token = shortLived.setUp(TestServer.uniqueAudience());
+            String key = get(shortLived.get("/v1/sign", token).body(), "key");
+            Await.until(() -> {
+                try (RawSocket raw = new RawSocket(shortLived.port())) {
+                    return raw.upgrade("/ws?token=" + key).startsWith("HTTP/1.1 401");
+                }
+            }, Duration.ofSeconds(5), "the key expires after its 1 s TTL");
+        }
+    }
+
+    @Test
+    void silentConnectionIsPingedThenClosedWhenIdle() {
+        try (TestServer quick = TestServer.start(Map.of("courier.ws.ping.interval.seconds", "1", "courier.ws.idle.timeout.seconds", "2"))) {
+            String key = get(quick.get("/v1/sign", quick.setUp(TestServer.uniqueAudience())).body(), "key");
+            try (RawSocket raw = new RawSocket(quick.port())) {
+                assertTrue(raw.upgrade("/ws?token=" + key).startsWith("HTTP/1.1 101"));
+                assertEquals("connected", get(raw.readFrame().text(), "action"));
+                RawSocket.Frame ping = raw.readFrame();
+                assertEquals(0x9, ping.opcode(), "a ping after the ping interval");
+                RawSocket.Frame close = raw.readFrame();
+                assertEquals(0x8, close.opcode());
+                assertEquals(1001, close.closeCode(), "closed after the idle timeout without a pong");
+            }
+        }
+    }
+
+    @Test
+    void answeringPingsKeepsConnectionOpen() {
+        try (TestServer quick = TestServer.start(Map.of("courier.ws.ping.interval.seconds", "1", "courier.ws.idle.timeout.seconds", "2"))) {
+            String token = quick.setUp(TestServer.uniqueAudience());
+            String key = get(quick.get("/v1/sign", token).body(), "key");
+            try (WsClient c = WsClient.connect(quick.http(), "ws://127.0.0.1:" + quick.port() + "/ws?token=" + key)) {
+                c.next();
+                // The JDK client answers pings with pongs; after twice the idle timeout it is still open.
+                assertNull(c.poll(Duration.ofSeconds(4)));
+                assertTrue(!c.isClosed(), "a client that answers pings stays connected");
+                c.send("{\"action\":\"broadcast\",\"message\":{},\"id\":1}");
+                assertEquals("{\"action\":\"ack\",\"id\":1}", c.next());
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package io.courier.ws;
+
+import static io.courier.testing.JsonField.get;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.courier.testing.TestServer;
+import io.courier.testing.WsClient;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** A client that stops reading is cut off; everyone else keeps receiving everything. */
+class SlowConsumerIT {
+
+    @Test
+    void nonReadingClientIsDisconnectedWhileOthersReceiveEverything() {
+        try (TestServer server = TestServer.start(Map.of("courier.ws.slow.consumer.bytes", "65536"))) {
+            String token = server.setUp(TestServer.uniqueAudience(), "firehose");
+            String url = "ws://127.0.0.1:" + server.port() + "/ws?token=";
+            try (WsClient fast = WsClient.connect(server.http(), url + get(server.get("/v1/sign", token).body(), "key"));
+                 WsClient slow = WsClient.connect(server.http(), url + get(server.get("/v1/sign", token).body(), "key"), false)) {
+                assertEquals("connected", get(fast.next(), "action"));
+                fast.send("{\"action\":\"subscribe\",\"topic\":\"firehose\",\"id\":1}");
+                fast.next();
+                // The slow client never requests a message, so it cannot read its acks either:
+                // subscribe it and wait until the hub has both subscriptions.
+                slow.send("{\"action\":\"subscribe\",\"topic\":\"firehose\"}");
+                Await.until(() -> server.server().hub().subscriptions() == 2, "both subscribed");
+
+                String pad = "x".repeat(16 * 1024);
+                int messages = 400; // 6.4 MB: far past the slow client's 64 KiB bound plus socket buffers
+                for (int i = 0; i < messages; i++) {
+                    int status = server.post("/v1/hook", token,
+                            "{\"action\":\"publish\",\"topic\":\"firehose\",\"message\":{\"i\":" + i + ",\"pad\":\"" + pad + "\"}}").statusCode();
+                    assertEquals(200, status);
+                    String got = fast.next();
+                    assertEquals(String.valueOf(i), get(got, "message.i"), "the fast client receives every message in order");
+                }
+                Await.until(() -> server.server().hub().connections() == 1, "the slow client is cut off");
+                assertEquals(1, server.server().hub().subscriptions());
+            }
+        }
+    }
+}
