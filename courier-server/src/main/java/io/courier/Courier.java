@@ -22,7 +22,10 @@ import org.slf4j.LoggerFactory;
  *   java -jar courier-server.jar [--config PATH]                       run the server
  *   java -jar courier-server.jar token --aud NAME [--sub ID] [--ttl 1h] [--config PATH]
  * </pre>
- * Exit codes: 0 normal stop, 2 configuration or usage mistake (one line on stderr), 1 anything else.
+ * Exit codes: 2 for a configuration or usage mistake (one line on stderr), 1 for anything else
+ * unexpected, 0 when {@code token} succeeds. Stopped by SIGTERM the JVM exits with 143 (128 + 15)
+ * after the graceful shutdown; the systemd unit counts that as success.
+ * Logs go to stderr, so {@code token}'s stdout is the token alone.
  */
 public final class Courier {
     private static final Pattern DURATION = Pattern.compile("(\\d+)([smhd]?)");
@@ -47,7 +50,6 @@ public final class Courier {
         requireOnly(flags, "--config");
         Config config = load(flags);
         Logger log = LoggerFactory.getLogger(Courier.class);
-        log.info("configuration: {}", config);
         CourierServer server = CourierServer.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -69,6 +71,9 @@ public final class Courier {
             throw new ConfigException("--aud", "required (usage: token --aud NAME [--sub ID] [--ttl 1h])");
         }
         Duration ttl = duration("--ttl", flags.getOrDefault("--ttl", "1h"));
+        if (ttl.isZero()) {
+            throw new ConfigException("--ttl", "0 (expected: a positive duration, e.g. 1h)");
+        }
         Config config = load(flags);
         JwtKeys keys = JwtKeys.load(config.jwt(), config.dataDir());
         return new TokenIssuer(keys).issue(audience, Optional.ofNullable(flags.get("--sub")), ttl);

@@ -4,19 +4,20 @@ import io.courier.auth.ConnectionKeys;
 import io.courier.auth.JwtKeys;
 import io.courier.auth.TokenVerifier;
 import io.courier.config.Config;
-import io.courier.error.CloseCode;
 import io.courier.http.ApiHandler;
 import io.courier.http.AudienceRoutes;
 import io.courier.http.HealthRoutes;
 import io.courier.http.HookRoute;
+import io.courier.http.MetricsRoute;
 import io.courier.http.Router;
 import io.courier.http.SignRoute;
 import io.courier.http.TopicRoutes;
 import io.courier.hub.Catalog;
-import io.courier.hub.FanoutListener;
 import io.courier.hub.Hub;
 import io.courier.store.AsyncStore;
 import io.courier.store.JdbcStore;
+import io.courier.metrics.CourierMetrics;
+import io.courier.ws.ShutdownEvent;
 import io.courier.ws.WebSocketUpgradeHandler;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
@@ -26,7 +27,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -49,6 +49,8 @@ public final class CourierServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final AsyncStore store;
     private final Hub hub;
+    private final CourierMetrics metrics;
+    private final MetricsRoute metricsRoute;
     private final ChannelGroup openChannels = new DefaultChannelGroup("courier", GlobalEventExecutor.INSTANCE);
     private final ScheduledExecutorService background;
     private final Channel serverChannel;
@@ -56,17 +58,21 @@ public final class CourierServer implements AutoCloseable {
 
     private CourierServer(Config config) throws InterruptedException {
         this.config = config;
+        // Secrets print as ****: the records' toString methods mask them.
+        log.info("configuration: {}", config);
         this.transport = Transport.detect();
         JwtKeys jwtKeys = JwtKeys.load(config.jwt(), config.dataDir());
         ConnectionKeys connectionKeys = ConnectionKeys.load(config.dataDir(), config.signTtl());
         TokenVerifier verifier = new TokenVerifier(jwtKeys, config.jwt());
-        JdbcStore jdbc = JdbcStore.open(config.database(), null);
+        this.metrics = new CourierMetrics();
+        JdbcStore jdbc = JdbcStore.open(config.database(), metrics.meterRegistry());
         this.store = new AsyncStore(jdbc, config.workers(), config.workerQueue());
 
         this.boss = transport.newGroup(1, "courier-accept");
         this.workers = transport.newGroup(0, "courier-io");
         Catalog catalog = new Catalog();
-        this.hub = new Hub(workers, catalog, ByteBufAllocator.DEFAULT, FanoutListener.NONE);
+        this.hub = new Hub(workers, catalog, ByteBufAllocator.DEFAULT, metrics);
+        metrics.watch(hub, catalog);
         this.background = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "courier-background");
             t.setDaemon(true);
@@ -79,9 +85,13 @@ public final class CourierServer implements AutoCloseable {
         new AudienceRoutes(store).register(router);
         new TopicRoutes(store, catalog).register(router);
         new SignRoute(store, connectionKeys, config.wsUrl()).register(router);
-        new HookRoute(hub).register(router);
-        WebSocketUpgradeHandler upgrade = new WebSocketUpgradeHandler(connectionKeys, hub, config, ServerInitializer.HTTP_HANDLERS);
-        ApiHandler api = new ApiHandler(router, verifier);
+        new HookRoute(hub, metrics).register(router);
+        this.metricsRoute = new MetricsRoute(metrics.registry(), config.metrics().token());
+        if (config.metrics().enabled()) {
+            metricsRoute.register(router);
+        }
+        WebSocketUpgradeHandler upgrade = new WebSocketUpgradeHandler(connectionKeys, hub, config, ServerInitializer.HTTP_HANDLERS, metrics);
+        ApiHandler api = new ApiHandler(router, verifier, metrics);
 
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(boss, workers)
@@ -112,6 +122,10 @@ public final class CourierServer implements AutoCloseable {
 
     public Hub hub() {
         return hub;
+    }
+
+    public CourierMetrics metrics() {
+        return metrics;
     }
 
     public Config config() {
@@ -145,8 +159,7 @@ public final class CourierServer implements AutoCloseable {
         serverChannel.close().awaitUninterruptibly();
         for (Channel ch : openChannels) {
             if (ch.pipeline().get("ws-session") != null) {
-                ch.writeAndFlush(new CloseWebSocketFrame(CloseCode.SHUTDOWN.code(), CloseCode.SHUTDOWN.reason()))
-                        .addListener(f -> ch.close());
+                ch.pipeline().fireUserEventTriggered(ShutdownEvent.INSTANCE);
             } else {
                 ch.close();
             }
@@ -157,6 +170,7 @@ public final class CourierServer implements AutoCloseable {
         workers.shutdownGracefully(quiet, Math.max(quiet, remainingMillis(deadline)), TimeUnit.MILLISECONDS).awaitUninterruptibly();
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
         background.shutdownNow();
+        metricsRoute.close();
         store.close();
         log.info("courier stopped");
     }

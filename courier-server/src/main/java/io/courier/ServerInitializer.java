@@ -13,19 +13,20 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.cors.CorsConfig;
 import io.netty.handler.codec.http.cors.CorsConfigBuilder;
 import io.netty.handler.codec.http.cors.CorsHandler;
+import io.netty.handler.flow.FlowControlHandler;
 import java.util.List;
 
 /**
  * The one place the pipeline is assembled. Every connection starts as HTTP:
  * <pre>
- *   http (codec) → aggregator (body limit) → cors → ws-upgrade → api (router)
+ *   http (codec) → aggregator (body limit) → flow (one request at a time) → cors → ws-upgrade → api (router)
  * </pre>
  * A valid upgrade at {@code /ws} replaces the HTTP handlers with WebSocket ones (see
  * {@link WebSocketUpgradeHandler}); any other request is answered by the router.
  */
 final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     /** HTTP-only handlers, removed once a connection becomes a WebSocket. */
-    static final List<String> HTTP_HANDLERS = List.of("aggregator", "cors", "api");
+    static final List<String> HTTP_HANDLERS = List.of("aggregator", "flow", "cors", "api");
 
     private final Config config;
     private final CorsConfig cors;
@@ -45,7 +46,6 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
                 .allowedRequestMethods(HttpMethod.GET, HttpMethod.POST, HttpMethod.OPTIONS)
                 .allowedRequestHeaders("Authorization", "Content-Type")
                 .maxAge(600)
-                .shortCircuit()
                 .build();
     }
 
@@ -55,6 +55,9 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
         ChannelPipeline p = ch.pipeline();
         p.addLast("http", new HttpServerCodec(4096, 8192, 8192));
         p.addLast("aggregator", new BodyLimitAggregator(config.maxBodyBytes()));
+        // Hands on one request per read while the router has paused reading, so pipelined requests
+        // are answered in order even when an answer completes on a worker thread.
+        p.addLast("flow", new FlowControlHandler());
         p.addLast("cors", new CorsHandler(cors));
         p.addLast("ws-upgrade", upgrade);
         p.addLast("api", api);

@@ -22,8 +22,16 @@ final class BearerClaimsVerifier extends DefaultJWTClaimsVerifier<SecurityContex
 
     /** A refusal whose message is already fit for the client. */
     static final class Refusal extends BadJWTException {
-        Refusal(String message) {
+        private final String reason;
+
+        Refusal(String reason, String message) {
             super(message);
+            this.reason = reason;
+        }
+
+        /** Bounded label for metrics. */
+        String reason() {
+            return reason;
         }
     }
 
@@ -38,30 +46,30 @@ final class BearerClaimsVerifier extends DefaultJWTClaimsVerifier<SecurityContex
     public void verify(JWTClaimsSet claims, SecurityContext context) throws BadJWTException {
         // Tokens must expire: a leaked token without exp would be valid forever.
         if (claims.getExpirationTime() == null) {
-            throw new Refusal("missing exp claim");
+            throw new Refusal("claims", "missing exp claim");
         }
         // The audience scopes every topic; exactly one, because a principal acts for one audience.
         List<String> audience = claims.getAudience();
         if (audience.isEmpty() || audience.get(0) == null || audience.get(0).isEmpty()) {
-            throw new Refusal("missing aud claim");
+            throw new Refusal("claims", "missing aud claim");
         }
         if (audience.size() > 1) {
-            throw new Refusal("several audiences are not supported");
+            throw new Refusal("claims", "several audiences are not supported");
         }
         // The store keeps audience names up to 255 characters, the same bound as topic names.
         if (audience.get(0).length() > 255) {
-            throw new Refusal("aud claim longer than 255 characters");
+            throw new Refusal("claims", "aud claim longer than 255 characters");
         }
         if (issuer.isPresent() && !issuer.get().equals(claims.getIssuer())) {
-            throw new Refusal("issuer mismatch");
+            throw new Refusal("claims", "issuer mismatch");
         }
         try {
             super.verify(claims, context);
         } catch (ExpiredJWTException e) {
-            throw new Refusal("token expired");
+            throw new Refusal("expired", "token expired");
         } catch (BadJWTException e) {
             // With no required, exact-match or prohibited claims configured, the only other check left is nbf.
-            throw new Refusal("token not yet valid");
+            throw new Refusal("not_yet_valid", "token not yet valid");
         }
     }
 

@@ -106,31 +106,31 @@ public final class ConnectionKeys {
     /** @throws CourierException ETOKEN_INVALID: "connection key missing", "... expired" or "... invalid" */
     public Principal verify(String key) {
         if (key == null || key.isEmpty()) {
-            throw refused("connection key missing");
+            throw refused("missing_key", "connection key missing");
         }
         JWTClaimsSet claims;
         try {
             EncryptedJWT jwe = EncryptedJWT.parse(key);
             // Pin the algorithms: only what sign() produces is accepted.
             if (!JWEAlgorithm.DIR.equals(jwe.getHeader().getAlgorithm()) || !EncryptionMethod.A256GCM.equals(jwe.getHeader().getEncryptionMethod())) {
-                throw refused("connection key invalid");
+                throw refused("bad_key", "connection key invalid");
             }
             jwe.decrypt(decrypter);
             claims = jwe.getJWTClaimsSet();
             claimsVerifier.verify(claims, null);
         } catch (ExpiredJWTException e) {
-            throw refused("connection key expired");
+            throw refused("expired_key", "connection key expired");
         } catch (ParseException | JOSEException | BadJWTException e) {
-            throw refused("connection key invalid");
+            throw refused("bad_key", "connection key invalid");
         }
         List<String> audience = claims.getAudience();
         if (audience.size() != 1) {
-            throw refused("connection key invalid");
+            throw refused("bad_key", "connection key invalid");
         }
         return new Principal(audience.get(0), Optional.ofNullable(claims.getSubject()));
     }
 
-    private static CourierException refused(String reason) {
-        return new CourierException(ErrorCode.ETOKEN_INVALID, reason);
+    private static CourierException refused(String reason, String message) {
+        return new CourierException(ErrorCode.ETOKEN_INVALID, reason, message);
     }
 }

@@ -60,11 +60,11 @@ public final class TokenVerifier {
     /** @param authorization the raw Authorization header value (may be null) */
     public Principal verifyBearer(String authorization) {
         if (authorization == null || authorization.isBlank()) {
-            throw refused("missing Authorization header");
+            throw refused("missing", "missing Authorization header");
         }
         // RFC 7235 section 2.1: the auth-scheme is case-insensitive.
         if (!authorization.regionMatches(true, 0, BEARER, 0, BEARER.length()) || authorization.substring(BEARER.length()).isBlank()) {
-            throw refused("expected 'Bearer <token>'");
+            throw refused("missing", "expected 'Bearer <token>'");
         }
         return verify(authorization.substring(BEARER.length()).strip());
     }
@@ -72,7 +72,7 @@ public final class TokenVerifier {
     /** Verifies a bare token. */
     public Principal verify(String jwt) {
         if (jwt == null || jwt.isBlank()) {
-            throw refused("missing token");
+            throw refused("missing", "missing token");
         }
         checkHeader(parseHeader(jwt));
         try {
@@ -80,17 +80,17 @@ public final class TokenVerifier {
             String subject = claims.getSubject();
             return new Principal(claims.getAudience().get(0), Optional.ofNullable(subject).filter(s -> !s.isEmpty()));
         } catch (ParseException e) {
-            throw refused("malformed token");
+            throw refused("malformed", "malformed token");
         } catch (BearerClaimsVerifier.Refusal e) {
-            throw refused(e.getMessage());
+            throw refused(e.reason(), e.getMessage());
         } catch (BadJWSException e) {
-            throw refused("bad signature");
+            throw refused("bad_signature", "bad signature");
         } catch (BadJWTException e) {
-            throw refused("malformed token"); // the payload is not a valid claims set
+            throw refused("malformed", "malformed token"); // the payload is not a valid claims set
         } catch (BadJOSEException e) {
-            throw refused("no key matches the token's kid");
+            throw refused("unknown_key", "no key matches the token's kid");
         } catch (JOSEException e) {
-            throw refused("token could not be verified");
+            throw refused("bad_signature", "token could not be verified");
         }
     }
 
@@ -98,34 +98,35 @@ public final class TokenVerifier {
         try {
             return Header.parse(JOSEObject.split(jwt)[0]);
         } catch (ParseException e) {
-            throw refused("malformed token");
+            throw refused("malformed", "malformed token");
         }
     }
 
     private void checkHeader(Header header) {
         if (Algorithm.NONE.equals(header.getAlgorithm())) {
-            throw refused("algorithm none is not accepted");
+            throw refused("header", "algorithm none is not accepted");
         }
         if (header instanceof JWEHeader) {
-            throw refused("encrypted tokens are not accepted");
+            throw refused("header", "encrypted tokens are not accepted");
         }
         // Refusing any other algorithm up front is what stops algorithm confusion (an RS256 public key used as an HS256 secret).
         if (!keys.algorithm().equals(header.getAlgorithm())) {
             String name = header.getAlgorithm().getName();
-            throw refused("algorithm " + (PRINTABLE_ALGORITHM.matcher(name).matches() ? name : "(unprintable)")
+            throw refused("header", "algorithm " + (PRINTABLE_ALGORITHM.matcher(name).matches() ? name : "(unprintable)")
                     + " not accepted (expected " + keys.algorithm() + ")");
         }
         // RFC 7515 section 4.1.11: a recipient that does not understand a crit parameter MUST reject the token.
         if (header.getCriticalParams() != null && !header.getCriticalParams().isEmpty()) {
-            throw refused("critical header parameters are not supported");
+            throw refused("header", "critical header parameters are not supported");
         }
         JOSEObjectType type = ((JWSHeader) header).getType();
         if (type != null && !ACCEPTED_TYPES.contains(type)) {
-            throw refused("token type not accepted (expected JWT)");
+            throw refused("header", "token type not accepted (expected JWT)");
         }
     }
 
-    private static CourierException refused(String reason) {
-        return new CourierException(ErrorCode.ETOKEN_INVALID, reason);
+    /** @param reason bounded label for metrics; {@code message} is what the client reads */
+    private static CourierException refused(String reason, String message) {
+        return new CourierException(ErrorCode.ETOKEN_INVALID, reason, message);
     }
 }

@@ -30,7 +30,16 @@ public record Config(
         Duration pingInterval,
         Duration idleTimeout,
         int slowConsumerBytes,
+        MetricsConfig metrics,
         Duration shutdownTimeout) {
+
+    /** @param token static bearer token guarding {@code /metrics}, if any */
+    public record MetricsConfig(boolean enabled, Optional<String> token) {
+        @Override
+        public String toString() {
+            return "MetricsConfig[enabled=" + enabled + ", token=" + token.map(t -> "****") + "]";
+        }
+    }
 
     /**
      * @param jdbcUrl   JDBC URL; for the embedded default an H2 file URL inside the data directory

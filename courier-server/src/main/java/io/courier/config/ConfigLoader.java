@@ -121,6 +121,8 @@ public final class ConfigLoader {
                 seconds("courier.ws.ping.interval.seconds", 1, 3600),
                 seconds("courier.ws.idle.timeout.seconds", 1, 86_400),
                 intIn("courier.ws.slow.consumer.bytes", 1024, Integer.MAX_VALUE),
+                new Config.MetricsConfig(bool("courier.metrics.enabled"),
+                        Optional.of(string("courier.metrics.token")).filter(s -> !s.isEmpty())),
                 seconds("courier.shutdown.timeout.seconds", 0, 3600));
     }
 
@@ -140,6 +142,17 @@ public final class ConfigLoader {
             throw new ConfigException(key, value + " (expected: " + min + "-" + max + ")");
         }
         return (int) value;
+    }
+
+    private boolean bool(String key) {
+        String raw = string(key);
+        if (raw.equalsIgnoreCase("true")) {
+            return true;
+        }
+        if (raw.equalsIgnoreCase("false")) {
+            return false;
+        }
+        throw new ConfigException(key, "'" + raw + "' (expected: true or false)");
     }
 
     private Duration seconds(String key, int min, int max) {

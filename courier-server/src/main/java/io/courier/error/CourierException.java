@@ -6,18 +6,31 @@ package io.courier.error;
  */
 public final class CourierException extends RuntimeException {
     private final ErrorCode code;
+    private final String reason;
 
     public CourierException(ErrorCode code, String message) {
+        this(code, null, message);
+    }
+
+    /** @param reason a short, stable label refining the code (a metric label), e.g. {@code expired} */
+    public CourierException(ErrorCode code, String reason, String message) {
         super(message, null, false, false);
         this.code = code;
+        this.reason = reason;
     }
 
     public CourierException(ErrorCode code, String message, Throwable cause) {
         super(message, cause, false, false);
         this.code = code;
+        this.reason = null;
     }
 
     public ErrorCode code() {
         return code;
+    }
+
+    /** The refinement given at construction, else the code's name in lower case. */
+    public String reason() {
+        return reason != null ? reason : code.name().toLowerCase(java.util.Locale.ROOT);
     }
 }

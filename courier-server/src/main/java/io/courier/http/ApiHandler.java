@@ -3,6 +3,7 @@ package io.courier.http;
 import io.courier.auth.TokenVerifier;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
+import io.courier.metrics.CourierMetrics;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -27,10 +28,12 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
 
     private final Router router;
     private final TokenVerifier tokens;
+    private final CourierMetrics metrics;
 
-    public ApiHandler(Router router, TokenVerifier tokens) {
+    public ApiHandler(Router router, TokenVerifier tokens, CourierMetrics metrics) {
         this.router = router;
         this.tokens = tokens;
+        this.metrics = metrics;
     }
 
     @Override
@@ -38,9 +41,11 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
         // One request at a time per connection: answers may complete on worker threads, and
         // HTTP/1.1 pipelining requires responses in request order. Exchange.send resumes reading.
         ctx.channel().config().setAutoRead(false);
-        Exchange exchange = new Exchange(ctx, request);
+        Exchange exchange = new Exchange(ctx, request, metrics);
         DecoderResult decoded = request.decoderResult();
         if (decoded.isFailure()) {
+            // The decoder discards everything after a bad message: end the connection with the answer.
+            exchange.closeAfterAnswer();
             exchange.fail(ErrorCode.EBODY_INVALID, "malformed HTTP request");
             return;
         }
@@ -50,7 +55,16 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
             exchange.fail(ErrorCode.ENOT_FOUND, "no such endpoint: " + path);
             return;
         }
+        exchange.route(path);
         Router.Entry entry = methods.get(request.method());
+        if (entry == null && HttpMethod.OPTIONS.equals(request.method())) {
+            // Not a CORS preflight (CorsHandler answers those): say what the path accepts.
+            FullHttpResponse response = new io.netty.handler.codec.http.DefaultFullHttpResponse(request.protocolVersion(),
+                    io.netty.handler.codec.http.HttpResponseStatus.NO_CONTENT);
+            response.headers().set(HttpHeaderNames.ALLOW, Router.allowHeader(methods));
+            exchange.send(response);
+            return;
+        }
         if (entry == null) {
             FullHttpResponse response = HttpErrors.response(ctx.alloc(), ErrorCode.EMETHOD_NOT_ALLOWED,
                     request.method() + " not allowed on " + path);
@@ -60,11 +74,20 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
         }
         try {
             if (entry.authenticated()) {
-                exchange.principal(tokens.verifyBearer(request.headers().get(HttpHeaderNames.AUTHORIZATION)));
+                exchange.principal(verify(request));
             }
             entry.route().handle(exchange);
         } catch (CourierException e) {
             exchange.fail(e);
+        }
+    }
+
+    private io.courier.auth.Principal verify(FullHttpRequest request) {
+        try {
+            return tokens.verifyBearer(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+        } catch (CourierException e) {
+            metrics.authFailed(e.reason());
+            throw e;
         }
     }
 

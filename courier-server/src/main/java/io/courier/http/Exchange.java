@@ -3,6 +3,7 @@ package io.courier.http;
 import io.courier.auth.Principal;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
+import io.courier.metrics.CourierMetrics;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -29,14 +30,27 @@ public final class Exchange {
 
     private final ChannelHandlerContext ctx;
     private final FullHttpRequest request;
-    private final boolean keepAlive;
+    private volatile boolean keepAlive;
     private final AtomicBoolean answered = new AtomicBoolean();
+    private final CourierMetrics metrics;
+    private final long startNanos = System.nanoTime();
+    /** The matched route's path (a bounded metric label), or "unmatched". */
+    private volatile String route = "unmatched";
     private Principal principal;
 
-    Exchange(ChannelHandlerContext ctx, FullHttpRequest request) {
+    Exchange(ChannelHandlerContext ctx, FullHttpRequest request, CourierMetrics metrics) {
         this.ctx = ctx;
         this.request = request;
+        this.metrics = metrics;
         this.keepAlive = HttpUtil.isKeepAlive(request);
+    }
+
+    void closeAfterAnswer() {
+        keepAlive = false;
+    }
+
+    void route(String path) {
+        this.route = path;
     }
 
     public FullHttpRequest request() {
@@ -74,6 +88,10 @@ public final class Exchange {
 
     public void fail(ErrorCode code, String message) {
         FullHttpResponse response = HttpErrors.response(ctx.alloc(), code, message);
+        if (code == ErrorCode.ETOKEN_INVALID) {
+            // RFC 6750 section 3: a 401 for a bearer-protected resource names the scheme.
+            response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"");
+        }
         send(response);
     }
 
@@ -108,6 +126,7 @@ public final class Exchange {
             response.release();
             throw new IllegalStateException("answered twice: " + request.method() + " " + request.uri());
         }
+        metrics.httpRequest(route, request.method(), response.status().code(), System.nanoTime() - startNanos);
         HttpUtil.setContentLength(response, response.content().readableBytes());
         HttpUtil.setKeepAlive(response, keepAlive);
         var channel = ctx.channel();

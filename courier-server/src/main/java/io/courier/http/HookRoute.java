@@ -3,6 +3,8 @@ package io.courier.http;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
 import io.courier.hub.Hub;
+import io.courier.metrics.CourierMetrics;
+import io.courier.metrics.MessageSource;
 import io.courier.protocol.Action;
 import io.courier.protocol.Command;
 import io.netty.buffer.ByteBuf;
@@ -14,9 +16,11 @@ import io.netty.handler.codec.http.HttpResponseStatus;
  */
 public final class HookRoute {
     private final Hub hub;
+    private final CourierMetrics metrics;
 
-    public HookRoute(Hub hub) {
+    public HookRoute(Hub hub, CourierMetrics metrics) {
         this.hub = hub;
+        this.metrics = metrics;
     }
 
     public void register(Router router) {
@@ -24,6 +28,15 @@ public final class HookRoute {
     }
 
     private void hook(Exchange ex) {
+        try {
+            publish(ex);
+        } catch (CourierException e) {
+            metrics.refused(e.code());
+            throw e;
+        }
+    }
+
+    private void publish(Exchange ex) {
         ByteBuf body = ex.request().content();
         Command command = Command.decode(body);
         if (command.failed()) {
@@ -37,6 +50,7 @@ public final class HookRoute {
         } else {
             throw new CourierException(ErrorCode.EACTION_INVALID, "the hook accepts publish and broadcast only");
         }
+        metrics.published(MessageSource.HOOK, command.action() == Action.BROADCAST);
         ex.respond(HttpResponseStatus.OK, body.retainedDuplicate());
     }
 }

@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * the drain runs as soon as the first item arrives.
  */
 final class Fanout implements Runnable {
-    private record Work(ByteBuf frame, LoopSlot slot) {
+    private record Work(ByteBuf frame, LoopSlot slot, long startNanos) {
     }
 
     /** Publishes drained per turn before the loop goes back to its sockets. */
@@ -29,6 +29,8 @@ final class Fanout implements Runnable {
     private final AtomicBoolean scheduled = new AtomicBoolean();
     /** Subscribers written to since the last flush. Event loop only. */
     private final ArrayList<Subscriber> toFlush = new ArrayList<>();
+    /** When each publish of the current batch entered the hub. Event loop only; reused. */
+    private final long[] batchStarts = new long[MAX_BATCH];
     private final FanoutListener listener;
 
     Fanout(EventLoop loop, FanoutListener listener) {
@@ -41,8 +43,8 @@ final class Fanout implements Runnable {
     }
 
     /** Any thread. Takes one reference of {@code frame}, released once written. */
-    void submit(ByteBuf frame, LoopSlot slot) {
-        queue.offer(new Work(frame, slot));
+    void submit(ByteBuf frame, LoopSlot slot, long startNanos) {
+        queue.offer(new Work(frame, slot, startNanos));
         if (scheduled.compareAndSet(false, true)) {
             loop.execute(this);
         }
@@ -71,8 +73,10 @@ final class Fanout implements Runnable {
 
     private void drain() {
         long deliveries = 0;
+        int drained = 0;
         Work work;
-        for (int i = 0; i < MAX_BATCH && (work = queue.poll()) != null; i++) {
+        while (drained < MAX_BATCH && (work = queue.poll()) != null) {
+            batchStarts[drained++] = work.startNanos();
             try {
                 deliveries += work.slot().deliver(work.frame());
             } finally {
@@ -87,6 +91,10 @@ final class Fanout implements Runnable {
         toFlush.clear();
         if (deliveries > 0) {
             listener.delivered(deliveries);
+        }
+        long now = System.nanoTime();
+        for (int i = 0; i < drained; i++) {
+            listener.fannedOut(now - batchStarts[i]);
         }
     }
 

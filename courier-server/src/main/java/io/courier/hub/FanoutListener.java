@@ -1,9 +1,20 @@
 package io.courier.hub;
 
-/** Told how many frames each fan-out batch handed to connections. Called on event loops; must be cheap. */
-@FunctionalInterface
+/** Told what each fan-out batch did. Called on event loops, per batch or per publish, never per delivery; must be cheap. */
 public interface FanoutListener {
-    FanoutListener NONE = deliveries -> { };
+    FanoutListener NONE = new FanoutListener() {
+        @Override
+        public void delivered(long deliveries) {
+        }
 
+        @Override
+        public void fannedOut(long nanos) {
+        }
+    };
+
+    /** Frames handed to connections by one batch. */
     void delivered(long deliveries);
+
+    /** Time from a publish entering the hub to its last write on one event loop being flushed. */
+    void fannedOut(long nanos);
 }

@@ -166,6 +166,7 @@ public final class Hub {
     }
 
     private int fanOut(Group group, ByteBuf message) {
+        long start = System.nanoTime();
         ByteBuf frame = null;
         int loops = 0;
         try {
@@ -177,7 +178,7 @@ public final class Hub {
                 if (frame == null) {
                     frame = Frames.frame(alloc, group.framePrefix, message);
                 }
-                fanouts[i].submit(frame.retain(), slot);
+                fanouts[i].submit(frame.retain(), slot, start);
                 loops++;
             }
         } finally {

@@ -21,7 +21,7 @@ public final class TopicNames {
         for (int i = 0; i < topic.length(); ) {
             int cp = topic.codePointAt(i);
             if (Character.isWhitespace(cp) || Character.isSpaceChar(cp) || Character.isISOControl(cp)
-                    || Character.getType(cp) == Character.FORMAT || Character.isSurrogate((char) cp)) {
+                    || Character.getType(cp) == Character.FORMAT || Character.getType(cp) == Character.SURROGATE) {
                 throw new CourierException(ErrorCode.ETOPIC_INVALID, "topic must not contain whitespace or control characters (at index " + i + ")");
             }
             i += Character.charCount(cp);

@@ -53,7 +53,12 @@ final class Migrations {
                         name varchar(255) NOT NULL,
                         created_at timestamp(6) with time zone NOT NULL,
                         updated_at timestamp(6) with time zone NOT NULL,
-                        CONSTRAINT topics_audience_name_key UNIQUE (audience_id, name))""")));
+                        CONSTRAINT topics_audience_name_key UNIQUE (audience_id, name))""")),
+            // The API counts characters as code points; H2 counts varchar length in UTF-16 units, so
+            // 255 characters outside the BMP need 510. PostgreSQL counts code points; widening is harmless.
+            new Step(2, "widen names for characters outside the BMP", List.of(
+                    "ALTER TABLE {ns}.audiences ALTER COLUMN name SET DATA TYPE varchar(1020)",
+                    "ALTER TABLE {ns}.topics ALTER COLUMN name SET DATA TYPE varchar(1020)")));
 
     private final Dialect dialect;
     private final String namespace;

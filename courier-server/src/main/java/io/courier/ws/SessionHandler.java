@@ -6,6 +6,11 @@ import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
 import io.courier.hub.Hub;
 import io.courier.hub.Subscriber;
+import io.courier.logging.RateLimitedLog;
+import io.courier.metrics.CloseReason;
+import io.courier.metrics.CourierMetrics;
+import io.courier.metrics.MessageSource;
+import io.courier.protocol.Action;
 import io.courier.protocol.Command;
 import io.courier.protocol.Replies;
 import io.netty.buffer.ByteBuf;
@@ -13,6 +18,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
@@ -33,27 +39,33 @@ import org.slf4j.LoggerFactory;
  */
 final class SessionHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(SessionHandler.class);
+    private static final RateLimitedLog clientErrors = new RateLimitedLog(log, 10, TimeUnit.SECONDS);
     /** How long a slow consumer gets to take its close frame before the socket is dropped. */
     private static final long SLOW_CLOSE_GRACE_MILLIS = 1000;
 
     private final Hub hub;
     private final Principal principal;
     private final int maxSubscriptions;
+    private final CourierMetrics metrics;
     private final String id = UUID.randomUUID().toString();
     private Subscriber subscriber;
+    /** Why the connection ends, set by whoever starts closing it; the client unless we did. */
+    private CloseReason closeReason = CloseReason.CLIENT;
 
-    SessionHandler(Hub hub, Principal principal, int maxSubscriptions) {
+    SessionHandler(Hub hub, Principal principal, int maxSubscriptions, CourierMetrics metrics) {
         this.hub = hub;
         this.principal = principal;
         this.maxSubscriptions = maxSubscriptions;
+        this.metrics = metrics;
     }
 
     /** Called once the handshake response is on its way. */
     void start(ChannelHandlerContext ctx) {
         subscriber = hub.connect(ctx.channel(), principal.audience());
+        metrics.connectionOpened();
         ctx.writeAndFlush(new TextWebSocketFrame(Replies.connected(ctx.alloc(), id, principal.audience())));
         if (log.isDebugEnabled()) {
-            log.debug("connected id={} audience={} remote={}", id, principal.audience(), ctx.channel().remoteAddress());
+            log.debug("connected conn={} audience={} remote={}", id, principal.audience(), ctx.channel().remoteAddress());
         }
     }
 
@@ -69,7 +81,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
                 ctx.writeAndFlush(new CloseWebSocketFrame(close.statusCode() < 0 ? 1000 : close.statusCode(), ""))
                         .addListener(ChannelFutureListener.CLOSE);
             } else if (msg instanceof BinaryWebSocketFrame) {
-                close(ctx, CloseCode.UNSUPPORTED_DATA);
+                close(ctx, CloseCode.UNSUPPORTED_DATA, CloseReason.PROTOCOL_ERROR);
             }
             // Pong frames only prove liveness; the idle handler has already seen the read.
         } finally {
@@ -89,10 +101,16 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
                 case PUBLISH -> hub.publish(principal.audience(), command.topic(), command.message(json));
                 case BROADCAST -> hub.broadcast(principal.audience(), command.message(json));
             }
+            if (command.action().needsMessage()) {
+                metrics.published(MessageSource.SOCKET, command.action() == Action.BROADCAST);
+            }
             if (command.id() != null) {
                 ctx.writeAndFlush(new TextWebSocketFrame(Replies.ack(ctx.alloc(), command)));
             }
         } catch (CourierException e) {
+            metrics.refused(e.code());
+            clientErrors.warn("refused a frame: code={} conn={} audience={} remote={} msg=\"{}\"",
+                    e.code(), id, principal.audience(), ctx.channel().remoteAddress(), e.getMessage());
             ctx.writeAndFlush(new TextWebSocketFrame(Replies.error(ctx.alloc(), command, e.code(), e.getMessage())));
         }
     }
@@ -115,9 +133,9 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         if (!ctx.channel().isWritable() && subscriber != null && ctx.channel().isActive()) {
             // Past the high water mark: the client reads slower than we publish. Stop feeding it,
             // tell it why, and drop it shortly even if it never reads the close frame.
-            log.debug("slow consumer id={} audience={} remote={}", id, principal.audience(), ctx.channel().remoteAddress());
+            clientErrors.warn("slow consumer cut off: conn={} audience={} remote={}", id, principal.audience(), ctx.channel().remoteAddress());
             subscriber.cutOff();
-            close(ctx, CloseCode.SLOW_CONSUMER);
+            close(ctx, CloseCode.SLOW_CONSUMER, CloseReason.SLOW_CONSUMER);
             ctx.executor().schedule(() -> ctx.close(), SLOW_CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
         }
         ctx.fireChannelWritabilityChanged();
@@ -128,9 +146,13 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         if (evt instanceof IdleStateEvent idle) {
             switch (idle.state()) {
                 case ALL_IDLE -> ctx.writeAndFlush(new PingWebSocketFrame());
-                case READER_IDLE -> close(ctx, CloseCode.IDLE);
+                case READER_IDLE -> close(ctx, CloseCode.IDLE, CloseReason.IDLE);
                 default -> { }
             }
+            return;
+        }
+        if (evt instanceof ShutdownEvent) {
+            close(ctx, CloseCode.SHUTDOWN, CloseReason.SHUTDOWN);
             return;
         }
         ctx.fireUserEventTriggered(evt);
@@ -140,6 +162,10 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         if (subscriber != null) {
             hub.disconnect(subscriber);
+            metrics.connectionClosed(closeReason);
+            if (log.isDebugEnabled()) {
+                log.debug("closed conn={} audience={} reason={}", id, principal.audience(), closeReason.name().toLowerCase(java.util.Locale.ROOT));
+            }
         }
         ctx.fireChannelInactive();
     }
@@ -147,14 +173,25 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof TooLongFrameException) {
-            close(ctx, CloseCode.MESSAGE_TOO_BIG);
+            // A fragmented message that grew past the limit (the decoder itself closes single frames with 1009).
+            close(ctx, CloseCode.MESSAGE_TOO_BIG, CloseReason.PROTOCOL_ERROR);
             return;
         }
-        log.debug("connection error id={} remote={}: {}", id, ctx.channel().remoteAddress(), cause.toString());
+        if (cause instanceof CorruptedWebSocketFrameException) {
+            // The frame decoder has already sent its close frame (1002, 1007 or 1009) and is closing.
+            closeReason = CloseReason.PROTOCOL_ERROR;
+            clientErrors.warn("protocol error: conn={} remote={} msg=\"{}\"", id, ctx.channel().remoteAddress(), cause.getMessage());
+            ctx.close();
+            return;
+        }
+        log.debug("connection error conn={} remote={}: {}", id, ctx.channel().remoteAddress(), cause.toString());
         ctx.close();
     }
 
-    static void close(ChannelHandlerContext ctx, CloseCode code) {
+    private void close(ChannelHandlerContext ctx, CloseCode code, CloseReason reason) {
+        if (closeReason == CloseReason.CLIENT) {
+            closeReason = reason;
+        }
         ctx.writeAndFlush(new CloseWebSocketFrame(code.code(), code.reason())).addListener(ChannelFutureListener.CLOSE);
     }
 }

@@ -7,6 +7,7 @@ import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
 import io.courier.http.HttpErrors;
 import io.courier.hub.Hub;
+import io.courier.metrics.CourierMetrics;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -40,14 +41,16 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
 
     private final ConnectionKeys keys;
     private final Hub hub;
+    private final CourierMetrics metrics;
     private final Config config;
     private final WebSocketDecoderConfig decoderConfig;
     private final List<String> httpHandlers;
 
     /** @param httpHandlers names of the HTTP-only handlers to remove once the socket is open */
-    public WebSocketUpgradeHandler(ConnectionKeys keys, Hub hub, Config config, List<String> httpHandlers) {
+    public WebSocketUpgradeHandler(ConnectionKeys keys, Hub hub, Config config, List<String> httpHandlers, CourierMetrics metrics) {
         this.keys = keys;
         this.hub = hub;
+        this.metrics = metrics;
         this.config = config;
         this.httpHandlers = httpHandlers;
         this.decoderConfig = WebSocketDecoderConfig.newBuilder()
@@ -72,6 +75,7 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
         try {
             upgrade(ctx, request, uri);
         } catch (CourierException e) {
+            metrics.handshakeRefused(e.code() == ErrorCode.EUPGRADE_REQUIRED ? "not_upgrade" : e.reason());
             FullHttpResponse response = HttpErrors.response(ctx.alloc(), e.code(), e.getMessage());
             if (e.code() == ErrorCode.EUPGRADE_REQUIRED) {
                 response.headers().set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
@@ -108,7 +112,7 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
             return;
         }
         ChannelPipeline pipeline = ctx.pipeline();
-        SessionHandler session = new SessionHandler(hub, principal, config.maxSubscriptions());
+        SessionHandler session = new SessionHandler(hub, principal, config.maxSubscriptions(), metrics);
         // The handshaker swaps the HTTP codec for WebSocket frame codecs; the rest of the HTTP
         // pipeline goes once the 101 response is written (before that, a pre-encoded frame would
         // still meet the HTTP encoder).

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 class HubTest {
     private final Catalog catalog = new Catalog();
     private final AtomicLong delivered = new AtomicLong();
+    private final AtomicLong fanOuts = new AtomicLong();
     private EmbeddedChannel a;
     private EmbeddedChannel b;
     private Hub hub;
@@ -32,7 +33,17 @@ class HubTest {
         a = new EmbeddedChannel();
         // Every EmbeddedChannel has its own loop; the hub must know the one both channels share.
         b = new EmbeddedChannel();
-        hub = new Hub(a.eventLoop(), catalog, ByteBufAllocator.DEFAULT, delivered::addAndGet);
+        hub = new Hub(a.eventLoop(), catalog, ByteBufAllocator.DEFAULT, new FanoutListener() {
+            @Override
+            public void delivered(long deliveries) {
+                delivered.addAndGet(deliveries);
+            }
+
+            @Override
+            public void fannedOut(long nanos) {
+                fanOuts.incrementAndGet();
+            }
+        });
         catalog.add("aud", "t");
     }
 
@@ -73,6 +84,7 @@ class HubTest {
         assertEquals("{\"action\":\"publish\",\"topic\":\"t\",\"message\":{\"k\":1}}", readFrame(a));
         assertNull(a.readOutbound());
         assertEquals(1, delivered.get());
+        assertEquals(1, fanOuts.get(), "one fan-out timing per publish and loop");
     }
 
     @Test

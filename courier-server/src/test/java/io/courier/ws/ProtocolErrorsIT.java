@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.courier.testing.RawSocket;
+import io.courier.testing.Await;
 import io.courier.testing.TestServer;
 import io.courier.testing.WsClient;
 import java.net.http.HttpResponse;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.courier.testing.JsonField;
+import io.courier.testing.Await;
 import io.courier.testing.TestServer;
 import io.courier.testing.WsClient;
 import java.net.http.HttpResponse;

@@ -3,6 +3,7 @@ package io.courier.ws;
 import static io.courier.testing.JsonField.get;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.courier.testing.Await;
 import io.courier.testing.TestServer;
 import io.courier.testing.WsClient;
 import java.util.Map;

@@ -1,18 +1,18 @@
-package io.courier.ws;
+package io.courier.testing;
 
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
 /** Polls a condition until it holds or a deadline passes; never a bare sleep as synchronisation. */
-final class Await {
+public final class Await {
     private Await() {
     }
 
-    static void until(BooleanSupplier condition, String what) {
+    public static void until(BooleanSupplier condition, String what) {
         until(condition, Duration.ofSeconds(10), what);
     }
 
-    static void until(BooleanSupplier condition, Duration timeout, String what) {
+    public static void until(BooleanSupplier condition, Duration timeout, String what) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {

@@ -1,0 +1,155 @@
+package io.courier.metrics;
+
+import io.courier.error.ErrorCode;
+import io.courier.hub.Catalog;
+import io.courier.hub.FanoutListener;
+import io.courier.hub.Hub;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.handler.codec.http.HttpMethod;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Every meter Courier publishes, named by Prometheus conventions ({@code courier_} prefix, base
+ * units, {@code _total} counters). Labelled meters are looked up once, here, so recording on the
+ * hot path is an array or enum-map read plus a lock-free increment: no allocation, no lock, no
+ * per-audience or per-topic label (their number is unbounded). Any thread.
+ */
+public final class CourierMetrics implements FanoutListener {
+    private static final Set<HttpMethod> KNOWN_METHODS = Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.OPTIONS,
+            HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.PATCH, HttpMethod.HEAD);
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    /** [source][0 = publish, 1 = broadcast] */
+    private final Counter[][] published = new Counter[MessageSource.values().length][2];
+    private final Counter deliveries;
+    private final Map<ErrorCode, Counter> refused = new EnumMap<>(ErrorCode.class);
+    private final Counter opened;
+    private final Map<CloseReason, Counter> closed = new EnumMap<>(CloseReason.class);
+    private final Map<String, Counter> handshakesRefused = new ConcurrentHashMap<>();
+    private final Map<String, Counter> authFailures = new ConcurrentHashMap<>();
+    private final Map<String, Timer> httpRequests = new ConcurrentHashMap<>();
+    private final Timer fanout;
+
+    public CourierMetrics() {
+        for (MessageSource source : MessageSource.values()) {
+            published[source.ordinal()][0] = publishedCounter(source, "publish");
+            published[source.ordinal()][1] = publishedCounter(source, "broadcast");
+        }
+        deliveries = Counter.builder("courier.deliveries").description("Frames handed to subscriber connections").register(registry);
+        for (ErrorCode code : ErrorCode.values()) {
+            refused.put(code, Counter.builder("courier.messages.refused").description("Socket frames and hook calls refused, by error code")
+                    .tag("code", code.name()).register(registry));
+        }
+        opened = Counter.builder("courier.connections.opened").description("WebSocket connections opened").register(registry);
+        for (CloseReason reason : CloseReason.values()) {
+            closed.put(reason, Counter.builder("courier.connections.closed").description("WebSocket connections closed, by reason")
+                    .tag("reason", reason.label()).register(registry));
+        }
+        fanout = Timer.builder("courier.fanout")
+                .description("From receipt of a publish to its last write handed to the network, per event loop")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(1_000))
+                .maximumExpectedValue(Duration.ofSeconds(1))
+                .register(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        new NettyAllocatorMetrics(PooledByteBufAllocator.DEFAULT).bindTo(registry);
+    }
+
+    private Counter publishedCounter(MessageSource source, String kind) {
+        return Counter.builder("courier.messages.published").description("Messages accepted for fan-out, by source and kind")
+                .tag("source", source.label()).tag("kind", kind).register(registry);
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    public MeterRegistry meterRegistry() {
+        return registry;
+    }
+
+    /** Gauges read from the hub and catalogue at scrape time. */
+    public void watch(Hub hub, Catalog catalog) {
+        Gauge.builder("courier.connections", hub, Hub::connections).description("Open WebSocket connections").register(registry);
+        Gauge.builder("courier.subscriptions", hub, Hub::subscriptions).description("Topic subscriptions held by open connections").register(registry);
+        Gauge.builder("courier.audiences.active", hub, Hub::activeAudiences).description("Audiences with at least one open connection").register(registry);
+        Gauge.builder("courier.audiences", catalog, Catalog::audienceCount).description("Audiences with topics held in memory").register(registry);
+        Gauge.builder("courier.topics", catalog, Catalog::topicCount).description("Topics held in memory").register(registry);
+    }
+
+    public void published(MessageSource source, boolean broadcast) {
+        published[source.ordinal()][broadcast ? 1 : 0].increment();
+    }
+
+    public void refused(ErrorCode code) {
+        refused.get(code).increment();
+    }
+
+    public void connectionOpened() {
+        opened.increment();
+    }
+
+    public void connectionClosed(CloseReason reason) {
+        closed.get(reason).increment();
+    }
+
+    /** @param reason a short, bounded label such as {@code bad_key} or {@code expired_key} */
+    public void handshakeRefused(String reason) {
+        handshakesRefused.computeIfAbsent(reason, r -> Counter.builder("courier.handshakes.refused")
+                .description("WebSocket upgrades refused, by reason").tag("reason", r).register(registry)).increment();
+    }
+
+    /** @param reason a short, bounded label such as {@code expired} */
+    public void authFailed(String reason) {
+        authFailures.computeIfAbsent(reason, r -> Counter.builder("courier.auth.failures")
+                .description("Bearer tokens refused, by reason").tag("reason", r).register(registry)).increment();
+    }
+
+    /** @param route the route's path, or {@code unmatched}: never the raw request path */
+    public void httpRequest(String route, HttpMethod method, int status, long nanos) {
+        String m = KNOWN_METHODS.contains(method) ? method.name() : "OTHER";
+        String key = route + ' ' + m + ' ' + status;
+        httpRequests.computeIfAbsent(key, k -> Timer.builder("courier.http.requests")
+                .description("HTTP requests by route, method and status")
+                .tag("route", route).tag("method", m).tag("status", Integer.toString(status))
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(10_000))
+                .maximumExpectedValue(Duration.ofSeconds(10))
+                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void delivered(long count) {
+        deliveries.increment(count);
+    }
+
+    @Override
+    public void fannedOut(long nanos) {
+        fanout.record(nanos, TimeUnit.NANOSECONDS);
+    }
+}

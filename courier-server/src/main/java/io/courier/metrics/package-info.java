@@ -1,0 +1,6 @@
+/**
+ * Meters and binders: {@link io.courier.metrics.CourierMetrics} owns the Prometheus registry and
+ * every Courier meter; the JVM, process, Netty allocator and HikariCP pool are bound through
+ * Micrometer's and Hikari's own binders. Recording is lock-free from any thread.
+ */
+package io.courier.metrics;

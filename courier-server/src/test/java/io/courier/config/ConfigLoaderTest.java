@@ -1,0 +1,316 @@
+package io.courier.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** {@link ConfigLoader}: defaults, the {@code --config} file, environment variables, and one-line refusals. */
+class ConfigLoaderTest {
+    @TempDir
+    Path dir;
+
+    private static Config load(Map<String, String> env) {
+        return ConfigLoader.load(Optional.empty(), env, Map.of());
+    }
+
+    /** The problem message of loading {@code env}; asserts it names {@code key} first, as startup prints it. */
+    private static String refusal(String key, Map<String, String> env) {
+        return refusal(key, () -> load(env));
+    }
+
+    private static String refusal(String key, Executable load) {
+        ConfigException e = assertThrows(ConfigException.class, load);
+        assertTrue(e.getMessage().startsWith(key + ": "), "message should name " + key + ": " + e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
+        assertEquals(0, e.getStackTrace().length, "a configuration mistake carries no stack trace");
+        return e.getMessage();
+    }
+
+    // ---------------------------------------------------------------- defaults and precedence
+
+    @Test
+    void defaultsMatchTheDocumentedFile() {
+        Config config = load(Map.of());
+
+        assertEquals("0.0.0.0", config.host());
+        assertEquals(8883, config.port());
+        assertEquals("ws://localhost:8883/ws", config.wsUrl());
+        assertEquals(65536, config.maxBodyBytes());
+        assertEquals(List.of(), config.corsOrigins(), "* means any origin");
+        assertEquals("courier", config.database().namespace());
+        assertTrue(config.database().embedded(), "no URL means embedded H2");
+        assertTrue(config.database().jdbcUrl().startsWith("jdbc:h2:file:"), config.database().jdbcUrl());
+        assertEquals(Duration.ofMillis(2000), config.database().timeout());
+        assertEquals(Optional.empty(), config.jwt().secret());
+        assertEquals(Optional.empty(), config.jwt().keyFile());
+        assertEquals("", config.jwt().algorithm());
+        assertEquals(Optional.empty(), config.jwt().issuer());
+        assertEquals(Duration.ofSeconds(60), config.jwt().clockSkew());
+        assertEquals(Path.of(System.getProperty("user.home"), ".courier").toAbsolutePath().normalize(), config.dataDir());
+    }
+
+    @Test
+    void embeddedDatabaseLivesInTheDataDirectory() {
+        Config config = load(Map.of("COURIER_DATA_DIR", dir.toString()));
+
+        assertEquals(dir.toAbsolutePath().normalize(), config.dataDir());
+        assertTrue(config.database().jdbcUrl().startsWith("jdbc:h2:file:" + dir.toAbsolutePath().normalize()), config.database().jdbcUrl());
+    }
+
+    @Test
+    void environmentOverridesDefaults() {
+        Config config = load(Map.of(
+                "COURIER_PORT", "9000",
+                "COURIER_WS_URL", "wss://courier.example.com/ws",
+                "COURIER_DATABASE_NAMESPACE", "tenant_1",
+                "COURIER_JWT_ISSUER", "https://issuer.test",
+                "COURIER_CORS_ALLOWED_ORIGINS", "https://a.example, https://b.example"));
+
+        assertEquals(9000, config.port());
+        assertEquals("wss://courier.example.com/ws", config.wsUrl());
+        assertEquals("tenant_1", config.database().namespace());
+        assertEquals(Optional.of("https://issuer.test"), config.jwt().issuer());
+        assertEquals(List.of("https://a.example", "https://b.example"), config.corsOrigins());
+    }
+
+    @Test
+    void environmentVariablesThatAreNotCourierKeysAreIgnored() {
+        Config config = load(Map.of("PORT", "1234", "courier.port", "1235", "COURIER_PORTS", "1236"));
+
+        assertEquals(8883, config.port());
+    }
+
+    @Test
+    void configFileOverridesDefaultsAndEnvironmentOverridesTheFile() throws IOException {
+        Path file = write("courier.properties", """
+                # a comment
+                courier.port = 9100
+                courier.database.namespace=from_file
+                courier.jwt.issuer=https://file.test
+                """);
+
+        Config fromFile = ConfigLoader.load(Optional.of(file), Map.of(), Map.of());
+        Config envWins = ConfigLoader.load(Optional.of(file), Map.of("COURIER_PORT", "9200"), Map.of());
+
+        assertEquals(9100, fromFile.port(), "values in the file are trimmed");
+        assertEquals("from_file", fromFile.database().namespace());
+        assertEquals(Optional.of("https://file.test"), fromFile.jwt().issuer());
+        assertEquals(9200, envWins.port());
+        assertEquals("from_file", envWins.database().namespace(), "keys the environment does not set keep the file's value");
+    }
+
+    @Test
+    void overridesBeatTheEnvironment() {
+        Config config = ConfigLoader.load(Optional.empty(), Map.of("COURIER_PORT", "9200"), Map.of("courier.port", "0"));
+
+        assertEquals(0, config.port());
+    }
+
+    @Test
+    void unknownKeyInTheFileIsRefusedByName() throws IOException {
+        Path file = write("typo.properties", "courier.prot=9000\n");
+
+        String message = refusal("courier.prot", () -> ConfigLoader.load(Optional.of(file), Map.of(), Map.of()));
+
+        assertTrue(message.contains(file.toString()), message);
+    }
+
+    @Test
+    void unknownOverrideKeyIsRefusedByName() {
+        refusal("courier.nope", () -> ConfigLoader.load(Optional.empty(), Map.of(), Map.of("courier.nope", "1")));
+    }
+
+    @Test
+    void missingConfigFileIsRefused() {
+        Path missing = dir.resolve("missing.properties");
+
+        String message = refusal("--config", () -> ConfigLoader.load(Optional.of(missing), Map.of(), Map.of()));
+
+        assertTrue(message.contains(missing.toString()), message);
+    }
+
+    // ---------------------------------------------------------------- refusals
+
+    @ParameterizedTest(name = "{0}={1}")
+    @CsvSource(delimiter = '|', value = {
+        "courier.port                     | 70000",
+        "courier.port                     | -1",
+        "courier.port                     | abc",
+        "courier.port                     | ''",
+        "courier.port                     | 8883.5",
+        "courier.port                     | 99999999999999999999",
+        "courier.http.max.body.bytes      | 0",
+        "courier.workers                  | 0",
+        "courier.database.pool.size       | 0",
+        "courier.database.timeout.ms      | 100",
+        "courier.ws.max.frame.bytes       | 10",
+        "courier.jwt.clock.skew.seconds   | -5",
+        "courier.shutdown.timeout.seconds | soon",
+        "courier.jwt.algorithm            | XYZ",
+        "courier.jwt.algorithm            | none",
+        "courier.jwt.secret               | short",
+        "courier.ws.url                   | http://localhost:8883/ws",
+        "courier.ws.url                   | ws://localhost:8883/ws?token=x",
+        "courier.ws.url                   | not a url",
+        "courier.database.url             | mysql://x",
+        "courier.database.url             | jdbc:mysql://localhost/db",
+        "courier.database.url             | postgres:///nohost",
+        "courier.database.url             | postgres://localhost",
+        "courier.database.namespace       | drop table",
+        "courier.database.namespace       | 1abc",
+    })
+    void badValueIsRefusedNamingTheKey(String key, String value) {
+        String message = refusal(key, Map.of(ConfigLoader.envName(key), value));
+
+        assertTrue(message.length() > key.length() + 2, "the message explains the problem: " + message);
+    }
+
+    @Test
+    void portOutOfRangeNamesTheRange() {
+        String message = refusal("courier.port", Map.of("COURIER_PORT", "70000"));
+
+        assertTrue(message.contains("70000") && message.contains("65535"), message);
+    }
+
+    @Test
+    void unknownAlgorithmListsTheAcceptedOnes() {
+        String message = refusal("courier.jwt.algorithm", Map.of("COURIER_JWT_ALGORITHM", "XYZ"));
+
+        assertTrue(message.contains("XYZ") && message.contains("HS256") && message.contains("ES256"), message);
+    }
+
+    @Test
+    void unreadableKeyFileIsRefused() throws IOException {
+        refusal("courier.jwt.key.file", Map.of("COURIER_JWT_KEY_FILE", "/nonexistent/courier/key.pem"));
+        refusal("courier.jwt.key.file", Map.of("COURIER_JWT_KEY_FILE", dir.toString())); // a directory
+    }
+
+    @Test
+    void publicKeyAlgorithmWithoutKeyFileNamesTheKeyFile() {
+        refusal("courier.jwt.key.file", Map.of("COURIER_JWT_ALGORITHM", "RS256"));
+    }
+
+    @Test
+    void secretAlgorithmWithKeyFileIsRefused() throws IOException {
+        Path key = write("key.pem", "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n");
+
+        refusal("courier.jwt.algorithm", Map.of("COURIER_JWT_KEY_FILE", key.toString(), "COURIER_JWT_ALGORITHM", "HS256"));
+    }
+
+    @Test
+    void algorithmIsCaseInsensitive() {
+        Config config = load(Map.of("COURIER_JWT_ALGORITHM", "hs384", "COURIER_JWT_SECRET", "s".repeat(48)));
+
+        assertEquals("HS384", config.jwt().algorithm());
+    }
+
+    @Test
+    void databaseUrlErrorNeverEchoesThePassword() {
+        String message = refusal("courier.database.url", Map.of("COURIER_DATABASE_URL", "mysql://admin:hunter2@db.example/courier"));
+
+        assertFalse(message.contains("hunter2"), message);
+    }
+
+    // ---------------------------------------------------------------- database URLs
+
+    @Test
+    void postgresUrlBecomesJdbcWithCredentials() {
+        Config config = load(Map.of("COURIER_DATABASE_URL", "postgres://courier:s3cret@db.example:6543/courier?sslmode=disable"));
+
+        assertEquals("jdbc:postgresql://db.example:6543/courier?sslmode=disable", config.database().jdbcUrl());
+        assertEquals("courier", config.database().user());
+        assertEquals("s3cret", config.database().password());
+        assertFalse(config.database().embedded());
+    }
+
+    @Test
+    void explicitUserAndPasswordBeatTheUrl() {
+        Config config = load(Map.of(
+                "COURIER_DATABASE_URL", "postgres://courier:s3cret@db.example/courier",
+                "COURIER_DATABASE_USER", "admin",
+                "COURIER_DATABASE_PASSWORD", "other"));
+
+        assertEquals("jdbc:postgresql://db.example:5432/courier", config.database().jdbcUrl());
+        assertEquals("admin", config.database().user());
+        assertEquals("other", config.database().password());
+    }
+
+    @Test
+    void jdbcUrlIsKeptAsIs() {
+        Config config = load(Map.of("COURIER_DATABASE_URL", "jdbc:postgresql://db.example:5432/courier"));
+
+        assertEquals("jdbc:postgresql://db.example:5432/courier", config.database().jdbcUrl());
+        assertFalse(config.database().embedded());
+    }
+
+    @Test
+    void toStringNeverShowsSecrets() {
+        Config config = load(Map.of(
+                "COURIER_DATABASE_URL", "postgres://courier:db-password-1@db.example/courier",
+                "COURIER_JWT_SECRET", "jwt-secret-that-is-long-enough-0123456789"));
+
+        String text = config.toString();
+
+        assertFalse(text.contains("db-password-1"), text);
+        assertFalse(text.contains("jwt-secret-that-is-long-enough"), text);
+    }
+
+    // ---------------------------------------------------------------- env names
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource({
+        "courier.port,                 COURIER_PORT",
+        "courier.database.url,         COURIER_DATABASE_URL",
+        "courier.jwt.key.file,         COURIER_JWT_KEY_FILE",
+        "courier.http.max.body.bytes,  COURIER_HTTP_MAX_BODY_BYTES",
+        "courier.ws.slow.consumer.bytes, COURIER_WS_SLOW_CONSUMER_BYTES",
+    })
+    void envNameUpperCasesAndReplacesDots(String key, String env) {
+        assertEquals(env, ConfigLoader.envName(key));
+    }
+
+    @Test
+    void everyKeyHasADistinctPortableEnvironmentName() {
+        Pattern portable = Pattern.compile("COURIER_[A-Z0-9_]+");
+        Set<String> names = new HashSet<>();
+        for (String key : ConfigLoader.defaults().keySet()) {
+            String env = ConfigLoader.envName(key);
+            assertTrue(portable.matcher(env).matches(), key + " -> " + env);
+            assertTrue(names.add(env), "two keys share " + env);
+        }
+        assertTrue(names.size() > 20, "defaults hold every key: " + names);
+    }
+
+    @Test
+    void everyKeyCanBeSetFromTheEnvironment() {
+        // Setting each key to its own default through its env name must be accepted and change nothing.
+        Map<String, String> defaults = ConfigLoader.defaults();
+        Map<String, String> env = new HashMap<>();
+        defaults.forEach((key, value) -> env.put(ConfigLoader.envName(key), value));
+
+        assertEquals(load(Map.of()), load(env));
+    }
+
+    private Path write(String name, String text) throws IOException {
+        return Files.writeString(dir.resolve(name), text, StandardCharsets.UTF_8);
+    }
+}
