@@ -51,9 +51,12 @@ public final class Courier {
         Config config = load(flags);
         Logger log = LoggerFactory.getLogger(Courier.class);
         CourierServer server = CourierServer.start(config);
+        String notifySocket = System.getenv("NOTIFY_SOCKET");
+        SystemdNotifier.notify(notifySocket, "READY=1\nSTATUS=listening on port " + server.port());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("shutting down (timeout {} s)", config.shutdownTimeout().toSeconds());
+            SystemdNotifier.notify(notifySocket, "STOPPING=1");
             server.close();
             stopped.countDown();
         }, "courier-shutdown"));

@@ -49,6 +49,7 @@ public final class CourierServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final AsyncStore store;
     private final Hub hub;
+    private final JwtKeys jwtKeys;
     private final CourierMetrics metrics;
     private final MetricsRoute metricsRoute;
     private final ChannelGroup openChannels = new DefaultChannelGroup("courier", GlobalEventExecutor.INSTANCE);
@@ -61,7 +62,7 @@ public final class CourierServer implements AutoCloseable {
         // Secrets print as ****: the records' toString methods mask them.
         log.info("configuration: {}", config);
         this.transport = Transport.detect();
-        JwtKeys jwtKeys = JwtKeys.load(config.jwt(), config.dataDir());
+        this.jwtKeys = JwtKeys.load(config.jwt(), config.dataDir());
         ConnectionKeys connectionKeys = ConnectionKeys.load(config.dataDir(), config.signTtl());
         TokenVerifier verifier = new TokenVerifier(jwtKeys, config.jwt());
         this.metrics = new CourierMetrics();
@@ -171,6 +172,7 @@ public final class CourierServer implements AutoCloseable {
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
         background.shutdownNow();
         metricsRoute.close();
+        jwtKeys.close();
         store.close();
         log.info("courier stopped");
     }

@@ -3,6 +3,7 @@ package io.courier;
 import io.courier.config.Config;
 import io.courier.http.ApiHandler;
 import io.courier.http.BodyLimitAggregator;
+import io.courier.http.RequestTimeoutHandler;
 import io.courier.ws.WebSocketUpgradeHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
@@ -19,14 +20,14 @@ import java.util.List;
 /**
  * The one place the pipeline is assembled. Every connection starts as HTTP:
  * <pre>
- *   http (codec) → aggregator (body limit) → flow (one request at a time) → cors → ws-upgrade → api (router)
+ *   http (codec) → timeout (request deadline) → aggregator (body limit) → flow (one request at a time) → cors → ws-upgrade → api (router)
  * </pre>
  * A valid upgrade at {@code /ws} replaces the HTTP handlers with WebSocket ones (see
  * {@link WebSocketUpgradeHandler}); any other request is answered by the router.
  */
 final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     /** HTTP-only handlers, removed once a connection becomes a WebSocket. */
-    static final List<String> HTTP_HANDLERS = List.of("aggregator", "flow", "cors", "api");
+    static final List<String> HTTP_HANDLERS = List.of("timeout", "aggregator", "flow", "cors", "api");
 
     private final Config config;
     private final CorsConfig cors;
@@ -54,6 +55,7 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
         openChannels.add(ch);
         ChannelPipeline p = ch.pipeline();
         p.addLast("http", new HttpServerCodec(4096, 8192, 8192));
+        p.addLast("timeout", new RequestTimeoutHandler(config.requestTimeout()));
         p.addLast("aggregator", new BodyLimitAggregator(config.maxBodyBytes()));
         // Hands on one request per read while the router has paused reading, so pipelined requests
         // are answered in order even when an answer completes on a worker thread.

@@ -242,6 +242,46 @@ class CliIT {
         }
     }
 
+    @Test
+    void startupLogMasksSecretsInEitherFormat() throws Exception {
+        String jwtSecret = "jwt-secret-that-must-never-be-logged-0123456789";
+        String metricsToken = "metrics-token-never-logged";
+        String dbPassword = "db-password-never-logged";
+        for (String format : List.of("logfmt", "json")) {
+            Map<String, String> env = Map.of("COURIER_DATA_DIR", dataDir.toString(), "COURIER_PORT", "0", "COURIER_HOST", "127.0.0.1",
+                    "COURIER_JWT_SECRET", jwtSecret, "COURIER_METRICS_TOKEN", metricsToken,
+                    // Unreachable on purpose: the server starts without its database and says so.
+                    "COURIER_DATABASE_URL", "postgres://courier:" + dbPassword + "@127.0.0.1:1/courier",
+                    "COURIER_DATABASE_TIMEOUT_MS", "500", "COURIER_LOG_FORMAT", format);
+            Path log = outputDir.resolve("startup-" + format + ".err");
+            Process process = start(env, outputDir.resolve("startup-" + format + ".out"), log, List.of());
+            try {
+                awaitOutput(log, "courier listening on", PROCESS_TIMEOUT);
+            } finally {
+                process.destroy();
+                process.waitFor(PROCESS_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+                process.destroyForcibly();
+            }
+            String text = Files.readString(log);
+            assertFalse(text.contains(jwtSecret), format + ": JWT secret leaked:\n" + text);
+            assertFalse(text.contains(metricsToken), format + ": metrics token leaked:\n" + text);
+            assertFalse(text.contains(dbPassword), format + ": database password leaked:\n" + text);
+            assertTrue(text.contains("****"), format + ": the configuration line shows masked secrets:\n" + text);
+            assertTrue(text.contains("transport=epoll") || text.contains("transport=nio"), text);
+            assertTrue(text.contains("store=PostgreSQL 127.0.0.1:1"), "startup names the store: " + text);
+            for (String line : text.split("\n")) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                if (format.equals("json")) {
+                    assertTrue(line.startsWith("{") && line.endsWith("}") && line.contains("\"level\":"), "one JSON object per line: " + line);
+                } else {
+                    assertTrue(line.startsWith("ts=") && line.contains(" level=") && line.contains(" msg=\""), "logfmt line: " + line);
+                }
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private static void assertOneLineConfigError(Run run, String key) {

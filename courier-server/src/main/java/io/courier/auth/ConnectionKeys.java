@@ -32,7 +32,8 @@ import javax.crypto.spec.SecretKeySpec;
  * The short-lived keys {@code GET /v1/sign} hands out so a browser can open {@code /ws?token=KEY}
  * without putting its bearer JWT in a URL, where proxies and access logs would keep it.
  *
- * <p>A key is a compact JWE (dir + A256GCM) over aud, sub, iat and exp, under a 256-bit key generated
+ * <p>A key is a compact JWE (dir + A256GCM) over aud, sub, iat, exp and the bearer token's own expiry
+ * ({@value #BEARER_EXP}, so the socket it opens can end with the token), under a 256-bit key generated
  * once into the data directory: encrypted, so the audience and subject are not readable from a logged
  * URL; authenticated, so it cannot be forged or altered; stateless, so any server sharing the data
  * directory accepts it, also after a restart. It stays valid, and reusable, until it expires; there is
@@ -40,6 +41,8 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class ConnectionKeys {
     static final String KEY_FILE = "connection-key";
+    /** Private claim: the bearer token's exp, in seconds since the epoch like exp itself. */
+    static final String BEARER_EXP = "bearer_exp";
     private static final JWEHeader HEADER = new JWEHeader(JWEAlgorithm.DIR, EncryptionMethod.A256GCM);
 
     private final DirectEncrypter encrypter;
@@ -94,6 +97,7 @@ public final class ConnectionKeys {
                 .issueTime(Date.from(now))
                 .expirationTime(Date.from(now.plus(ttl)));
         principal.subject().ifPresent(claims::subject);
+        principal.expiresAt().ifPresent(expiresAt -> claims.claim(BEARER_EXP, expiresAt.getEpochSecond()));
         EncryptedJWT jwe = new EncryptedJWT(HEADER, claims.build());
         try {
             jwe.encrypt(encrypter);
@@ -109,6 +113,7 @@ public final class ConnectionKeys {
             throw refused("missing_key", "connection key missing");
         }
         JWTClaimsSet claims;
+        Long bearerExp;
         try {
             EncryptedJWT jwe = EncryptedJWT.parse(key);
             // Pin the algorithms: only what sign() produces is accepted.
@@ -118,6 +123,7 @@ public final class ConnectionKeys {
             jwe.decrypt(decrypter);
             claims = jwe.getJWTClaimsSet();
             claimsVerifier.verify(claims, null);
+            bearerExp = claims.getLongClaim(BEARER_EXP);
         } catch (ExpiredJWTException e) {
             throw refused("expired_key", "connection key expired");
         } catch (ParseException | JOSEException | BadJWTException e) {
@@ -127,7 +133,8 @@ public final class ConnectionKeys {
         if (audience.size() != 1) {
             throw refused("bad_key", "connection key invalid");
         }
-        return new Principal(audience.get(0), Optional.ofNullable(claims.getSubject()));
+        return new Principal(audience.get(0), Optional.ofNullable(claims.getSubject()),
+                Optional.ofNullable(bearerExp).map(Instant::ofEpochSecond));
     }
 
     private static CourierException refused(String reason, String message) {

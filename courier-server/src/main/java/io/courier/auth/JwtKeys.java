@@ -19,6 +19,7 @@ import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jose.proc.SingleKeyJWSKeySelector;
 import io.courier.config.Config;
 import io.courier.config.ConfigException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -29,14 +30,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Verification (and, for HMAC, signing) key material for bearer JWTs, chosen once at startup from
- * {@code courier.jwt.*}: a public key file, else a configured secret, else a secret generated once into
- * the data directory. Immutable and thread-safe after {@link #load}.
+ * {@code courier.jwt.*}: a JWKS URL, else a public key file, else a configured secret, else a secret
+ * generated once into the data directory. Thread-safe after {@link #load}.
  *
  * <p>A single key is selected whatever {@code kid} a token carries: gotrue and most identity providers
  * stamp a {@code kid} that a PEM key or a plain secret has no way to match. Only a JWK set with several
- * keys picks by {@code kid}, which is what lets an issuer rotate keys.
+ * keys, or one fetched from {@code courier.jwt.jwks.url} ({@link JwksCache}), picks by {@code kid}, which
+ * is what lets an issuer rotate keys.
+ *
+ * <p>With a JWKS URL the keys change at run time, fetched on a background thread that {@link #close}
+ * stops; every other kind of key is fixed at startup, and {@link #close} does nothing.
  */
-public final class JwtKeys {
+public final class JwtKeys implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(JwtKeys.class);
     static final String SECRET_FILE = "jwt-secret";
 
@@ -44,16 +49,33 @@ public final class JwtKeys {
     private final JWSKeySelector<SecurityContext> keySelector;
     private final JWSSigner signer;
     private final String description;
+    private final JwksCache remote;
 
     private JwtKeys(JWSAlgorithm algorithm, JWSKeySelector<SecurityContext> keySelector, JWSSigner signer, String description) {
+        this(algorithm, keySelector, signer, description, null);
+    }
+
+    private JwtKeys(JWSAlgorithm algorithm, JWSKeySelector<SecurityContext> keySelector, JWSSigner signer, String description,
+            JwksCache remote) {
         this.algorithm = algorithm;
         this.keySelector = keySelector;
         this.signer = signer;
         this.description = description;
+        this.remote = remote;
     }
 
-    /** Reads or generates the key material; the only I/O this class does. */
+    /**
+     * Reads or generates the key material. With a JWKS URL, starts fetching it in the background
+     * instead: this call does no network I/O and succeeds while the URL is down.
+     */
     public static JwtKeys load(Config.JwtConfig config, Path dataDir) {
+        return load(config, dataDir, JwksCache.Timing.DEFAULT);
+    }
+
+    static JwtKeys load(Config.JwtConfig config, Path dataDir, JwksCache.Timing jwksTiming) {
+        if (config.jwksUrl().isPresent()) {
+            return fromJwksUrl(config.jwksUrl().get(), config.algorithm(), jwksTiming);
+        }
         if (config.keyFile().isPresent()) {
             return fromKeyFile(config.keyFile().get(), config.algorithm());
         }
@@ -78,6 +100,14 @@ public final class JwtKeys {
     /** Where the keys came from, for the startup log; never contains secret material. */
     public String describe() {
         return description;
+    }
+
+    /** Stops fetching a JWKS URL; a no-op for every other kind of key. */
+    @Override
+    public void close() {
+        if (remote != null) {
+            remote.close();
+        }
     }
 
     /** True for HMAC secrets, which both sign and verify; public keys only verify. */
@@ -136,25 +166,42 @@ public final class JwtKeys {
         }
     }
 
+    private static JwtKeys fromJwksUrl(URI url, String configuredAlgorithm, JwksCache.Timing timing) {
+        JWSAlgorithm algorithm = configuredAlgorithm.isEmpty() ? JWSAlgorithm.RS256 : JWSAlgorithm.parse(configuredAlgorithm);
+        // A JWK set is public: an HMAC "key" in it would let anyone sign.
+        if (!JWSAlgorithm.Family.RSA.contains(algorithm) && !JWSAlgorithm.Family.EC.contains(algorithm)) {
+            throw new ConfigException("courier.jwt.algorithm", algorithm + " cannot be used with " + JwksCache.KEY + " (expected: RS256 or ES256)");
+        }
+        JwksCache cache = JwksCache.start(url, algorithm, timing);
+        return new JwtKeys(algorithm, new JWSVerificationKeySelector<>(algorithm, cache), null,
+                algorithm + " public keys from JWKS " + url, cache);
+    }
+
     private static void checkFits(JWK key, JWSAlgorithm algorithm, Path file) {
-        String where = file.toAbsolutePath() + " holds ";
+        unfit(key, algorithm).ifPresent(problem -> {
+            throw new ConfigException(PublicKeyFile.KEY, file.toAbsolutePath() + " holds " + problem);
+        });
+    }
+
+    /** Why key cannot verify algorithm's signatures, as "a(n) ... (expected: ...)"; empty when it can. */
+    static Optional<String> unfit(JWK key, JWSAlgorithm algorithm) {
         KeyType expected = JWSAlgorithm.Family.RSA.contains(algorithm) ? KeyType.RSA : KeyType.EC;
         if (!expected.equals(key.getKeyType())) {
-            throw new ConfigException(PublicKeyFile.KEY, where + "an " + key.getKeyType() + " key, but the algorithm is " + algorithm
-                    + " (expected: an " + expected + " key)");
+            return Optional.of("an " + key.getKeyType() + " key, but the algorithm is " + algorithm + " (expected: an " + expected + " key)");
         }
         if (key.getAlgorithm() != null && !algorithm.getName().equals(key.getAlgorithm().getName())) {
-            throw new ConfigException(PublicKeyFile.KEY, where + "a key for " + key.getAlgorithm() + " (expected: " + algorithm + ")");
+            return Optional.of("a key for " + key.getAlgorithm() + " (expected: " + algorithm + ")");
         }
         if (key.getKeyUse() != null && !KeyUse.SIGNATURE.equals(key.getKeyUse())) {
-            throw new ConfigException(PublicKeyFile.KEY, where + "a key for use=" + key.getKeyUse() + " (expected: sig)");
+            return Optional.of("a key for use=" + key.getKeyUse() + " (expected: sig)");
         }
         // RFC 7518 section 3.3: RSA keys of 2048 bits or larger MUST be used with RS256.
         if (key instanceof RSAKey rsa && rsa.size() < 2048) {
-            throw new ConfigException(PublicKeyFile.KEY, where + "a " + rsa.size() + "-bit RSA key (expected: at least 2048 bits)");
+            return Optional.of("a " + rsa.size() + "-bit RSA key (expected: at least 2048 bits)");
         }
         if (key instanceof ECKey ec && !Curve.P_256.equals(ec.getCurve())) {
-            throw new ConfigException(PublicKeyFile.KEY, where + "a " + ec.getCurve() + " key (expected: P-256 for ES256)");
+            return Optional.of("a " + ec.getCurve() + " key (expected: P-256 for ES256)");
         }
+        return Optional.empty();
     }
 }

@@ -20,6 +20,7 @@ import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
 import java.text.ParseException;
 import java.time.Clock;
+import java.util.Date;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -28,7 +29,9 @@ import java.util.regex.Pattern;
  * Verifies bearer JWTs and turns them into a {@link Principal}. Any thread: the nimbus processor is
  * configured in the constructor, published through a final field and never changed.
  *
- * <p>No I/O, so it may run on the event loop, but the cost depends on the algorithm. Measured with a
+ * <p>No I/O, so it may run on the event loop, also with a JWKS URL: keys then come from
+ * {@link JwksCache}'s in-memory copy, and a token with an unknown {@code kid} is refused at once while the
+ * refresh runs in the background. The cost depends on the algorithm. Measured with a
  * warm loop on JDK 17.0.15, 2 vCPUs: HS256 12 µs, RS256 54 µs, ES256 880 µs per token (the JDK's
  * P-256 verify dominates). With ES256, verify off the event loop.
  *
@@ -78,7 +81,9 @@ public final class TokenVerifier {
         try {
             JWTClaimsSet claims = processor.process(SignedJWT.parse(jwt), null);
             String subject = claims.getSubject();
-            return new Principal(claims.getAudience().get(0), Optional.ofNullable(subject).filter(s -> !s.isEmpty()));
+            // BearerClaimsVerifier refuses tokens without exp, so it is always present here.
+            return new Principal(claims.getAudience().get(0), Optional.ofNullable(subject).filter(s -> !s.isEmpty()),
+                    Optional.ofNullable(claims.getExpirationTime()).map(Date::toInstant));
         } catch (ParseException e) {
             throw refused("malformed", "malformed token");
         } catch (BearerClaimsVerifier.Refusal e) {

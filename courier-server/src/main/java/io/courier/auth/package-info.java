@@ -5,8 +5,10 @@
  * encrypted connection keys handed out by {@code GET /v1/sign} ({@link io.courier.auth.ConnectionKeys}),
  * and the resulting {@link io.courier.auth.Principal}.
  *
- * <p>The only I/O happens in the {@code load} methods at startup: reading a configured key file, or
- * generating a secret once into the data directory. Everything built from them is immutable and
- * thread-safe, and cheap enough to call on the event loop.
+ * <p>I/O happens in the {@code load} methods at startup (reading a configured key file, or generating a
+ * secret once into the data directory) and, with {@code courier.jwt.jwks.url}, on the
+ * {@code courier-jwks} thread that fetches the issuer's keys ({@link io.courier.auth.JwksCache}).
+ * Verification never does I/O or waits for a fetch: it is thread-safe and cheap enough to call on the
+ * event loop.
  */
 package io.courier.auth;

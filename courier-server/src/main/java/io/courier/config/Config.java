@@ -1,5 +1,6 @@
 package io.courier.config;
 
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -18,6 +19,7 @@ public record Config(
         int port,
         String wsUrl,
         int maxBodyBytes,
+        Duration requestTimeout,
         List<String> corsOrigins,
         int workers,
         int workerQueue,
@@ -30,6 +32,8 @@ public record Config(
         Duration pingInterval,
         Duration idleTimeout,
         int slowConsumerBytes,
+        int rateLimitPerSecond,
+        boolean closeOnTokenExpiry,
         MetricsConfig metrics,
         Duration shutdownTimeout) {
 
@@ -63,22 +67,31 @@ public record Config(
     }
 
     /**
+     * At most one of secret, keyFile and jwksUrl is set.
+     *
      * @param secret    HMAC secret, when tokens are HS*-signed and a secret was configured
      * @param keyFile   public key file (PEM or JWK), when tokens are RS256/ES256-signed
-     * @param algorithm configured algorithm name, empty to derive it from the key
+     * @param jwksUrl   http(s) URL of the issuer's JWK set, when keys are fetched (and rotated) remotely
+     * @param algorithm configured algorithm name, empty to derive it from the key; never empty with a JWKS URL
      * @param issuer    required {@code iss}, if any
      */
     public record JwtConfig(
             Optional<String> secret,
             Optional<Path> keyFile,
+            Optional<URI> jwksUrl,
             String algorithm,
             Optional<String> issuer,
             Duration clockSkew) {
 
+        /** Without a JWKS URL. */
+        public JwtConfig(Optional<String> secret, Optional<Path> keyFile, String algorithm, Optional<String> issuer, Duration clockSkew) {
+            this(secret, keyFile, Optional.empty(), algorithm, issuer, clockSkew);
+        }
+
         @Override
         public String toString() {
-            return "JwtConfig[secret=" + secret.map(s -> "****") + ", keyFile=" + keyFile + ", algorithm=" + algorithm
-                    + ", issuer=" + issuer + ", clockSkew=" + clockSkew + "]";
+            return "JwtConfig[secret=" + secret.map(s -> "****") + ", keyFile=" + keyFile + ", jwksUrl=" + jwksUrl
+                    + ", algorithm=" + algorithm + ", issuer=" + issuer + ", clockSkew=" + clockSkew + "]";
         }
     }
 }

@@ -26,6 +26,7 @@ import java.util.regex.Pattern;
  */
 public final class ConfigLoader {
     private static final String DEFAULTS = "courier.properties";
+    private static final String JWKS_URL = "courier.jwt.jwks.url";
     private static final Set<String> ALGORITHMS = Set.of("HS256", "HS384", "HS512", "RS256", "ES256");
     private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
 
@@ -109,6 +110,7 @@ public final class ConfigLoader {
                 intIn("courier.port", 0, 65535),
                 wsUrl(),
                 intIn("courier.http.max.body.bytes", 1, 64 * 1024 * 1024),
+                seconds("courier.http.request.timeout.seconds", 1, 3600),
                 origins(),
                 intIn("courier.workers", 1, 1024),
                 intIn("courier.workers.queue", 1, 1_000_000),
@@ -121,6 +123,8 @@ public final class ConfigLoader {
                 seconds("courier.ws.ping.interval.seconds", 1, 3600),
                 seconds("courier.ws.idle.timeout.seconds", 1, 86_400),
                 intIn("courier.ws.slow.consumer.bytes", 1024, Integer.MAX_VALUE),
+                intIn("courier.ws.rate.limit.per.second", 0, 1_000_000),
+                bool("courier.ws.close.on.token.expiry"),
                 new Config.MetricsConfig(bool("courier.metrics.enabled"),
                         Optional.of(string("courier.metrics.token")).filter(s -> !s.isEmpty())),
                 seconds("courier.shutdown.timeout.seconds", 0, 3600));
@@ -204,6 +208,26 @@ public final class ConfigLoader {
                 Duration.ofMillis(intIn("courier.database.timeout.ms", 250, 600_000)));
     }
 
+    private Optional<URI> jwksUrl() {
+        String raw = string(JWKS_URL);
+        if (raw.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            URI uri = new URI(raw);
+            if (("https".equals(uri.getScheme()) || "http".equals(uri.getScheme())) && uri.getHost() != null
+                    && uri.getRawUserInfo() == null && uri.getRawFragment() == null) {
+                return Optional.of(uri);
+            }
+        } catch (java.net.URISyntaxException ignored) {
+            // reported below
+        }
+        // Never echo a URL that may carry credentials.
+        String shown = raw.contains("@") ? "(a URL with user info)" : "'" + raw + "'";
+        throw new ConfigException(JWKS_URL, shown + " (expected: an https:// or http:// URL without user info or fragment,"
+                + " e.g. https://auth.example.com/.well-known/jwks.json)");
+    }
+
     private Config.JwtConfig jwt() {
         String algorithm = string("courier.jwt.algorithm").toUpperCase(Locale.ROOT);
         if (!algorithm.isEmpty() && !ALGORITHMS.contains(algorithm)) {
@@ -211,7 +235,20 @@ public final class ConfigLoader {
         }
         Optional<String> secret = Optional.of(string("courier.jwt.secret")).filter(s -> !s.isEmpty());
         Optional<Path> keyFile = Optional.of(string("courier.jwt.key.file")).filter(s -> !s.isEmpty()).map(Path::of);
-        if (keyFile.isPresent()) {
+        Optional<URI> jwksUrl = jwksUrl();
+        if (jwksUrl.isPresent()) {
+            // One source of keys: with two, which one verifies a token would be a guess.
+            String other = secret.isPresent() ? "courier.jwt.secret" : keyFile.isPresent() ? "courier.jwt.key.file" : null;
+            if (other != null) {
+                throw new ConfigException(JWKS_URL, "cannot be combined with " + other
+                        + " (expected: only one of courier.jwt.secret, courier.jwt.key.file, courier.jwt.jwks.url)");
+            }
+            // A JWK set holds public keys; an HMAC algorithm here would mean verifying with a published key.
+            if (algorithm.startsWith("HS")) {
+                throw new ConfigException("courier.jwt.algorithm", algorithm + " needs courier.jwt.secret, not a JWKS URL (expected: RS256 or ES256)");
+            }
+            algorithm = algorithm.isEmpty() ? "RS256" : algorithm;
+        } else if (keyFile.isPresent()) {
             Path file = keyFile.get();
             if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
                 throw new ConfigException("courier.jwt.key.file", "cannot read " + file.toAbsolutePath());
@@ -220,12 +257,12 @@ public final class ConfigLoader {
                 throw new ConfigException("courier.jwt.algorithm", algorithm + " needs courier.jwt.secret, not a public key file");
             }
         } else if (!algorithm.isEmpty() && !algorithm.startsWith("HS")) {
-            throw new ConfigException("courier.jwt.key.file", algorithm + " needs a public key file (PEM or JWK)");
+            throw new ConfigException("courier.jwt.key.file", algorithm + " needs a public key file (PEM or JWK) or courier.jwt.jwks.url");
         }
         if (secret.isPresent() && secret.get().getBytes(StandardCharsets.UTF_8).length < 32) {
             throw new ConfigException("courier.jwt.secret", "too short (expected: at least 32 bytes for HMAC-SHA256)");
         }
-        return new Config.JwtConfig(secret, keyFile, algorithm,
+        return new Config.JwtConfig(secret, keyFile, jwksUrl, algorithm,
                 Optional.of(string("courier.jwt.issuer")).filter(s -> !s.isEmpty()),
                 seconds("courier.jwt.clock.skew.seconds", 0, 3600));
     }

@@ -16,8 +16,16 @@ public enum CloseCode {
     UNSUPPORTED_DATA(1003, "binary frames are not supported"),
     /** The client could not keep up: its outbound buffer passed the slow-consumer bound. Reconnect. */
     SLOW_CONSUMER(1008, "slow consumer"),
+    /** The client kept sending past twice its rate limit. Reconnect later, slower. */
+    RATE_LIMITED(1008, "rate limit exceeded"),
     /** A frame larger than the configured maximum. Do not retry the same frame. */
-    MESSAGE_TOO_BIG(1009, "frame too large");
+    MESSAGE_TOO_BIG(1009, "frame too large"),
+    /**
+     * The bearer token the connection was opened with has expired (only with
+     * {@code courier.ws.close.on.token.expiry}). Private-use range, RFC 6455 section 7.4.2.
+     * Reconnect with a fresh token.
+     */
+    TOKEN_EXPIRED(4001, "token expired");
 
     private final int code;
     private final String reason;

@@ -26,6 +26,10 @@ public enum ErrorCode {
     EACTION_INVALID(422),
     /** The connection already holds the configured maximum number of subscriptions. */
     ESUBSCRIPTION_LIMIT(422),
+    /** The connection sends frames faster than {@code courier.ws.rate.limit.per.second}. */
+    ERATE_LIMITED(429),
+    /** The request did not arrive completely within {@code courier.http.request.timeout.seconds}. */
+    EREQUEST_TIMEOUT(408),
     ENOT_FOUND(404),
     EMETHOD_NOT_ALLOWED(405),
     /** {@code /ws} requested without WebSocket upgrade headers. */

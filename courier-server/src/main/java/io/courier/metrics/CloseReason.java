@@ -8,7 +8,11 @@ public enum CloseReason {
     SLOW_CONSUMER,
     SHUTDOWN,
     /** A binary frame, an oversized frame or invalid UTF-8. */
-    PROTOCOL_ERROR;
+    PROTOCOL_ERROR,
+    /** Kept sending past twice {@code courier.ws.rate.limit.per.second}. */
+    RATE_LIMITED,
+    /** The bearer token expired ({@code courier.ws.close.on.token.expiry}). */
+    TOKEN_EXPIRED;
 
     String label() {
         return name().toLowerCase(java.util.Locale.ROOT);

@@ -24,9 +24,16 @@ import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.ReadTimeoutException;
 import io.netty.util.ReferenceCountUtil;
+import io.courier.config.Config;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,22 +54,32 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     private final Principal principal;
     private final int maxSubscriptions;
     private final CourierMetrics metrics;
+    /** Null when the rate limit is off. */
+    private final RateLimit rateLimit;
+    /** When the bearer token's lifetime ends the connection, if {@code courier.ws.close.on.token.expiry}. */
+    private final Optional<Instant> closeAt;
+    private ScheduledFuture<?> expiry;
     private final String id = UUID.randomUUID().toString();
     private Subscriber subscriber;
     /** Why the connection ends, set by whoever starts closing it; the client unless we did. */
     private CloseReason closeReason = CloseReason.CLIENT;
 
-    SessionHandler(Hub hub, Principal principal, int maxSubscriptions, CourierMetrics metrics) {
+    SessionHandler(Hub hub, Principal principal, Config config, CourierMetrics metrics) {
         this.hub = hub;
         this.principal = principal;
-        this.maxSubscriptions = maxSubscriptions;
+        this.maxSubscriptions = config.maxSubscriptions();
         this.metrics = metrics;
+        this.rateLimit = config.rateLimitPerSecond() > 0 ? new RateLimit(config.rateLimitPerSecond(), System.nanoTime()) : null;
+        // The verifier accepted the token up to the clock skew past its exp, so the socket lives as long.
+        this.closeAt = config.closeOnTokenExpiry() ? principal.expiresAt().map(exp -> exp.plus(config.jwt().clockSkew())) : Optional.empty();
     }
 
     /** Called once the handshake response is on its way. */
     void start(ChannelHandlerContext ctx) {
         subscriber = hub.connect(ctx.channel(), principal.audience());
         metrics.connectionOpened();
+        closeAt.ifPresent(at -> expiry = ctx.executor().schedule(() -> close(ctx, CloseCode.TOKEN_EXPIRED, CloseReason.TOKEN_EXPIRED),
+                Math.max(0, Duration.between(Instant.now(), at).toMillis()), TimeUnit.MILLISECONDS));
         ctx.writeAndFlush(new TextWebSocketFrame(Replies.connected(ctx.alloc(), id, principal.audience())));
         if (log.isDebugEnabled()) {
             log.debug("connected conn={} audience={} remote={}", id, principal.audience(), ctx.channel().remoteAddress());
@@ -90,8 +107,17 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void onText(ChannelHandlerContext ctx, ByteBuf json) {
+        RateLimit.Verdict verdict = rateLimit == null ? RateLimit.Verdict.ALLOW : rateLimit.take(System.nanoTime());
+        if (verdict == RateLimit.Verdict.CLOSE) {
+            metrics.refused(ErrorCode.ERATE_LIMITED);
+            close(ctx, CloseCode.RATE_LIMITED, CloseReason.RATE_LIMITED);
+            return;
+        }
         Command command = Command.decode(json);
         try {
+            if (verdict == RateLimit.Verdict.REFUSE) {
+                throw new CourierException(ErrorCode.ERATE_LIMITED, "more than the allowed frames per second; slow down");
+            }
             if (command.failed()) {
                 throw command.error();
             }
@@ -143,12 +169,8 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent idle) {
-            switch (idle.state()) {
-                case ALL_IDLE -> ctx.writeAndFlush(new PingWebSocketFrame());
-                case READER_IDLE -> close(ctx, CloseCode.IDLE, CloseReason.IDLE);
-                default -> { }
-            }
+        if (evt instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE) {
+            ctx.writeAndFlush(new PingWebSocketFrame());
             return;
         }
         if (evt instanceof ShutdownEvent) {
@@ -160,6 +182,9 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (expiry != null) {
+            expiry.cancel(false);
+        }
         if (subscriber != null) {
             hub.disconnect(subscriber);
             metrics.connectionClosed(closeReason);
@@ -172,6 +197,11 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof ReadTimeoutException) {
+            // Nothing read, not even a pong, for the idle timeout; the timeout handler closes next.
+            close(ctx, CloseCode.IDLE, CloseReason.IDLE);
+            return;
+        }
         if (cause instanceof TooLongFrameException) {
             // A fragmented message that grew past the limit (the decoder itself closes single frames with 1009).
             close(ctx, CloseCode.MESSAGE_TOO_BIG, CloseReason.PROTOCOL_ERROR);

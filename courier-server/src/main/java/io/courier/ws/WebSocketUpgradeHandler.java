@@ -25,6 +25,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -112,7 +113,7 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
             return;
         }
         ChannelPipeline pipeline = ctx.pipeline();
-        SessionHandler session = new SessionHandler(hub, principal, config.maxSubscriptions(), metrics);
+        SessionHandler session = new SessionHandler(hub, principal, config, metrics);
         // The handshaker swaps the HTTP codec for WebSocket frame codecs; the rest of the HTTP
         // pipeline goes once the 101 response is written (before that, a pre-encoded frame would
         // still meet the HTTP encoder).
@@ -128,8 +129,11 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
             }
             pipeline.remove(WebSocketUpgradeHandler.this);
             pipeline.addLast("ws-aggregator", new WebSocketFrameAggregator(config.maxFrameBytes()));
-            pipeline.addLast("ws-idle", new IdleStateHandler(config.idleTimeout().toMillis(), 0,
-                    config.pingInterval().toMillis(), TimeUnit.MILLISECONDS));
+            // Keepalive is judged by what the client sends: a subscriber that only receives traffic
+            // is still pinged, and must answer. Ping after each ping interval without a read; close
+            // once nothing at all was read for the idle timeout.
+            pipeline.addLast("ws-ping", new IdleStateHandler(config.pingInterval().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+            pipeline.addLast("ws-idle", new ReadTimeoutHandler(config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
             pipeline.addLast("ws-session", session);
             session.start(pipeline.context(session));
         });

@@ -48,8 +48,30 @@ class ConnectionKeysTest {
     void roundTripKeepsAudienceAndSubject() {
         ConnectionKeys keys = keys(dir);
         assertEquals(ALICE, keys.verify(keys.sign(ALICE)));
+        assertEquals(Optional.empty(), keys.verify(keys.sign(ALICE)).expiresAt(), "no expiry in, none out");
         Principal anonymous = new Principal("acme-audience", Optional.empty());
         assertEquals(anonymous, keys.verify(keys.sign(anonymous)));
+    }
+
+    @Test
+    void bearerExpiryTravelsThroughTheKey() {
+        // What lets a socket opened with the key be closed when the bearer token it came from expires.
+        var config = TestTokens.secretConfig(TestTokens.SECRET, "", Optional.empty());
+        Principal fromBearer = new TokenVerifier(JwtKeys.load(config, dir), config, TestTokens.CLOCK)
+                .verify(TestTokens.hs256(TestTokens.validClaims().expirationTime(java.util.Date.from(NOW.plusSeconds(600))).build()));
+        assertEquals(Optional.of(NOW.plusSeconds(600)), fromBearer.expiresAt());
+
+        ConnectionKeys keys = keys(dir);
+        assertEquals(fromBearer, keys.verify(keys.sign(fromBearer)));
+    }
+
+    @Test
+    void bearerExpirySoonerThanTheKeysOwnIsKeptAndDoesNotShortenTheKey() {
+        ConnectionKeys keys = keys(dir);
+        Principal expiringSoon = new Principal("acme-audience", Optional.empty(), Optional.of(NOW.plusSeconds(10)));
+        String key = keys.sign(expiringSoon);
+        clock.advance(Duration.ofSeconds(30));
+        assertEquals(expiringSoon, keys.verify(key), "the key lives its ttl; closing the socket at expiresAt is the socket's job");
     }
 
     @Test

@@ -8,10 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.RSASSASigner;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import io.courier.config.ConfigException;
 import io.courier.error.CourierException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -164,6 +168,39 @@ class JwtKeysTest {
         JwtKeys keys = JwtKeys.load(TestTokens.keyFileConfig(file, ""), dir);
         assertEquals("RS256 public key from " + file.toAbsolutePath(), keys.describe());
         assertFalse(keys.canSign());
+    }
+
+    @Test
+    void jwksUrlLoadsWithoutWaitingForTheNetwork() throws Exception {
+        // A non-routable address: a fetch would hang until its connect timeout, which load must not wait for.
+        var config = TestTokens.jwksConfig(URI.create("http://10.255.255.1/.well-known/jwks.json"), "");
+        String token = TestTokens.sign(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("k").build(), validClaims().build(),
+                new RSASSASigner(new RSAKeyGenerator(2048).generate()));
+        long start = System.nanoTime();
+        try (JwtKeys keys = JwtKeys.load(config, dir)) {
+            TokenVerifier verifier = new TokenVerifier(keys, config, CLOCK);
+            CourierException e = assertThrows(CourierException.class, () -> verifier.verify(token));
+            assertEquals("unknown_key", e.reason());
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            assertTrue(took.compareTo(Duration.ofMillis(1500)) < 0, "load and verify took " + took);
+            assertEquals(JWSAlgorithm.RS256, keys.algorithm(), "RS256 unless configured otherwise");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"HS256", "HS512"})
+    void hmacAlgorithmWithJwksUrlIsConfigError(String algorithm) {
+        var config = TestTokens.jwksConfig(URI.create("https://auth.example.com/.well-known/jwks.json"), algorithm);
+        ConfigException e = assertThrows(ConfigException.class, () -> JwtKeys.load(config, dir));
+        assertEquals("courier.jwt.algorithm: " + algorithm + " cannot be used with courier.jwt.jwks.url (expected: RS256 or ES256)", e.getMessage());
+    }
+
+    @Test
+    void closeIsHarmlessForKeysWithoutUrl() {
+        JwtKeys keys = JwtKeys.load(TestTokens.secretConfig(TestTokens.SECRET, "", Optional.empty()), dir);
+        keys.close();
+        keys.close();
+        assertEquals("authenticated", new TokenVerifier(keys, TestTokens.generatedConfig(), CLOCK).verify(TestTokens.hs256Token(TestTokens.SECRET)).audience());
     }
 
     @Test

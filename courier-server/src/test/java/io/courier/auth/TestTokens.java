@@ -10,6 +10,7 @@ import com.nimbusds.jwt.SignedJWT;
 import io.courier.config.Config;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,6 +41,10 @@ final class TestTokens {
 
     static Config.JwtConfig keyFileConfig(Path file, String algorithm) {
         return new Config.JwtConfig(Optional.empty(), Optional.of(file), algorithm, Optional.empty(), SKEW);
+    }
+
+    static Config.JwtConfig jwksConfig(URI url, String algorithm) {
+        return new Config.JwtConfig(Optional.empty(), Optional.empty(), Optional.of(url), algorithm, Optional.empty(), SKEW);
     }
 
     static Config.JwtConfig generatedConfig() {

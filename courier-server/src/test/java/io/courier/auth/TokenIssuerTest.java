@@ -30,7 +30,7 @@ class TokenIssuerTest {
         String token = new TokenIssuer(keys, java.time.Clock.fixed(NOW, ZoneOffset.UTC)).issue("acme", Optional.of("user-7"), Duration.ofMinutes(10));
 
         Principal principal = new TokenVerifier(keys, TestTokens.generatedConfig(), TestTokens.CLOCK).verify(token);
-        assertEquals(new Principal("acme", Optional.of("user-7")), principal);
+        assertEquals(new Principal("acme", Optional.of("user-7"), Optional.of(NOW.plusSeconds(600))), principal);
 
         SignedJWT jwt = SignedJWT.parse(token);
         Map<String, Object> payload = jwt.getPayload().toJSONObject();

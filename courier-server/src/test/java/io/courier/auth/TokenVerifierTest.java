@@ -31,6 +31,7 @@ import com.nimbusds.jwt.EncryptedJWT;
 import com.nimbusds.jwt.PlainJWT;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyFactory;
@@ -113,13 +114,13 @@ class TokenVerifierTest {
         String token = sign(new JWSHeader.Builder(JWSAlgorithm.HS256).type(JOSEObjectType.JWT).keyID("gotrue-kid").build(),
                 validClaims().issuer(ISSUER).claim("role", "authenticated").claim("email", "a@example.com").build(), new MACSigner(SECRET.getBytes()));
         Principal principal = WITH_ISSUER.verifyBearer("Bearer " + token);
-        assertEquals(new Principal("authenticated", Optional.of("5f2b8c1e-user")), principal);
+        assertEquals(new Principal("authenticated", Optional.of("5f2b8c1e-user"), Optional.of(NOW.plusSeconds(3600))), principal);
     }
 
     @Test
     void acceptsTokenWithoutSubject() {
         Principal principal = WITH_ISSUER.verify(hs256(validClaims().issuer(ISSUER).subject(null).build()));
-        assertEquals(new Principal("authenticated", Optional.empty()), principal);
+        assertEquals(new Principal("authenticated", Optional.empty(), Optional.of(NOW.plusSeconds(3600))), principal);
     }
 
     @Test
@@ -174,7 +175,7 @@ class TokenVerifierTest {
 
         String token = sign(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("idp-key-1").build(), validClaims().build(), new RSASSASigner(rsa));
         assertEquals(JWSAlgorithm.RS256, keys.algorithm());
-        assertEquals(new Principal("authenticated", Optional.of("5f2b8c1e-user")), verifier.verify(token));
+        assertEquals(new Principal("authenticated", Optional.of("5f2b8c1e-user"), Optional.of(NOW.plusSeconds(3600))), verifier.verify(token));
         String forged = sign(new JWSHeader(JWSAlgorithm.RS256), validClaims().build(), new RSASSASigner(new RSAKeyGenerator(2048).generate()));
         assertEquals("bad signature", assertThrows(CourierException.class, () -> verifier.verify(forged)).getMessage());
     }
@@ -190,6 +191,43 @@ class TokenVerifierTest {
         String confused = sign(new JWSHeader(JWSAlgorithm.HS256), validClaims().build(), new MACSigner(Files.readAllBytes(pem)));
         CourierException e = assertThrows(CourierException.class, () -> verifier.verify(confused));
         assertEquals("algorithm HS256 not accepted (expected RS256)", e.getMessage());
+    }
+
+    @Test
+    void principalCarriesTheTokensExpiry() {
+        // Within the clock skew a token past its exp is still accepted; expiresAt is its exp, not now + skew.
+        String token = hs256(validClaims().expirationTime(Date.from(NOW.minusSeconds(20))).build());
+        assertEquals(Optional.of(NOW.minusSeconds(20)), hs256Verifier(Optional.empty()).verify(token).expiresAt());
+    }
+
+    @Test
+    void refusesHs256TokenSignedWithTheEcJwkOrPemAsSecret() throws Exception {
+        // Algorithm confusion with an EC key: whatever public form the attacker has, HMAC over it is refused.
+        ECKey ec = new ECKeyGenerator(Curve.P_256).keyID("ec-1").generate();
+        String jwk = ec.toPublicJWK().toJSONString();
+        var config = TestTokens.keyFileConfig(TestTokens.write(dir.resolve("key.json"), jwk), "");
+        TokenVerifier verifier = new TokenVerifier(JwtKeys.load(config, dir), config, CLOCK);
+        byte[] pem = Files.readAllBytes(TestTokens.writePem(dir.resolve("key.pem"), ec.toPublicKey()));
+
+        for (byte[] secret : List.of(jwk.getBytes(StandardCharsets.UTF_8), pem, ec.toPublicKey().getEncoded())) {
+            String confused = sign(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID("ec-1").build(), validClaims().build(), new MACSigner(secret));
+            CourierException e = assertThrows(CourierException.class, () -> verifier.verify(confused));
+            assertEquals("algorithm HS256 not accepted (expected ES256)", e.getMessage());
+            assertEquals("header", e.reason());
+        }
+    }
+
+    @Test
+    void publicKeyConfigRefusesAlgNoneAndCrit() throws Exception {
+        RSAKey rsa = new RSAKeyGenerator(2048).generate();
+        var config = TestTokens.keyFileConfig(TestTokens.writePem(dir.resolve("key.pem"), rsa.toPublicKey()), "");
+        TokenVerifier verifier = new TokenVerifier(JwtKeys.load(config, dir), config, CLOCK);
+
+        assertEquals("algorithm none is not accepted",
+                assertThrows(CourierException.class, () -> verifier.verify(new PlainJWT(validClaims().build()).serialize())).getMessage());
+        String crit = sign(new JWSHeader.Builder(JWSAlgorithm.RS256).criticalParams(Set.of("courier-x")).customParam("courier-x", 1).build(),
+                validClaims().build(), new RSASSASigner(rsa));
+        assertEquals("critical header parameters are not supported", assertThrows(CourierException.class, () -> verifier.verify(crit)).getMessage());
     }
 
     @Test

@@ -62,6 +62,7 @@ class ConfigLoaderTest {
         assertEquals(Duration.ofMillis(2000), config.database().timeout());
         assertEquals(Optional.empty(), config.jwt().secret());
         assertEquals(Optional.empty(), config.jwt().keyFile());
+        assertEquals(Optional.empty(), config.jwt().jwksUrl());
         assertEquals("", config.jwt().algorithm());
         assertEquals(Optional.empty(), config.jwt().issuer());
         assertEquals(Duration.ofSeconds(60), config.jwt().clockSkew());
@@ -216,6 +217,72 @@ class ConfigLoaderTest {
         refusal("courier.jwt.algorithm", Map.of("COURIER_JWT_KEY_FILE", key.toString(), "COURIER_JWT_ALGORITHM", "HS256"));
     }
 
+    // ---------------------------------------------------------------- JWKS URL
+
+    private static final String JWKS = "https://auth.example.com/.well-known/jwks.json";
+
+    @Test
+    void jwksUrlDefaultsTheAlgorithmToRs256() {
+        Config config = load(Map.of("COURIER_JWT_JWKS_URL", JWKS));
+
+        assertEquals(Optional.of(java.net.URI.create(JWKS)), config.jwt().jwksUrl());
+        assertEquals("RS256", config.jwt().algorithm());
+    }
+
+    @Test
+    void jwksUrlKeepsAConfiguredPublicKeyAlgorithm() {
+        Config config = load(Map.of("COURIER_JWT_JWKS_URL", "http://127.0.0.1:9999/jwks", "COURIER_JWT_ALGORITHM", "es256"));
+
+        assertEquals("ES256", config.jwt().algorithm());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"HS256", "HS384", "HS512"})
+    void hmacAlgorithmWithJwksUrlIsRefused(String algorithm) {
+        String message = refusal("courier.jwt.algorithm", Map.of("COURIER_JWT_JWKS_URL", JWKS, "COURIER_JWT_ALGORITHM", algorithm));
+
+        assertTrue(message.contains(algorithm) && message.contains("JWKS URL"), message);
+    }
+
+    @Test
+    void jwksUrlWithSecretIsRefusedNamingBothKeys() {
+        String message = refusal("courier.jwt.jwks.url", Map.of("COURIER_JWT_JWKS_URL", JWKS, "COURIER_JWT_SECRET", "s".repeat(40)));
+
+        assertTrue(message.contains("courier.jwt.secret"), message);
+        assertFalse(message.contains("s".repeat(40)), "never echo the secret: " + message);
+    }
+
+    @Test
+    void jwksUrlWithKeyFileIsRefusedNamingBothKeys() throws IOException {
+        Path key = write("key.pem", "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n");
+
+        String message = refusal("courier.jwt.jwks.url", Map.of("COURIER_JWT_JWKS_URL", JWKS, "COURIER_JWT_KEY_FILE", key.toString()));
+
+        assertTrue(message.contains("courier.jwt.key.file"), message);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "ftp://auth.example.com/jwks.json",
+        "file:///etc/courier/jwks.json",
+        "not a url",
+        "/.well-known/jwks.json",
+        "https://",
+        "https://auth.example.com/jwks.json#keys",
+    })
+    void badJwksUrlIsRefused(String url) {
+        String message = refusal("courier.jwt.jwks.url", Map.of("COURIER_JWT_JWKS_URL", url));
+
+        assertTrue(message.contains("expected: an https:// or http:// URL"), message);
+    }
+
+    @Test
+    void jwksUrlWithCredentialsIsRefusedWithoutEchoingThem() {
+        String message = refusal("courier.jwt.jwks.url", Map.of("COURIER_JWT_JWKS_URL", "https://admin:hunter2@auth.example.com/jwks.json"));
+
+        assertFalse(message.contains("hunter2"), message);
+    }
+
     @Test
     void algorithmIsCaseInsensitive() {
         Config config = load(Map.of("COURIER_JWT_ALGORITHM", "hs384", "COURIER_JWT_SECRET", "s".repeat(48)));
@@ -281,6 +348,7 @@ class ConfigLoaderTest {
         "courier.port,                 COURIER_PORT",
         "courier.database.url,         COURIER_DATABASE_URL",
         "courier.jwt.key.file,         COURIER_JWT_KEY_FILE",
+        "courier.jwt.jwks.url,         COURIER_JWT_JWKS_URL",
         "courier.http.max.body.bytes,  COURIER_HTTP_MAX_BODY_BYTES",
         "courier.ws.slow.consumer.bytes, COURIER_WS_SLOW_CONSUMER_BYTES",
     })

@@ -45,26 +45,19 @@ class MetricsIT {
         return m.find() ? Double.parseDouble(m.group(1)) : 0;
     }
 
-    private static WsClient connect(String token) {
-        String key = get(server.get("/v1/sign", token).body(), "key");
-        WsClient c = WsClient.connect(server.http(), "ws://127.0.0.1:" + server.port() + "/ws?token=" + key);
-        c.next();
-        return c;
-    }
-
     @Test
     void publishToThreeSubscribersCountsThreeDeliveries() {
         String token = server.setUp(TestServer.uniqueAudience(), "m");
         List<WsClient> subs = new ArrayList<>();
         try {
             for (int i = 0; i < 3; i++) {
-                WsClient c = connect(token);
+                WsClient c = server.connect(token);
                 c.send("{\"action\":\"subscribe\",\"topic\":\"m\",\"id\":1}");
                 c.next();
                 subs.add(c);
             }
             String before = scrape();
-            try (WsClient pub = connect(token)) {
+            try (WsClient pub = server.connect(token)) {
                 pub.send("{\"action\":\"publish\",\"topic\":\"m\",\"message\":{},\"id\":2}");
                 pub.next();
                 pub.send("{\"action\":\"publish\",\"topic\":\"nope\",\"message\":{},\"id\":3}");
@@ -98,7 +91,7 @@ class MetricsIT {
     void closesAndRefusalsAreCountedByReason() {
         String token = server.setUp(TestServer.uniqueAudience());
         String before = scrape();
-        WsClient c = connect(token);
+        WsClient c = server.connect(token);
         c.sendBinary(new byte[] {1});
         assertEquals(1003, c.closeCode());
         c.close();

@@ -30,6 +30,8 @@ public final class TestServer implements AutoCloseable {
     private final CourierServer server;
     private final TokenIssuer issuer;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** Set when {@link #restart} hands the data directory to a new instance, which then deletes it. */
+    private boolean handedOn;
 
     private TestServer(Map<String, String> overrides) {
         this.overrides = overrides;
@@ -62,6 +64,7 @@ public final class TestServer implements AutoCloseable {
     /** A new server on the same data directory and settings (to test what survives a restart). */
     public TestServer restart() {
         server.close();
+        handedOn = true;
         return new TestServer(overrides);
     }
 
@@ -78,7 +81,11 @@ public final class TestServer implements AutoCloseable {
     }
 
     public String token(String audience) {
-        return issuer.issue(audience, Optional.of("user-1"), Duration.ofHours(1));
+        return token(audience, Duration.ofHours(1));
+    }
+
+    public String token(String audience, Duration ttl) {
+        return issuer.issue(audience, Optional.of("user-1"), ttl);
     }
 
     /** An audience name no other test uses. */
@@ -113,6 +120,30 @@ public final class TestServer implements AutoCloseable {
         return http;
     }
 
+    /** A signed connection key for {@code token}'s audience, from {@code GET /v1/sign}. */
+    public String sign(String token) {
+        HttpResponse<String> r = get("/v1/sign", token);
+        if (r.statusCode() != 200) {
+            throw new AssertionError("GET /v1/sign: " + r.statusCode() + " " + r.body());
+        }
+        return JsonField.get(r.body(), "key");
+    }
+
+    /** The loopback WebSocket URL for a signed key. */
+    public String wsUrl(String key) {
+        return "ws://127.0.0.1:" + port() + "/ws?token=" + key;
+    }
+
+    /** Signs, connects and takes the {@code connected} frame. */
+    public WsClient connect(String token) {
+        WsClient client = WsClient.connect(http, wsUrl(sign(token)));
+        String first = client.next();
+        if (!"connected".equals(JsonField.get(first, "action"))) {
+            throw new AssertionError("expected the connected frame, got " + first);
+        }
+        return client;
+    }
+
     /** Creates the audience and the topics, asserting each call succeeds; returns a token for it. */
     public String setUp(String audience, String... topics) {
         String token = token(audience);
@@ -132,5 +163,16 @@ public final class TestServer implements AutoCloseable {
     @Override
     public void close() {
         server.close();
+        if (!handedOn) {
+            deleteTree(Path.of(overrides.get("courier.data.dir")));
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // a leftover temp directory is harmless
+        }
     }
 }

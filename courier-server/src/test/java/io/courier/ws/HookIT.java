@@ -28,17 +28,10 @@ class HookIT {
         server.close();
     }
 
-    private static WsClient connect(String token) {
-        String key = get(server.get("/v1/sign", token).body(), "key");
-        WsClient c = WsClient.connect(server.http(), "ws://127.0.0.1:" + server.port() + "/ws?token=" + key);
-        c.next();
-        return c;
-    }
-
     @Test
     void hookPublishReachesSocketSubscribers() {
         String token = server.setUp(TestServer.uniqueAudience(), "system/events");
-        try (WsClient sub = connect(token); WsClient other = connect(token)) {
+        try (WsClient sub = server.connect(token); WsClient other = server.connect(token)) {
             sub.send("{\"action\":\"subscribe\",\"topic\":\"system/events\",\"id\":1}");
             sub.next();
             String body = "{\"topic\":\"system/events\",\"action\":\"publish\",\"message\":{\"kind\": \"deploy\" }}";
@@ -54,7 +47,7 @@ class HookIT {
     void hookBroadcastReachesEveryConnection() {
         String token = server.setUp(TestServer.uniqueAudience());
         String otherToken = server.setUp(TestServer.uniqueAudience());
-        try (WsClient a = connect(token); WsClient b = connect(token); WsClient stranger = connect(otherToken)) {
+        try (WsClient a = server.connect(token); WsClient b = server.connect(token); WsClient stranger = server.connect(otherToken)) {
             HttpResponse<String> r = server.post("/v1/hook", token, "{\"action\":\"broadcast\",\"message\":{\"n\":1}}");
             assertEquals(200, r.statusCode());
             assertEquals("{\"action\":\"broadcast\",\"message\":{\"n\":1}}", a.next());

@@ -33,13 +33,6 @@ class ProtocolErrorsIT {
         server.close();
     }
 
-    private static WsClient connect(String token) {
-        String key = get(server.get("/v1/sign", token).body(), "key");
-        WsClient c = WsClient.connect(server.http(), "ws://127.0.0.1:" + server.port() + "/ws?token=" + key);
-        assertEquals("connected", get(c.next(), "action"));
-        return c;
-    }
-
     @ParameterizedTest(name = "{0} -> {1}")
     @CsvSource(delimiter = '|', value = {
         "{\"action\":\"subscribe\",\"topic\":\"nope\",\"id\":7}                    | ETOPIC_NOTFOUND",
@@ -59,7 +52,7 @@ class ProtocolErrorsIT {
     })
     void badFrameGetsErrorFrameAndConnectionStaysOpen(String frame, String code) {
         String token = server.setUp(TestServer.uniqueAudience(), "t");
-        try (WsClient c = connect(token)) {
+        try (WsClient c = server.connect(token)) {
             c.send(frame.trim());
             String error = c.next();
             assertEquals("error", get(error, "action"), error);
@@ -76,7 +69,7 @@ class ProtocolErrorsIT {
     @Test
     void malformedJsonWithoutIdGetsErrorWithoutId() {
         String token = server.setUp(TestServer.uniqueAudience());
-        try (WsClient c = connect(token)) {
+        try (WsClient c = server.connect(token)) {
             c.send("not json");
             String error = c.next();
             assertEquals("EBODY_INVALID", get(error, "code"));
@@ -87,7 +80,7 @@ class ProtocolErrorsIT {
     @Test
     void subscriptionsPerConnectionAreBounded() {
         String token = server.setUp(TestServer.uniqueAudience(), "a", "b", "c", "d");
-        try (WsClient c = connect(token)) {
+        try (WsClient c = server.connect(token)) {
             for (String t : new String[] {"a", "b", "c"}) {
                 c.send("{\"action\":\"subscribe\",\"topic\":\"" + t + "\",\"id\":1}");
                 assertEquals("ack", get(c.next(), "action"));
@@ -101,7 +94,7 @@ class ProtocolErrorsIT {
 
     @Test
     void binaryFrameClosesWith1003() {
-        try (WsClient c = connect(server.setUp(TestServer.uniqueAudience()))) {
+        try (WsClient c = server.connect(server.setUp(TestServer.uniqueAudience()))) {
             c.sendBinary(new byte[] {1, 2, 3});
             assertEquals(1003, c.closeCode());
         }
@@ -109,7 +102,7 @@ class ProtocolErrorsIT {
 
     @Test
     void oversizedFrameClosesWith1009() {
-        try (WsClient c = connect(server.setUp(TestServer.uniqueAudience()))) {
+        try (WsClient c = server.connect(server.setUp(TestServer.uniqueAudience()))) {
             c.send("{\"action\":\"broadcast\",\"message\":{\"pad\":\"" + "x".repeat(2000) + "\"}}");
             assertEquals(1009, c.closeCode());
         }
@@ -117,7 +110,7 @@ class ProtocolErrorsIT {
 
     @Test
     void clientPingIsAnswered() {
-        try (WsClient c = connect(server.setUp(TestServer.uniqueAudience()))) {
+        try (WsClient c = server.connect(server.setUp(TestServer.uniqueAudience()))) {
             c.socket().sendPing(java.nio.ByteBuffer.wrap("hi".getBytes(StandardCharsets.US_ASCII))).join();
             assertEquals("hi", StandardCharsets.US_ASCII.decode(c.nextPong()).toString());
         }
@@ -178,8 +171,35 @@ class ProtocolErrorsIT {
                 RawSocket.Frame ping = raw.readFrame();
                 assertEquals(0x9, ping.opcode(), "a ping after the ping interval");
                 RawSocket.Frame close = raw.readFrame();
+                for (int pings = 0; close.opcode() == 0x9 && pings < 10; pings++) {
+                    close = raw.readFrame(); // more pings while the idle timeout runs
+                }
                 assertEquals(0x8, close.opcode());
                 assertEquals(1001, close.closeCode(), "closed after the idle timeout without a pong");
+            }
+        }
+    }
+
+    @Test
+    void subscriberThatOnlyReceivesIsPingedAndStaysOpen() {
+        try (TestServer quick = TestServer.start(Map.of("courier.ws.ping.interval.seconds", "1", "courier.ws.idle.timeout.seconds", "2"))) {
+            String token = quick.setUp(TestServer.uniqueAudience(), "ticks");
+            String url = "ws://127.0.0.1:" + quick.port() + "/ws?token=";
+            try (WsClient listener = WsClient.connect(quick.http(), url + get(quick.get("/v1/sign", token).body(), "key"))) {
+                listener.next();
+                listener.send("{\"action\":\"subscribe\",\"topic\":\"ticks\",\"id\":1}");
+                listener.next();
+                // Traffic flows to the listener for twice the idle timeout; it never sends a frame
+                // itself, only the pongs its client library answers pings with.
+                long end = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+                int sent = 0;
+                while (System.nanoTime() < end) {
+                    assertEquals(200, quick.post("/v1/hook", token, "{\"action\":\"publish\",\"topic\":\"ticks\",\"message\":{}}").statusCode());
+                    sent++;
+                    listener.next();
+                    assertTrue(!listener.isClosed(), "closed after " + sent + " messages");
+                }
+                assertTrue(!listener.isClosed(), "a receiving client that answers pings stays connected");
             }
         }
     }

@@ -35,19 +35,6 @@ class PubSubIT {
         server.close();
     }
 
-    /** Signs a URL with {@code token} and connects, consuming the connected frame. */
-    static WsClient connect(String token) {
-        HttpResponse<String> sign = server.get("/v1/sign", token);
-        assertEquals(200, sign.statusCode(), sign.body());
-        WsClient client = WsClient.connect(server.http(), wsUrl(get(sign.body(), "key")));
-        assertEquals("connected", get(client.next(), "action"));
-        return client;
-    }
-
-    static String wsUrl(String key) {
-        return "ws://127.0.0.1:" + server.port() + "/ws?token=" + key;
-    }
-
     @Test
     void signReturnsKeyAndConfiguredUrl() {
         String token = server.setUp(TestServer.uniqueAudience());
@@ -71,7 +58,7 @@ class PubSubIT {
         String audience = TestServer.uniqueAudience();
         String token = server.setUp(audience);
         String key = get(server.get("/v1/sign", token).body(), "key");
-        try (WsClient a = WsClient.connect(server.http(), wsUrl(key)); WsClient b = WsClient.connect(server.http(), wsUrl(key))) {
+        try (WsClient a = WsClient.connect(server.http(), server.wsUrl(key)); WsClient b = WsClient.connect(server.http(), server.wsUrl(key))) {
             String first = a.next();
             String second = b.next();
             assertEquals("connected", get(first, "action"));
@@ -84,7 +71,7 @@ class PubSubIT {
     @Test
     void publishReachesSubscribersByteForByte() {
         String token = server.setUp(TestServer.uniqueAudience(), "system/events");
-        try (WsClient sub = connect(token); WsClient pub = connect(token)) {
+        try (WsClient sub = server.connect(token); WsClient pub = server.connect(token)) {
             sub.send("{\"action\":\"subscribe\",\"topic\":\"system/events\",\"id\":1}");
             assertEquals("{\"action\":\"ack\",\"id\":1}", sub.next());
             String message = "{ \"text\" : \"h\\u00e9llo\",\"n\":1.50e3 ,\"nested\":{\"a\":[1, 2]} }";
@@ -98,7 +85,7 @@ class PubSubIT {
     @Test
     void publisherReceivesOwnMessageWhenSubscribed() {
         String token = server.setUp(TestServer.uniqueAudience(), "echo");
-        try (WsClient c = connect(token)) {
+        try (WsClient c = server.connect(token)) {
             c.send("{\"action\":\"subscribe\",\"topic\":\"echo\"}");
             c.send("{\"action\":\"publish\",\"topic\":\"echo\",\"message\":{\"x\":1}}");
             assertEquals("{\"action\":\"publish\",\"topic\":\"echo\",\"message\":{\"x\":1}}", c.next());
@@ -108,7 +95,7 @@ class PubSubIT {
     @Test
     void commandsWithoutIdGetNoAck() {
         String token = server.setUp(TestServer.uniqueAudience(), "t");
-        try (WsClient c = connect(token)) {
+        try (WsClient c = server.connect(token)) {
             c.send("{\"action\":\"subscribe\",\"topic\":\"t\"}");
             c.send("{\"action\":\"unsubscribe\",\"topic\":\"t\"}");
             c.send("{\"action\":\"broadcast\",\"message\":{}}");
@@ -124,7 +111,7 @@ class PubSubIT {
         List<WsClient> clients = new ArrayList<>();
         try {
             for (int i = 0; i < 5; i++) {
-                clients.add(connect(token));
+                clients.add(server.connect(token));
             }
             clients.get(0).send("{\"action\":\"subscribe\",\"topic\":\"a\"}");
             clients.get(0).send("{\"action\":\"subscribe\",\"topic\":\"b\",\"id\":9}");
@@ -143,7 +130,7 @@ class PubSubIT {
     void audiencesAreIsolated() {
         String tokenA = server.setUp(TestServer.uniqueAudience(), "shared");
         String tokenB = server.setUp(TestServer.uniqueAudience(), "shared");
-        try (WsClient a = connect(tokenA); WsClient b = connect(tokenB)) {
+        try (WsClient a = server.connect(tokenA); WsClient b = server.connect(tokenB)) {
             a.send("{\"action\":\"subscribe\",\"topic\":\"shared\",\"id\":1}");
             b.send("{\"action\":\"subscribe\",\"topic\":\"shared\",\"id\":1}");
             a.next();
@@ -159,7 +146,7 @@ class PubSubIT {
     @Test
     void messagesFromOnePublisherArriveInOrder() {
         String token = server.setUp(TestServer.uniqueAudience(), "ordered");
-        try (WsClient sub1 = connect(token); WsClient sub2 = connect(token); WsClient pub = connect(token)) {
+        try (WsClient sub1 = server.connect(token); WsClient sub2 = server.connect(token); WsClient pub = server.connect(token)) {
             for (WsClient s : List.of(sub1, sub2)) {
                 s.send("{\"action\":\"subscribe\",\"topic\":\"ordered\",\"id\":0}");
                 s.next();
@@ -179,7 +166,7 @@ class PubSubIT {
     @Test
     void unsubscribeStopsDeliveryAndRepeatsAreNoOps() {
         String token = server.setUp(TestServer.uniqueAudience(), "t");
-        try (WsClient sub = connect(token); WsClient pub = connect(token)) {
+        try (WsClient sub = server.connect(token); WsClient pub = server.connect(token)) {
             sub.send("{\"action\":\"subscribe\",\"topic\":\"t\",\"id\":1}");
             sub.send("{\"action\":\"subscribe\",\"topic\":\"t\",\"id\":2}");
             assertEquals("{\"action\":\"ack\",\"id\":1}", sub.next());
@@ -205,12 +192,12 @@ class PubSubIT {
         List<WsClient> clients = new ArrayList<>();
         try {
             for (int i = 0; i < subscribers; i++) {
-                WsClient c = connect(token);
+                WsClient c = server.connect(token);
                 c.send("{\"action\":\"subscribe\",\"topic\":\"fan\",\"id\":" + i + "}");
                 assertEquals("ack", get(c.next(), "action"));
                 clients.add(c);
             }
-            try (WsClient pub = connect(token)) {
+            try (WsClient pub = server.connect(token)) {
                 for (int m = 0; m < messages; m++) {
                     pub.send("{\"action\":\"publish\",\"topic\":\"fan\",\"message\":{\"m\":" + m + "}}");
                 }
@@ -230,14 +217,18 @@ class PubSubIT {
 
     @Test
     void closingAConnectionRemovesItsSubscriptions() {
-        String token = server.setUp(TestServer.uniqueAudience(), "x", "y");
-        int before = server.server().hub().subscriptions();
-        WsClient c = connect(token);
-        c.send("{\"action\":\"subscribe\",\"topic\":\"x\"}");
-        c.send("{\"action\":\"subscribe\",\"topic\":\"y\",\"id\":1}");
-        c.next();
-        assertEquals(before + 2, server.server().hub().subscriptions());
-        c.close();
-        Await.until(() -> server.server().hub().subscriptions() == before, "subscriptions released");
+        // Its own server: the other tests' clients may still be closing on the shared one.
+        try (TestServer own = TestServer.start()) {
+            String token = own.setUp(TestServer.uniqueAudience(), "x", "y");
+            WsClient c = own.connect(token);
+            c.send("{\"action\":\"subscribe\",\"topic\":\"x\"}");
+            c.send("{\"action\":\"subscribe\",\"topic\":\"y\",\"id\":1}");
+            c.next();
+            assertEquals(2, own.server().hub().subscriptions());
+            assertEquals(1, own.server().hub().activeAudiences());
+            c.close();
+            Await.until(() -> own.server().hub().subscriptions() == 0, "subscriptions released");
+            Await.until(() -> own.server().hub().activeAudiences() == 0 && own.server().hub().connections() == 0, "audience released");
+        }
     }
 }
