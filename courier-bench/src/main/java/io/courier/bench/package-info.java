@@ -1,0 +1,10 @@
+/**
+ * The load generator ({@link io.courier.bench.Load}): opens many WebSocket subscribers and one
+ * publisher against a running Courier and reports fan-out throughput, latency and connection cost.
+ *
+ * <p>Client and server usually share the machine, so every subscriber is kept cheap: after the
+ * handshake its pipeline is one raw frame counter ({@link io.courier.bench.DeliveryDecoder}), with
+ * no per-message frame objects. Threads: the main thread sets up and waits; subscriber channels live
+ * on one event loop group, the publisher on a loop of its own.
+ */
+package io.courier.bench;
