@@ -86,7 +86,7 @@ final class Fanout implements Runnable {
         for (int i = 0, n = toFlush.size(); i < n; i++) {
             Subscriber s = toFlush.get(i);
             s.flushPending = false;
-            s.channel.flush();
+            s.flush();
         }
         toFlush.clear();
         if (deliveries > 0) {

@@ -73,7 +73,10 @@ public final class Hub {
         return rooms.size();
     }
 
-    /** Joins a new connection to its audience's broadcast group. Channel's event loop only. */
+    /**
+     * Joins a new connection to its audience's broadcast group. Call once the pipeline is final:
+     * deliveries are written from its first handler's context. Channel's event loop only.
+     */
     public Subscriber connect(Channel channel, String audience) {
         Integer loop = loopIndex.get(channel.eventLoop());
         if (loop == null) {

@@ -2,6 +2,8 @@ package io.courier.hub;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundInvoker;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -12,6 +14,13 @@ import java.util.Map;
  */
 public final class Subscriber {
     final Channel channel;
+    /**
+     * The context nearest the pipeline's head. Fan-out frames are ready for the wire, so they are
+     * written and flushed from here and skip every handler: a profile of fanout-1k spent about a
+     * third of the server's time walking the outbound pipeline per delivery (type checks in the
+     * frame encoder, idle handlers) before this.
+     */
+    private final ChannelOutboundInvoker head;
     final String audience;
     final Fanout fanout;
     /** Index of the channel's event loop in the hub; picks this subscriber's {@link LoopSlot}. */
@@ -29,6 +38,8 @@ public final class Subscriber {
         this.audience = audience;
         this.fanout = fanout;
         this.loop = loop;
+        ChannelHandlerContext first = channel.pipeline().firstContext();
+        this.head = first != null ? first : channel;
     }
 
     public String audience() {
@@ -43,6 +54,11 @@ public final class Subscriber {
         return topics.containsKey(topic);
     }
 
+    /** Flushes what {@link #deliver} wrote, skipping the handlers as the writes did. Event loop only. */
+    void flush() {
+        head.flush();
+    }
+
     /** Stops deliveries to this subscriber (it is being closed as a slow consumer). Event loop only. */
     public void cutOff() {
         cutOff = true;
@@ -53,7 +69,7 @@ public final class Subscriber {
         if (cutOff || !channel.isActive()) {
             return false;
         }
-        channel.write(frame.retainedDuplicate(), channel.voidPromise());
+        head.write(frame.retainedDuplicate(), channel.voidPromise());
         if (!flushPending) {
             flushPending = true;
             fanout.needsFlush(this);
