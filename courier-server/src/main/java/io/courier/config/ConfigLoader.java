@@ -30,6 +30,12 @@ public final class ConfigLoader {
     private static final Set<String> ALGORITHMS = Set.of("HS256", "HS384", "HS512", "RS256", "ES256");
     private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
 
+    /**
+     * WRITE_DELAY=0: commit to disk before answering. H2's default delays writes by 500 ms, and a
+     * kill -9 in that window lost topics the API had already acknowledged with 201.
+     */
+    private static final String EMBEDDED_H2_SETTINGS = ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0";
+
     private final Map<String, String> values;
 
     private ConfigLoader(Map<String, String> values) {
@@ -199,7 +205,7 @@ public final class ConfigLoader {
         String url = string("courier.database.url");
         boolean embedded = url.isEmpty();
         DatabaseUrl parsed = embedded
-                ? new DatabaseUrl("jdbc:h2:file:" + dataDir.resolve("courier") + ";DB_CLOSE_ON_EXIT=FALSE", "sa", "")
+                ? new DatabaseUrl("jdbc:h2:file:" + dataDir.resolve("courier") + EMBEDDED_H2_SETTINGS, "sa", "")
                 : DatabaseUrl.parse("courier.database.url", url);
         String user = string("courier.database.user").isEmpty() ? parsed.user() : string("courier.database.user");
         String password = string("courier.database.password").isEmpty() ? parsed.password() : string("courier.database.password");

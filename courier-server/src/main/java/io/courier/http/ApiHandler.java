@@ -49,7 +49,14 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
             exchange.fail(ErrorCode.EBODY_INVALID, "malformed HTTP request");
             return;
         }
-        String path = new QueryStringDecoder(request.uri()).path();
+        String path;
+        try {
+            path = new QueryStringDecoder(request.uri()).path();
+        } catch (IllegalArgumentException e) {
+            exchange.closeAfterAnswer();
+            exchange.fail(ErrorCode.EBODY_INVALID, "malformed request URI");
+            return;
+        }
         Map<HttpMethod, Router.Entry> methods = router.methods(path);
         if (methods == null) {
             exchange.fail(ErrorCode.ENOT_FOUND, "no such endpoint: " + path);

@@ -3,9 +3,11 @@ package io.courier.http;
 import io.courier.error.ErrorCode;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 
 /**
@@ -18,6 +20,28 @@ public final class BodyLimitAggregator extends HttpObjectAggregator {
     public BodyLimitAggregator(int maxBodyBytes) {
         super(maxBodyBytes);
         this.maxBodyBytes = maxBodyBytes;
+    }
+
+    /**
+     * {@code Expect: 100-continue} with a declared length over the limit: Netty answers with its own
+     * empty 413; answer with ours, and end the connection since the client may send the body anyway.
+     */
+    @Override
+    protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+        Object response = super.newContinueResponse(start, maxContentLength, pipeline);
+        if (response instanceof FullHttpResponse r && r.status().code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()) {
+            FullHttpResponse json = HttpErrors.response(pipeline.channel().alloc(), ErrorCode.EBODY_TOO_LARGE,
+                    "request body exceeds " + maxBodyBytes + " bytes");
+            HttpUtil.setKeepAlive(json, false);
+            return json;
+        }
+        return response;
+    }
+
+    @Override
+    protected boolean closeAfterContinueResponse(Object msg) {
+        return msg instanceof FullHttpResponse r && r.status().code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()
+                || super.closeAfterContinueResponse(msg);
     }
 
     @Override

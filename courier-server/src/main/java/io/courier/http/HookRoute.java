@@ -8,6 +8,8 @@ import io.courier.metrics.MessageSource;
 import io.courier.protocol.Action;
 import io.courier.protocol.Command;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import java.nio.charset.StandardCharsets;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
 /**
@@ -38,6 +40,11 @@ public final class HookRoute {
 
     private void publish(Exchange ex) {
         ByteBuf body = ex.request().content();
+        // Subscribers' clients fail on a frame that is not UTF-8 (RFC 6455 section 8.1), and the
+        // message is copied into frames as it is: refuse it here, as the socket's validator does.
+        if (!ByteBufUtil.isText(body, StandardCharsets.UTF_8)) {
+            throw new CourierException(ErrorCode.EBODY_INVALID, "request body is not valid UTF-8");
+        }
         Command command = Command.decode(body);
         if (command.failed()) {
             throw command.error();

@@ -252,7 +252,13 @@ public final class JdbcStore implements Store {
     }
 
     private <T> T withConnection(Work<T> work) {
-        try (Connection c = pool.getConnection()) {
+        Connection c;
+        try {
+            c = pool.getConnection();
+        } catch (SQLException e) {
+            throw translate(e);
+        }
+        try (c) {
             if (!migrated) {
                 migrate(c);
             }
@@ -261,7 +267,14 @@ public final class JdbcStore implements Store {
             }
             return work.apply(c);
         } catch (SQLException e) {
-            throw translate(e);
+            RuntimeException failure = translate(e);
+            if (failure instanceof CourierException) {
+                // Not our SQL's fault, so the connection itself may be broken. H2's server mode says
+                // so with its own error codes, which Hikari does not recognise as fatal: without this,
+                // the pool keeps handing out dead connections after the network comes back.
+                pool.evictConnection(c);
+            }
+            throw failure;
         }
     }
 

@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
@@ -69,29 +70,50 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
             return;
         }
         QueryStringDecoder uri = new QueryStringDecoder(request.uri());
-        if (!PATH.equals(uri.path())) {
+        if (!PATH.equals(rawPath(request.uri()))) {
             ctx.fireChannelRead(msg);
             return;
         }
         try {
             upgrade(ctx, request, uri);
+        } catch (IllegalArgumentException e) {
+            // QueryStringDecoder on a malformed percent-escape in the query.
+            refuse(ctx, request, new CourierException(ErrorCode.EBODY_INVALID, "malformed request URI"));
         } catch (CourierException e) {
-            metrics.handshakeRefused(e.code() == ErrorCode.EUPGRADE_REQUIRED ? "not_upgrade" : e.reason());
-            FullHttpResponse response = HttpErrors.response(ctx.alloc(), e.code(), e.getMessage());
-            if (e.code() == ErrorCode.EUPGRADE_REQUIRED) {
-                response.headers().set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
-                response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
-            } else if (e.code() == ErrorCode.EMETHOD_NOT_ALLOWED) {
-                response.headers().set(HttpHeaderNames.ALLOW, "GET");
-            }
-            boolean keepAlive = HttpUtil.isKeepAlive(request) && e.code() != ErrorCode.ETOKEN_INVALID;
-            HttpUtil.setKeepAlive(response, keepAlive);
-            var written = ctx.writeAndFlush(response);
-            if (!keepAlive) {
-                written.addListener(ChannelFutureListener.CLOSE);
-            }
+            refuse(ctx, request, e);
         } finally {
             ReferenceCountUtil.release(request);
+        }
+    }
+
+    /** The path as sent, without decoding (decoding may fail on a bad escape; "/ws" has none). */
+    private static String rawPath(String uri) {
+        int end = uri.length();
+        for (int i = 0; i < uri.length(); i++) {
+            char ch = uri.charAt(i);
+            if (ch == '?' || ch == '#') {
+                end = i;
+                break;
+            }
+        }
+        return uri.substring(0, end);
+    }
+
+    private void refuse(ChannelHandlerContext ctx, FullHttpRequest request, CourierException e) {
+        metrics.handshakeRefused(e.code() == ErrorCode.EUPGRADE_REQUIRED ? "not_upgrade" : e.reason());
+        FullHttpResponse response = HttpErrors.response(ctx.alloc(), e.code(), e.getMessage());
+        if (e.code() == ErrorCode.EUPGRADE_REQUIRED) {
+            response.headers().set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+        } else if (e.code() == ErrorCode.EMETHOD_NOT_ALLOWED) {
+            response.headers().set(HttpHeaderNames.ALLOW, "GET");
+        }
+        boolean keepAlive = HttpUtil.isKeepAlive(request) && e.code() != ErrorCode.ETOKEN_INVALID
+                && e.code() != ErrorCode.EBODY_INVALID;
+        HttpUtil.setKeepAlive(response, keepAlive);
+        var written = ctx.writeAndFlush(response);
+        if (!keepAlive) {
+            written.addListener(ChannelFutureListener.CLOSE);
         }
     }
 
@@ -128,6 +150,9 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
                 }
             }
             pipeline.remove(WebSocketUpgradeHandler.this);
+            // RFC 6455 section 8.1: a text frame that is not UTF-8 fails the connection (1007).
+            // Netty adds this check only inside WebSocketServerProtocolHandler, which we don't use.
+            pipeline.addLast("ws-utf8", new Utf8FrameValidator(true));
             pipeline.addLast("ws-aggregator", new WebSocketFrameAggregator(config.maxFrameBytes()));
             // Keepalive is judged by what the client sends: a subscriber that only receives traffic
             // is still pinged, and must answer. Ping after each ping interval without a read; close

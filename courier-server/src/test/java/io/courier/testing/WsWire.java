@@ -1,0 +1,234 @@
+package io.courier.testing;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+/**
+ * A WebSocket client on a plain TCP socket that writes any bytes, including frames no library would
+ * send (unmasked, reserved bits and opcodes, invalid UTF-8, lying lengths), and reports how the
+ * server ended the connection. Unlike {@link RawSocket} its read timeout is chosen per test, so a
+ * server that fails to close costs seconds, not tens of seconds.
+ */
+public final class WsWire implements AutoCloseable {
+    /** How a connection ended: the close frame's code (null when none came), what came before it, and whether TCP closed. */
+    public record Ending(Integer closeCode, String reason, List<String> framesBefore, boolean tcpClosed) {
+        /** e.g. {@code close 1007}, {@code EOF without close frame}, {@code still open}. */
+        public String summary() {
+            if (closeCode != null) {
+                return "close " + closeCode + (tcpClosed ? "" : " but TCP left open");
+            }
+            return tcpClosed ? "EOF without close frame" : "still open";
+        }
+
+        @Override
+        public String toString() {
+            return summary() + (reason == null || reason.isEmpty() ? "" : " (\"" + reason + "\")")
+                    + (framesBefore.isEmpty() ? "" : " after " + framesBefore);
+        }
+    }
+
+    /** A server frame: opcode and payload. */
+    public record Frame(int opcode, byte[] payload) {
+        public String text() {
+            return new String(payload, StandardCharsets.UTF_8);
+        }
+    }
+
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+
+    private WsWire(Socket socket) throws IOException {
+        this.socket = socket;
+        this.in = socket.getInputStream();
+        this.out = socket.getOutputStream();
+    }
+
+    /**
+     * Opens {@code path} on the loopback port, completes the upgrade (asserting 101) and returns the
+     * connection; reads then time out after {@code timeout}.
+     */
+    public static WsWire open(int port, String path, Duration timeout) {
+        try {
+            Socket socket = new Socket("127.0.0.1", port);
+            socket.setSoTimeout((int) timeout.toMillis());
+            socket.setTcpNoDelay(true);
+            WsWire wire = new WsWire(socket);
+            String key = Base64.getEncoder().encodeToString("courier-wire-test".getBytes(StandardCharsets.US_ASCII));
+            wire.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            String head = wire.readHead();
+            if (!head.startsWith("HTTP/1.1 101")) {
+                wire.close();
+                throw new AssertionError("upgrade refused: " + head);
+            }
+            return wire;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Writes bytes as they are; returns false when the server had already closed (a reset). */
+    public boolean write(byte[] bytes) {
+        try {
+            out.write(bytes);
+            out.flush();
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** A masked, final client frame (RFC 6455 section 5.3: clients MUST mask). */
+    public boolean writeFrame(int opcode, byte[] payload) {
+        return write(frame(0x80 | opcode, true, payload, -1));
+    }
+
+    /** The next frame; fails on a timeout or EOF. */
+    public Frame readFrame() {
+        try {
+            Frame f = nextFrame();
+            if (f == null) {
+                throw new AssertionError("connection closed while waiting for a frame");
+            }
+            return f;
+        } catch (SocketTimeoutException e) {
+            throw new AssertionError("no frame within the read timeout");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Reads until a close frame, EOF or the timeout (at most 16 frames), then whether TCP closes. */
+    public Ending ending() {
+        List<String> before = new ArrayList<>();
+        try {
+            for (int i = 0; i < 16; i++) {
+                Frame f = nextFrame();
+                if (f == null) {
+                    return new Ending(null, null, before, true);
+                }
+                if (f.opcode() == 0x8) {
+                    Integer code = f.payload().length >= 2 ? ((f.payload()[0] & 0xFF) << 8) | (f.payload()[1] & 0xFF) : null;
+                    String reason = f.payload().length > 2 ? new String(f.payload(), 2, f.payload().length - 2, StandardCharsets.UTF_8) : "";
+                    return new Ending(code == null ? -1 : code, reason, before, tcpCloses());
+                }
+                String text = f.text();
+                before.add(f.opcode() + ":" + (text.length() > 200 ? text.substring(0, 200) + "..." : text));
+            }
+            return new Ending(null, null, before, false);
+        } catch (SocketTimeoutException e) {
+            return new Ending(null, null, before, false);
+        } catch (IOException e) {
+            return new Ending(null, null, before, true); // reset
+        }
+    }
+
+    private boolean tcpCloses() {
+        try {
+            return in.read() < 0;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    /** Null at EOF. */
+    private Frame nextFrame() throws IOException {
+        int b0 = in.read();
+        if (b0 < 0) {
+            return null;
+        }
+        int b1 = readByte();
+        long len = b1 & 0x7F;
+        if (len == 126) {
+            len = (readByte() << 8) | readByte();
+        } else if (len == 127) {
+            len = 0;
+            for (int i = 0; i < 8; i++) {
+                len = (len << 8) | readByte();
+            }
+        }
+        byte[] payload = in.readNBytes((int) len);
+        if (payload.length < len) {
+            return null;
+        }
+        return new Frame(b0 & 0x0F, payload);
+    }
+
+    private int readByte() throws IOException {
+        int b = in.read();
+        if (b < 0) {
+            throw new IOException("connection closed inside a frame");
+        }
+        return b;
+    }
+
+    private String readHead() throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (true) {
+            int b = in.read();
+            if (b < 0) {
+                break;
+            }
+            head.write(b);
+            byte[] so = head.toByteArray();
+            int n = so.length;
+            if (n >= 4 && so[n - 4] == '\r' && so[n - 3] == '\n' && so[n - 2] == '\r' && so[n - 1] == '\n') {
+                break;
+            }
+        }
+        return head.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * A client frame with every bit chosen: {@code b0} is FIN, RSV and opcode; the payload is masked
+     * when {@code masked}; a {@code declaredLength} of 0 or more replaces the real length in the header.
+     */
+    public static byte[] frame(int b0, boolean masked, byte[] payload, long declaredLength) {
+        ByteArrayOutputStream f = new ByteArrayOutputStream();
+        f.write(b0);
+        long len = declaredLength >= 0 ? declaredLength : payload.length;
+        int maskBit = masked ? 0x80 : 0;
+        if (len < 126) {
+            f.write(maskBit | (int) len);
+        } else if (len <= 0xFFFF) {
+            f.write(maskBit | 126);
+            f.write((int) (len >> 8));
+            f.write((int) (len & 0xFF));
+        } else {
+            f.write(maskBit | 127);
+            for (int i = 7; i >= 0; i--) {
+                f.write((int) (len >>> (8 * i)) & 0xFF);
+            }
+        }
+        byte[] mask = {0x37, (byte) 0xFA, 0x21, 0x3D};
+        if (masked) {
+            f.writeBytes(mask);
+        }
+        for (int i = 0; i < payload.length; i++) {
+            f.write(masked ? payload[i] ^ mask[i % 4] : payload[i]);
+        }
+        return f.toByteArray();
+    }
+
+    @Override
+    public void close() {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // closing a test socket; nothing to do
+        }
+    }
+}
