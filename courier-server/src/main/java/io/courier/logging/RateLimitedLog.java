@@ -3,6 +3,7 @@ package io.courier.logging;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * A warning that may repeat often (one per bad client frame) but reaches the log at most once per
@@ -19,28 +20,21 @@ public final class RateLimitedLog {
         this.intervalNanos = unit.toNanos(interval);
     }
 
-    /** Logs at WARN unless a warning went out less than one interval ago. */
-    public void warn(String format, Object... args) {
+    /**
+     * A WARN event builder when a warning may go out now (it carries a {@code suppressed} count of
+     * those held back since the last one), or null when it must be dropped. Callers add their key
+     * fields and log it: {@code var w = limit.warning(); if (w != null) w.addKeyValue(...).log(...)}.
+     */
+    public LoggingEventBuilder warning() {
         if (!log.isWarnEnabled()) {
-            return;
+            return null;
         }
         long now = System.nanoTime();
         long next = nextNanos.get();
         if (now - next < 0 || !nextNanos.compareAndSet(next, now + intervalNanos)) {
             suppressed.incrementAndGet();
-            return;
+            return null;
         }
-        long held = suppressed.getAndSet(0);
-        if (held > 0) {
-            log.warn(format + " (and {} similar since the last warning)", append(args, held));
-        } else {
-            log.warn(format, args);
-        }
-    }
-
-    private static Object[] append(Object[] args, Object last) {
-        Object[] all = java.util.Arrays.copyOf(args, args.length + 1);
-        all[args.length] = last;
-        return all;
+        return log.atWarn().addKeyValue("suppressed", suppressed.getAndSet(0));
     }
 }

@@ -82,7 +82,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
                 Math.max(0, Duration.between(Instant.now(), at).toMillis()), TimeUnit.MILLISECONDS));
         ctx.writeAndFlush(new TextWebSocketFrame(Replies.connected(ctx.alloc(), id, principal.audience())));
         if (log.isDebugEnabled()) {
-            log.debug("connected conn={} audience={} remote={}", id, principal.audience(), ctx.channel().remoteAddress());
+            withConnection(log.atDebug(), ctx).log("connected");
         }
     }
 
@@ -135,8 +135,10 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             }
         } catch (CourierException e) {
             metrics.refused(e.code());
-            clientErrors.warn("refused a frame: code={} conn={} audience={} remote={} msg=\"{}\"",
-                    e.code(), id, principal.audience(), ctx.channel().remoteAddress(), e.getMessage());
+            var warning = clientErrors.warning();
+            if (warning != null) {
+                withConnection(warning, ctx).addKeyValue("code", e.code()).log("refused a frame: {}", e.getMessage());
+            }
             ctx.writeAndFlush(new TextWebSocketFrame(Replies.error(ctx.alloc(), command, e.code(), e.getMessage())));
         }
     }
@@ -159,7 +161,10 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         if (!ctx.channel().isWritable() && subscriber != null && ctx.channel().isActive()) {
             // Past the high water mark: the client reads slower than we publish. Stop feeding it,
             // tell it why, and drop it shortly even if it never reads the close frame.
-            clientErrors.warn("slow consumer cut off: conn={} audience={} remote={}", id, principal.audience(), ctx.channel().remoteAddress());
+            var warning = clientErrors.warning();
+            if (warning != null) {
+                withConnection(warning, ctx).log("slow consumer cut off");
+            }
             subscriber.cutOff();
             close(ctx, CloseCode.SLOW_CONSUMER, CloseReason.SLOW_CONSUMER);
             ctx.executor().schedule(() -> ctx.close(), SLOW_CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
@@ -189,7 +194,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             hub.disconnect(subscriber);
             metrics.connectionClosed(closeReason);
             if (log.isDebugEnabled()) {
-                log.debug("closed conn={} audience={} reason={}", id, principal.audience(), closeReason.name().toLowerCase(java.util.Locale.ROOT));
+                withConnection(log.atDebug(), ctx).addKeyValue("reason", closeReason.name().toLowerCase(java.util.Locale.ROOT)).log("closed");
             }
         }
         ctx.fireChannelInactive();
@@ -210,12 +215,23 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         if (cause instanceof CorruptedWebSocketFrameException) {
             // The frame decoder has already sent its close frame (1002, 1007 or 1009) and is closing.
             closeReason = CloseReason.PROTOCOL_ERROR;
-            clientErrors.warn("protocol error: conn={} remote={} msg=\"{}\"", id, ctx.channel().remoteAddress(), cause.getMessage());
+            var warning = clientErrors.warning();
+            if (warning != null) {
+                withConnection(warning, ctx).log("protocol error: {}", cause.getMessage());
+            }
             ctx.close();
             return;
         }
-        log.debug("connection error conn={} remote={}: {}", id, ctx.channel().remoteAddress(), cause.toString());
+        if (log.isDebugEnabled()) {
+            withConnection(log.atDebug(), ctx).log("connection error: {}", cause.toString());
+        }
         ctx.close();
+    }
+
+    /** The key fields every connection log line carries (separate fields in logfmt and JSON). */
+    private org.slf4j.spi.LoggingEventBuilder withConnection(org.slf4j.spi.LoggingEventBuilder event, ChannelHandlerContext ctx) {
+        return event.addKeyValue("conn", id).addKeyValue("audience", principal.audience())
+                .addKeyValue("remote", ctx.channel().remoteAddress());
     }
 
     private void close(ChannelHandlerContext ctx, CloseCode code, CloseReason reason) {
