@@ -104,30 +104,6 @@ public final class RawSocket implements AutoCloseable {
         }
     }
 
-    /** Sends a masked client frame (RFC 6455 section 5.3: clients MUST mask). */
-    public void writeFrame(int opcode, byte[] payload) {
-        ByteArrayOutputStream f = new ByteArrayOutputStream();
-        f.write(0x80 | opcode);
-        if (payload.length < 126) {
-            f.write(0x80 | payload.length);
-        } else if (payload.length <= 0xFFFF) {
-            f.write(0x80 | 126);
-            f.write(payload.length >> 8);
-            f.write(payload.length & 0xFF);
-        } else {
-            f.write(0x80 | 127);
-            for (int i = 7; i >= 0; i--) {
-                f.write((int) ((long) payload.length >> (8 * i)) & 0xFF);
-            }
-        }
-        byte[] mask = {1, 2, 3, 4};
-        f.writeBytes(mask);
-        for (int i = 0; i < payload.length; i++) {
-            f.write(payload[i] ^ mask[i % 4]);
-        }
-        write(f.toByteArray());
-    }
-
     private int readByte() throws IOException {
         int b = in.read();
         if (b < 0) {
