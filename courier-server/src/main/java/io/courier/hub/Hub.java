@@ -99,7 +99,7 @@ public final class Hub {
         if (s.everyone == null) {
             return;
         }
-        int loop = loopOf(s);
+        int loop = s.loop;
         Room room = rooms.get(s.audience);
         for (Map.Entry<String, Membership> e : s.topics.entrySet()) {
             leaveTopic(room, e.getKey(), e.getValue(), loop);
@@ -124,7 +124,7 @@ public final class Hub {
             return joined;
         });
         Membership m = new Membership(s, group);
-        group.slots[loopOf(s)].add(m);
+        group.slots[s.loop].add(m);
         s.topics.put(topic, m);
         subscriptions.incrementAndGet();
         return true;
@@ -136,7 +136,7 @@ public final class Hub {
         if (m == null) {
             return false;
         }
-        leaveTopic(rooms.get(s.audience), topic, m, loopOf(s));
+        leaveTopic(rooms.get(s.audience), topic, m, s.loop);
         subscriptions.decrementAndGet();
         return true;
     }
@@ -190,9 +190,5 @@ public final class Hub {
             }
         }
         return loops;
-    }
-
-    private static int loopOf(Subscriber s) {
-        return s.loop;
     }
 }

@@ -69,13 +69,12 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
             ctx.fireChannelRead(msg);
             return;
         }
-        QueryStringDecoder uri = new QueryStringDecoder(request.uri());
         if (!PATH.equals(rawPath(request.uri()))) {
             ctx.fireChannelRead(msg);
             return;
         }
         try {
-            upgrade(ctx, request, uri);
+            upgrade(ctx, request, new QueryStringDecoder(request.uri()));
         } catch (IllegalArgumentException e) {
             // QueryStringDecoder on a malformed percent-escape in the query.
             refuse(ctx, request, new CourierException(ErrorCode.EBODY_INVALID, "malformed request URI"));

@@ -1,5 +1,6 @@
 package io.courier.metrics;
 
+import static io.courier.testing.PrometheusText.value;
 import static io.courier.testing.JsonField.get;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,8 +12,6 @@ import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,11 +38,6 @@ class MetricsIT {
         return r.body();
     }
 
-    /** The value of one series, e.g. {@code courier_deliveries_total} or {@code x{a="b"}}; 0 when absent. */
-    static double value(String scrape, String series) {
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " ([0-9.eE+-]+)$").matcher(scrape);
-        return m.find() ? Double.parseDouble(m.group(1)) : 0;
-    }
 
     @Test
     void publishToThreeSubscribersCountsThreeDeliveries() {

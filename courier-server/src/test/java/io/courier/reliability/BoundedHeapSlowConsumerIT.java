@@ -1,5 +1,7 @@
 package io.courier.reliability;
 
+import static io.courier.testing.PrometheusText.sum;
+import static io.courier.testing.PrometheusText.value;
 import static io.courier.testing.JsonField.get;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.courier.auth.JwtKeys;
 import io.courier.auth.TokenIssuer;
 import io.courier.config.ConfigLoader;
+
 import io.courier.testing.Await;
 import io.courier.testing.ServerProcess;
 import io.courier.testing.WsClient;
@@ -20,8 +23,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -98,19 +99,5 @@ class BoundedHeapSlowConsumerIT {
         } catch (Exception e) {
             throw new AssertionError(e);
         }
-    }
-
-    private static double value(String scrape, String series) {
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " ([0-9.eE+-]+)$").matcher(scrape);
-        return m.find() ? Double.parseDouble(m.group(1)) : 0;
-    }
-
-    private static double sum(String scrape, String seriesRegex) {
-        Matcher m = Pattern.compile("(?m)^" + seriesRegex + " ([0-9.eE+-]+)$").matcher(scrape);
-        double total = 0;
-        while (m.find()) {
-            total += Double.parseDouble(m.group(1));
-        }
-        return total;
     }
 }
