@@ -107,6 +107,9 @@ public final class CourierServer implements AutoCloseable {
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
                         new WriteBufferWaterMark(config.slowConsumerBytes() / 2, config.slowConsumerBytes()))
                 .childHandler(new ServerInitializer(config, upgrade, api, openChannels));
+        if (config.sendBufferBytes() > 0) {
+            bootstrap.childOption(ChannelOption.SO_SNDBUF, config.sendBufferBytes());
+        }
         this.serverChannel = bootstrap.bind(config.host(), config.port()).sync().channel();
         log.info("courier listening on http://{}:{} (transport={}, store={}, jwt={})", config.host(), port(),
                 transport.name(), jdbc.describe(), jwtKeys.describe());

@@ -32,6 +32,7 @@ public record Config(
         Duration pingInterval,
         Duration idleTimeout,
         int slowConsumerBytes,
+        int sendBufferBytes,
         int rateLimitPerSecond,
         boolean closeOnTokenExpiry,
         MetricsConfig metrics,

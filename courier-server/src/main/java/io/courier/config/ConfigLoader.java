@@ -129,6 +129,7 @@ public final class ConfigLoader {
                 seconds("courier.ws.ping.interval.seconds", 1, 3600),
                 seconds("courier.ws.idle.timeout.seconds", 1, 86_400),
                 intIn("courier.ws.slow.consumer.bytes", 1024, Integer.MAX_VALUE),
+                intIn("courier.ws.send.buffer.bytes", 0, 64 * 1024 * 1024),
                 intIn("courier.ws.rate.limit.per.second", 0, 1_000_000),
                 bool("courier.ws.close.on.token.expiry"),
                 new Config.MetricsConfig(bool("courier.metrics.enabled"),

@@ -2,6 +2,7 @@ package io.courier.ws;
 
 import static io.courier.testing.JsonField.get;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.courier.testing.Await;
 import io.courier.testing.TestServer;
@@ -38,6 +39,42 @@ class SlowConsumerIT {
                 }
                 Await.until(() -> server.server().hub().connections() == 1, "the slow client is cut off");
                 assertEquals(1, server.server().hub().subscriptions());
+            }
+        }
+    }
+
+    /**
+     * With a fixed kernel send buffer the bytes a non-reading client can pin are bounded: 64 KiB in
+     * Netty, twice the 16 KiB SO_SNDBUF in the kernel (Linux doubles the value asked for), and what
+     * the client's own receive buffer took (about 128 KiB by default for a socket that never read).
+     * With the kernel's auto-tuning the send buffer alone may grow to 4 MiB.
+     */
+    @Test
+    void fixedSendBufferCutsASlowReaderOffWithinItsBounds() {
+        Map<String, String> config = Map.of("courier.ws.slow.consumer.bytes", "65536", "courier.ws.send.buffer.bytes", "16384");
+        try (TestServer server = TestServer.start(config)) {
+            String token = server.setUp(TestServer.uniqueAudience(), "firehose");
+            String url = "ws://127.0.0.1:" + server.port() + "/ws?token=";
+            try (WsClient fast = WsClient.connect(server.http(), url + get(server.get("/v1/sign", token).body(), "key"));
+                 WsClient slow = WsClient.connect(server.http(), url + get(server.get("/v1/sign", token).body(), "key"), false)) {
+                assertEquals("connected", get(fast.next(), "action"));
+                fast.send("{\"action\":\"subscribe\",\"topic\":\"firehose\",\"id\":1}");
+                fast.next();
+                slow.send("{\"action\":\"subscribe\",\"topic\":\"firehose\"}");
+                Await.until(() -> server.server().hub().subscriptions() == 2, "both subscribed");
+
+                String pad = "x".repeat(16 * 1024);
+                int published = 0;
+                while (server.server().hub().connections() == 2 && published < 400) {
+                    assertEquals(200, server.post("/v1/hook", token,
+                            "{\"action\":\"publish\",\"topic\":\"firehose\",\"message\":{\"i\":" + published + ",\"pad\":\"" + pad + "\"}}")
+                            .statusCode());
+                    assertEquals(String.valueOf(published), get(fast.next(), "message.i"));
+                    published++;
+                }
+                // 64 KiB + 32 KiB + the client's buffer is under 512 KiB: 32 messages of 16 KiB, with room to spare.
+                assertTrue(published <= 48, "the slow reader was cut off after " + published + " messages of 16 KiB");
+                Await.until(() -> server.server().hub().connections() == 1, "the slow client is cut off");
             }
         }
     }
