@@ -36,18 +36,30 @@ final class Connector {
         this.wsUrl = "ws://" + httpUrl.getHost() + ":" + httpUrl.getPort() + "/ws?token=";
     }
 
+    Channel open(EventLoopGroup group, String key, Promise<Void> ready, Consumer<ChannelPipeline> install) {
+        return open(group, key, null, 0, ready, install);
+    }
+
     /**
      * Connects and shakes hands, then lets {@code install} set up the pipeline. {@code ready} fails on
      * any error before that; completing it afterwards is the installed handler's job.
+     *
+     * @param source             the local address to bind, or null for the kernel's choice
+     * @param receiveBufferBytes SO_RCVBUF, or 0 for the kernel's (auto-tuned) default
      */
-    Channel open(EventLoopGroup group, String key, Promise<Void> ready, Consumer<ChannelPipeline> install) {
+    Channel open(EventLoopGroup group, String key, InetSocketAddress source, int receiveBufferBytes, Promise<Void> ready,
+                 Consumer<ChannelPipeline> install) {
         WebSocketClientHandshaker handshaker = WebSocketClientHandshakerFactory.newHandshaker(
                 URI.create(wsUrl + key), WebSocketVersion.V13, null, false, EmptyHttpHeaders.INSTANCE, MAX_FRAME_BYTES);
-        ChannelFuture connect = new Bootstrap()
+        Bootstrap bootstrap = new Bootstrap()
                 .group(group)
                 .channel(transport.channel())
                 .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MILLIS)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MILLIS);
+        if (receiveBufferBytes > 0) {
+            bootstrap.option(ChannelOption.SO_RCVBUF, receiveBufferBytes);
+        }
+        ChannelFuture connect = bootstrap
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -57,7 +69,7 @@ final class Connector {
                                 .addLast("handshake", new HandshakeHandler(handshaker, ready, install));
                     }
                 })
-                .connect(server);
+                .connect(server, source);
         connect.addListener(f -> {
             if (!f.isSuccess()) {
                 ready.tryFailure(f.cause());

@@ -3,21 +3,28 @@ package io.courier.bench;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
 
 /**
- * What every subscriber saw, summed over all of them: deliveries, sampled latencies and how
- * connections ended. Any thread; subscribers add once per read, not once per frame.
+ * What the subscribers that keep reading saw, summed over all of them: deliveries, sampled latencies
+ * and how connections ended, plus what the publishers expect them to see. Any thread; subscribers add
+ * once per read, not once per frame. Latencies go to a {@link Recorder}, which the run empties once a
+ * second into its timeline without stopping the writers.
  */
 final class Deliveries {
+    private final long epochNanos = System.nanoTime();
     private final LongAdder received = new LongAdder();
+    private final LongAdder expected = new LongAdder();
     private final LongAdder disconnected = new LongAdder();
     private final ConcurrentHashMap<Integer, LongAdder> closeCodes = new ConcurrentHashMap<>();
-    /** Microseconds from the publisher's write to a subscriber's read; auto-resizing, 3 significant digits. */
-    private final Histogram latencyMicros = new ConcurrentHistogram(3);
+    /** Microseconds from a publish's intended time to a subscriber's read; auto-resizing, 3 significant digits. */
+    private final Recorder latencyMicros = new Recorder(3);
+    private final AtomicLong lastArrivalNanos = new AtomicLong();
     private final int sampleEvery;
+    private volatile boolean probing;
     private volatile boolean closing;
 
     Deliveries(int sampleEvery) {
@@ -28,6 +35,15 @@ final class Deliveries {
         return sampleEvery;
     }
 
+    /** The clock of {@link Publication}'s {@code t}: microseconds since this object was made. */
+    long nowMicros() {
+        return (System.nanoTime() - epochNanos) / 1000;
+    }
+
+    long toMicros(long nanoTime) {
+        return (nanoTime - epochNanos) / 1000;
+    }
+
     void add(long frames) {
         received.add(frames);
     }
@@ -36,12 +52,43 @@ final class Deliveries {
         return received.sum();
     }
 
-    void recordLatencyNanos(long nanos) {
-        latencyMicros.recordValue(Math.max(0, nanos / 1000));
+    /** A publisher wrote a message that this many subscribers that keep reading should get. */
+    void expect(long subscribers) {
+        expected.add(subscribers);
     }
 
-    Histogram latencyMicros() {
-        return latencyMicros;
+    long expected() {
+        return expected.sum();
+    }
+
+    void recordLatencyMicros(long micros) {
+        latencyMicros.recordValue(Math.max(0, micros));
+    }
+
+    /** The latencies recorded since the last call; {@code recycle} may be the histogram the last call returned. */
+    Histogram intervalLatency(Histogram recycle) {
+        return latencyMicros.getIntervalHistogram(recycle);
+    }
+
+    /** From now on, remember the latest time any delivery arrived (see {@link #lastArrivalNanos}). */
+    void startProbe() {
+        lastArrivalNanos.set(0);
+        probing = true;
+    }
+
+    void stopProbe() {
+        probing = false;
+    }
+
+    void arrived() {
+        if (probing) {
+            long now = System.nanoTime();
+            lastArrivalNanos.accumulateAndGet(now, Math::max);
+        }
+    }
+
+    long lastArrivalNanos() {
+        return lastArrivalNanos.get();
     }
 
     void closeFrame(int code) {

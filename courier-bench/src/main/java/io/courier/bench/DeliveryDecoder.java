@@ -12,30 +12,58 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A subscriber's whole inbound pipeline after the handshake: walks RFC 6455 frame headers in the raw
- * bytes and counts publish deliveries without building a frame object per message. Subscribers share
- * the cores with the server under test, so this is the one client cost that scales with fan-out.
+ * bytes and checks every publish delivery without building a frame object per message. Subscribers
+ * share the cores with the server under test, so this is the one client cost that scales with fan-out.
  *
  * <p>It recognises the server's own frames by the first byte of the action value: Courier writes
  * {@code {"action":"} first in every frame it sends (see the server's {@code Frames} and
  * {@code Replies}), so byte 11 of the payload is {@code p} for publish, {@code c} connected,
- * {@code a} ack, {@code e} error, {@code b} broadcast. Lifecycle: on {@code connected} it subscribes
- * (when given a topic) and completes {@code ready} on the ack; with no topic, on {@code connected}.
- * Event loop only (one instance per channel).
+ * {@code a} ack, {@code e} error, {@code b} broadcast. A publish delivery carries the bench's
+ * {@link Publication} right after {@code {"action":"publish","topic":"<topic>","message":}}, whose
+ * length this subscriber knows, so reading the publisher and sequence costs a few dozen byte reads.
+ *
+ * <p>Each subscriber counts deliveries per publisher and any that arrive out of sequence; the run
+ * compares the counts with what each publisher had acknowledged once the event loops have stopped.
+ * Lifecycle: on {@code connected} it subscribes (when given a topic) and completes {@code ready} on
+ * the ack; with no topic, on {@code connected}. Event loop only (one instance per channel), except
+ * {@link #delivered()}, which the run polls.
  */
 final class DeliveryDecoder extends ByteToMessageDecoder {
     private static final int ACTION_AT = "{\"action\":\"".length();
-    private static final byte[] T_FIELD = "\"t\":".getBytes(StandardCharsets.US_ASCII);
 
     private final Deliveries deliveries;
     private final String topic;
+    private final int topicIndex;
+    private final int messageAt;
+    private final boolean slow;
     private final Promise<Void> ready;
+    private final long[] fromPublisher;
+    private final long[] nextSeq;
+    private final long[] message = new long[3];
+    private long outOfSequence;
+    private long unreadable;
+    private volatile long delivered;
+    private volatile long closedAtNanos;
+    private volatile int closeCode;
     private int untilSample;
+    private boolean stalled;
 
-    /** @param topic the topic to subscribe to once connected, or null to stay idle */
-    DeliveryDecoder(Deliveries deliveries, String topic, Promise<Void> ready) {
+    /**
+     * @param topic      the topic to subscribe to once connected, or null to stay idle
+     * @param slow       a subscriber that will stop reading: its deliveries stay out of the run's
+     *                   totals and latency, which describe the subscribers that keep up
+     * @param publishers publisher ids are below this
+     */
+    DeliveryDecoder(Deliveries deliveries, String topic, int topicIndex, boolean slow, int publishers, Promise<Void> ready) {
         this.deliveries = deliveries;
         this.topic = topic;
+        this.topicIndex = topicIndex;
+        this.slow = slow;
         this.ready = ready;
+        this.messageAt = topic == null ? 0
+                : ("{\"action\":\"publish\",\"topic\":\"" + topic + "\",\"message\":").getBytes(StandardCharsets.UTF_8).length;
+        this.fromPublisher = new long[publishers];
+        this.nextSeq = new long[publishers];
         // Spread the sampled messages over subscribers instead of sampling the same publish everywhere.
         this.untilSample = ThreadLocalRandom.current().nextInt(deliveries.sampleEvery());
     }
@@ -81,23 +109,47 @@ final class DeliveryDecoder extends ByteToMessageDecoder {
                 case 0x1 -> {
                     if (size > ACTION_AT && in.getByte(payload + ACTION_AT) == 'p') {
                         published++;
-                        if (--untilSample < 0) {
-                            untilSample = deliveries.sampleEvery() - 1;
-                            sample(in, payload, payload + size);
-                        }
+                        onDelivery(in, payload + messageAt, payload + size);
                     } else {
                         onReply(ctx, in, payload, size);
                     }
                 }
-                case 0x8 -> deliveries.closeFrame(size >= 2 ? in.getUnsignedShort(payload) : 1005);
+                case 0x8 -> {
+                    closeCode = size >= 2 ? in.getUnsignedShort(payload) : 1005;
+                    deliveries.closeFrame(closeCode);
+                }
                 case 0x9 -> ctx.channel().writeAndFlush(new PongWebSocketFrame(in.retainedSlice(payload, size)));
                 default -> { } // pong, binary, continuation: Courier sends none we need
             }
             in.readerIndex(payload + size);
         }
         if (published > 0) {
-            deliveries.add(published);
+            delivered = delivered + published; // one writer: this loop
+            if (!slow) {
+                deliveries.add(published);
+            }
         }
+    }
+
+    private void onDelivery(ByteBuf in, int from, int to) {
+        if (!Publication.read(in, from, to, message) || message[0] >= fromPublisher.length) {
+            unreadable++;
+            return;
+        }
+        int publisher = (int) message[0];
+        fromPublisher[publisher]++;
+        if (message[1] != nextSeq[publisher]) {
+            outOfSequence++;
+        }
+        nextSeq[publisher] = message[1] + 1;
+        if (slow) {
+            return;
+        }
+        if (--untilSample < 0) {
+            untilSample = deliveries.sampleEvery() - 1;
+            deliveries.recordLatencyMicros(deliveries.nowMicros() - message[2]);
+        }
+        deliveries.arrived();
     }
 
     private void onReply(ChannelHandlerContext ctx, ByteBuf in, int payload, int size) {
@@ -115,39 +167,67 @@ final class DeliveryDecoder extends ByteToMessageDecoder {
         }
     }
 
-    /** Latency of one delivery: now minus the {@code "t"} nanoTime the publisher wrote into the message. */
-    private void sample(ByteBuf in, int from, int to) {
-        int at = indexOf(in, from, to, T_FIELD);
-        if (at < 0) {
-            return;
-        }
-        long sentNanos = 0;
-        int i = at + T_FIELD.length;
-        boolean negative = i < to && in.getByte(i) == '-';
-        if (negative) {
-            i++;
-        }
-        for (byte c; i < to && (c = in.getByte(i)) >= '0' && c <= '9'; i++) {
-            sentNanos = sentNanos * 10 + (c - '0');
-        }
-        deliveries.recordLatencyNanos(System.nanoTime() - (negative ? -sentNanos : sentNanos));
+    /**
+     * Stops reading for good, as a client that hangs would: the kernel's buffers fill and the server
+     * has to deal with it. Event loop only.
+     */
+    void stall(ChannelHandlerContext ctx) {
+        stalled = true;
+        ctx.channel().config().setAutoRead(false);
     }
 
-    private static int indexOf(ByteBuf in, int from, int to, byte[] needle) {
-        outer:
-        for (int i = from; i <= to - needle.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (in.getByte(i + j) != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        if (stalled) {
+            // ByteToMessageDecoder asks for another read when a read produced no message and auto-read
+            // is off, which this decoder (it never produces one) would turn into reading forever.
+            ctx.fireChannelReadComplete();
+            return;
         }
-        return -1;
+        super.channelReadComplete(ctx);
+    }
+
+    /** Any thread: deliveries so far. */
+    long delivered() {
+        return delivered;
+    }
+
+    int topicIndex() {
+        return topicIndex;
+    }
+
+    boolean slow() {
+        return slow;
+    }
+
+    /** When the connection ended (System.nanoTime), or 0 while open. Any thread. */
+    long closedAtNanos() {
+        return closedAtNanos;
+    }
+
+    /** The server's close code, or 0 when it sent none. Any thread. */
+    int closeCode() {
+        return closeCode;
+    }
+
+    /** Read only after the subscriber's event loop has terminated. */
+    long fromPublisher(int publisher) {
+        return fromPublisher[publisher];
+    }
+
+    /** Read only after the subscriber's event loop has terminated. */
+    long outOfSequence() {
+        return outOfSequence;
+    }
+
+    /** Read only after the subscriber's event loop has terminated. */
+    long unreadable() {
+        return unreadable;
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        closedAtNanos = System.nanoTime();
         deliveries.disconnected();
         ready.tryFailure(new IllegalStateException("closed by the server before it was ready"));
         super.channelInactive(ctx);

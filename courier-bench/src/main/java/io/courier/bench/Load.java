@@ -1,14 +1,22 @@
 package io.courier.bench;
 
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.netty.util.concurrent.Promise;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
+import org.HdrHistogram.Histogram;
 
 /**
  * Load generator for a running Courier.
@@ -16,26 +24,38 @@ import java.util.concurrent.atomic.AtomicReference;
  *   java -jar courier-bench.jar --url http://127.0.0.1:PORT --secret S --scenario fanout --subscribers 1000
  *   java -jar courier-bench.jar --url http://127.0.0.1:PORT --secret S --scenario connections --subscribers 10000
  * </pre>
- * {@code fanout}: N subscribers split over T topics, then one publisher for the duration; reports
- * deliveries/s, publishes/s, expected vs received and sampled latency. {@code connections}: N idle
- * sockets held open for the duration (the caller measures the server's memory meanwhile); it prints
- * {@code holding N connections} once they are all open. Exit codes: 0 done, 2 bad flags, 1 the run failed.
- * See {@link LoadOptions#USAGE} for every flag.
+ * {@code fanout}: N subscribers split over T topics, then P publishers for the duration (optionally
+ * after a calibration at full speed, with some subscribers that stop reading, followed by single
+ * timed probes); reports deliveries/s, latency percentiles, loss per publisher sequence, and the
+ * server's own counts from /metrics. {@code connections}: N idle sockets held open for the duration
+ * (the caller measures the server's memory meanwhile); it prints {@code holding N connections} once
+ * they are all open. Exit codes: 0 done, 2 bad flags, 1 the run failed. See {@link LoadOptions#USAGE}.
  */
 public final class Load {
-    private static final long PROGRESS_NANOS = TimeUnit.SECONDS.toNanos(5);
+    private static final long SECOND_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** A drain that makes no progress for this long is over: whatever is missing is lost. */
     private static final long STALL_NANOS = TimeUnit.SECONDS.toNanos(5);
+    private static final long PROBE_GAP_MILLIS = 100;
 
     private final LoadOptions options;
     private final ClientTransport transport = ClientTransport.detect();
     private final Deliveries deliveries;
     private final Connector connector;
+    private final ServerMetrics serverMetrics;
+    private final DeliveryDecoder[] subscribers;
+    private final Channel[] channels;
+    /** Publisher ids: the calibration's, the measured run's, then the probe's. */
+    private final int publisherIds;
+    private long closingNanos = Long.MAX_VALUE;
 
     private Load(LoadOptions options) {
         this.options = options;
         this.deliveries = new Deliveries(options.sampleEvery());
         this.connector = new Connector(transport, options.url());
+        this.serverMetrics = new ServerMetrics(options.url(), options.metricsToken());
+        this.subscribers = new DeliveryDecoder[options.subscribers()];
+        this.channels = new Channel[options.subscribers()];
+        this.publisherIds = options.publishers() * (options.calibrateSeconds() > 0 ? 2 : 1) + (options.probes() > 0 ? 1 : 0);
     }
 
     public static void main(String[] args) {
@@ -58,6 +78,7 @@ public final class Load {
             if (options.json().isPresent()) {
                 summary.writeJson(options.json().get());
                 System.out.println("json:        " + options.json().get());
+                summary.writePlot(options.json().get()).ifPresent(svg -> System.out.println("plot:        " + svg));
             }
             System.exit(0);
         } catch (Exception e) {
@@ -71,41 +92,67 @@ public final class Load {
         boolean fanout = options.scenario().equals("fanout");
         CourierApi api = new CourierApi(options.url(), options.secret(), options.audience());
         api.createAudience();
-        String[] topics = null;
-        if (fanout) {
-            topics = new String[options.topics()];
-            for (int t = 0; t < topics.length; t++) {
-                topics[t] = "bench/" + t;
-                api.createTopic(topics[t]);
-            }
+        String[] topics = new String[fanout ? options.topics() : 0];
+        for (int t = 0; t < topics.length; t++) {
+            topics[t] = "bench/" + t;
+            api.createTopic(topics[t]);
         }
         SignedKeys keys = new SignedKeys(api);
         EventLoopGroup subscriberLoops = transport.newGroup(options.threads(), "bench-sub");
-        // The publisher gets a loop of its own so that its pacing does not queue behind subscriber reads.
+        // Publishers get a loop of their own so that their pacing does not queue behind subscriber reads.
         EventLoopGroup publisherLoop = transport.newGroup(1, "bench-pub");
+        Summary.Opened opened;
+        ServerMetrics.Snapshot metricsBefore;
+        ServerMetrics.Snapshot metricsAfter;
+        Summary.Phase calibration = null;
+        Summary.Phase measured = null;
+        Summary.Probes probes = null;
+        double held = 0;
+        List<PublisherHandler.Result> results = new ArrayList<>();
+        long[] probeAcked = {0};
         try {
-            AtomicLongArray subscribersPerTopic = new AtomicLongArray(fanout ? topics.length : 1);
-            Summary.Opened opened = openAll(subscriberLoops, keys, topics, subscribersPerTopic);
+            opened = openAll(subscriberLoops, keys, topics);
+            metricsBefore = serverMetrics.scrape();
             if (fanout) {
-                Summary.Published published = publish(publisherLoop, keys, topics, subscribersPerTopic);
-                return new Summary(options, transport.name(), startedAt, opened, published, 0, opened.connected() - deliveries.disconnectedEarly(),
-                        deliveries.disconnectedEarly(), deliveries.closeCodes());
+                long[] readingPerTopic = readingPerTopic(topics.length);
+                double rate = options.rate();
+                int firstId = 0;
+                if (options.calibrateSeconds() > 0) {
+                    calibration = publishPhase("calibrating", publisherLoop, keys, topics, readingPerTopic, firstId, 0,
+                            options.calibrateSeconds(), false);
+                    results.addAll(calibration.results());
+                    rate = Math.max(1, calibration.publishesPerSecond() * options.loadPercent() / 100.0);
+                    progress("calibrated: %.0f publishes/s at most; measuring at %d%% = %.0f publishes/s", calibration.publishesPerSecond(),
+                            options.loadPercent(), rate);
+                    firstId += options.publishers();
+                }
+                measured = publishPhase("publishing", publisherLoop, keys, topics, readingPerTopic, firstId, rate, options.durationSeconds(),
+                        options.slowPercent() > 0);
+                results.addAll(measured.results());
+                if (options.probes() > 0) {
+                    probes = probe(publisherLoop, keys, topics, readingPerTopic[0], publisherIds - 1, probeAcked);
+                }
+            } else {
+                held = hold(opened);
             }
-            double held = hold(opened);
-            return new Summary(options, transport.name(), startedAt, opened, null, held, opened.connected() - deliveries.disconnectedEarly(),
-                    deliveries.disconnectedEarly(), deliveries.closeCodes());
+            metricsAfter = serverMetrics.scrape();
         } finally {
+            closingNanos = System.nanoTime();
             deliveries.closing();
             subscriberLoops.shutdownGracefully(0, 2, TimeUnit.SECONDS);
             publisherLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS);
             subscriberLoops.terminationFuture().awaitUninterruptibly(30, TimeUnit.SECONDS);
             publisherLoop.terminationFuture().awaitUninterruptibly(30, TimeUnit.SECONDS);
         }
+        // The loops have stopped: every subscriber's own counts are final and visible here.
+        Summary.Accounting accounting = fanout ? account(topics.length, results, probeAcked[0], measured) : null;
+        return new Summary(options, transport.name(), startedAt, opened, calibration, measured, probes, accounting, held,
+                opened.connected() - deliveries.disconnectedEarly(), deliveries.disconnectedEarly(), deliveries.closeCodes(),
+                metricsBefore, metricsAfter);
     }
 
     /** Opens the subscribers with at most {@code --handshakes} in flight; subscribed (when given topics) before they count. */
-    private Summary.Opened openAll(EventLoopGroup loops, SignedKeys keys, String[] topics, AtomicLongArray subscribersPerTopic)
-            throws InterruptedException {
+    private Summary.Opened openAll(EventLoopGroup loops, SignedKeys keys, String[] topics) throws InterruptedException {
         int n = options.subscribers();
         CpuSampler cpu = new CpuSampler(options.serverPid());
         CpuSampler.Snapshot before = cpu.take();
@@ -113,20 +160,28 @@ public final class Load {
         AtomicInteger connected = new AtomicInteger();
         AtomicInteger failed = new AtomicInteger();
         AtomicReference<String> firstError = new AtomicReference<>();
+        boolean[] ready = new boolean[n];
         long start = System.nanoTime();
         long deadline = start + TimeUnit.SECONDS.toNanos(options.connectTimeoutSeconds());
-        long nextProgress = start + PROGRESS_NANOS;
+        long nextProgress = start + SECOND_NANOS;
+        int sources = 1;
         int launched = 0;
         for (; launched < n; launched++) {
             if (!handshakes.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                 break;
             }
-            int topicIndex = topics == null ? 0 : launched % topics.length;
-            String topic = topics == null ? null : topics[topicIndex];
-            Promise<Void> ready = ImmediateEventExecutor.INSTANCE.newPromise();
-            ready.addListener(f -> {
+            int index = launched;
+            int topicIndex = topics.length == 0 ? 0 : index % topics.length;
+            String topic = topics.length == 0 ? null : topics[topicIndex];
+            boolean slow = options.isSlow(index);
+            InetSocketAddress source = sourceAddress(index, n, options.perSourceAddress(), options.url().getHost());
+            if (source != null) {
+                sources = Math.max(sources, index / options.perSourceAddress() + 1);
+            }
+            Promise<Void> opened = ImmediateEventExecutor.INSTANCE.newPromise();
+            opened.addListener(f -> {
                 if (f.isSuccess()) {
-                    subscribersPerTopic.incrementAndGet(topicIndex);
+                    ready[index] = true;
                     connected.incrementAndGet();
                 } else {
                     failed.incrementAndGet();
@@ -134,9 +189,12 @@ public final class Load {
                 }
                 handshakes.release();
             });
-            connector.open(loops, keys.next(), ready, p -> p.replace("ws-decoder", "deliveries", new DeliveryDecoder(deliveries, topic, ready)));
+            DeliveryDecoder decoder = new DeliveryDecoder(deliveries, topic, topicIndex, slow, Math.max(1, publisherIds), opened);
+            subscribers[index] = decoder;
+            channels[index] = connector.open(loops, keys.next(), source, slow ? options.slowReceiveBufferBytes() : 0, opened,
+                    p -> p.replace("ws-decoder", "deliveries", decoder));
             if (System.nanoTime() >= nextProgress) {
-                nextProgress += PROGRESS_NANOS;
+                nextProgress += SECOND_NANOS;
                 progress("opening: %d ready, %d failed, %d started", connected.get(), failed.get(), launched + 1);
             }
         }
@@ -144,77 +202,312 @@ public final class Load {
             Thread.sleep(10);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        // A subscriber that never became ready takes no part in the accounting.
+        for (int i = 0; i < n; i++) {
+            if (!ready[i]) {
+                subscribers[i] = null;
+            }
+        }
         int missing = n - connected.get() - failed.get();
         if (missing > 0) {
             firstError.compareAndSet(null, missing + " not ready within --connect-timeout " + options.connectTimeoutSeconds() + " s");
         }
-        progress("opened %d of %d in %.2f s", connected.get(), n, seconds);
-        return new Summary.Opened(n, connected.get(), n - connected.get(), seconds, firstError.get(), cpu.take().since(before));
+        progress("opened %d of %d in %.2f s from %d source address(es)", connected.get(), n, seconds, sources);
+        return new Summary.Opened(n, connected.get(), n - connected.get(), seconds, sources, firstError.get(), cpu.take().since(before));
     }
 
-    private Summary.Published publish(EventLoopGroup loop, SignedKeys keys, String[] topics, AtomicLongArray subscribersPerTopic)
-            throws Exception {
-        Promise<Void> ready = ImmediateEventExecutor.INSTANCE.newPromise();
-        Promise<PublisherHandler.Result> done = ImmediateEventExecutor.INSTANCE.newPromise();
-        PublisherHandler publisher = new PublisherHandler(ready, done, deliveries, topics, options);
-        connector.open(loop, keys.next(), ready, p -> p.addLast("publisher", publisher));
-        if (!ready.await(15, TimeUnit.SECONDS) || !ready.isSuccess()) {
-            throw new IllegalStateException("publisher not connected: " + (ready.cause() == null ? "timeout" : ready.cause()));
+    /**
+     * The local address for client socket {@code index} of {@code total}: null (the kernel's choice) while
+     * one source address has ports enough, else 127.0.0.1, 127.0.0.2, ... in blocks of {@code perSource}.
+     * Only for a loopback server, where all of 127.0.0.0/8 reaches it.
+     */
+    static InetSocketAddress sourceAddress(int index, int total, int perSource, String serverHost) {
+        if (total <= perSource) {
+            return null;
         }
-        long[] subscribers = new long[topics.length];
-        for (int t = 0; t < topics.length; t++) {
-            subscribers[t] = subscribersPerTopic.get(t);
+        try {
+            if (!InetAddress.getByName(serverHost).isLoopbackAddress()) {
+                return null;
+            }
+        } catch (UnknownHostException e) {
+            return null;
         }
-        CpuSampler cpu = new CpuSampler(options.serverPid());
-        CpuSampler.Snapshot before = cpu.take();
-        long durationNanos = TimeUnit.SECONDS.toNanos(options.durationSeconds());
-        publisher.start(subscribers, durationNanos);
+        int block = index / perSource;
+        if (block > 253) {
+            throw new IllegalArgumentException("--per-source: " + perSource + " leaves " + total + " sockets more than 254 source addresses");
+        }
+        return new InetSocketAddress("127.0.0." + (block + 1), 0);
+    }
 
-        long deadline = System.nanoTime() + durationNanos + TimeUnit.SECONDS.toNanos(60);
-        long nextProgress = System.nanoTime() + PROGRESS_NANOS;
-        long lastReceived = 0;
-        while (!done.await(100, TimeUnit.MILLISECONDS) && System.nanoTime() < deadline) {
-            if (System.nanoTime() >= nextProgress) {
-                nextProgress += PROGRESS_NANOS;
-                long received = deliveries.received();
-                progress("publishing: %d deliveries (%.0f/s in the last 5 s)", received, (received - lastReceived) / 5.0);
-                lastReceived = received;
+    private long[] readingPerTopic(int topics) {
+        long[] perTopic = new long[topics];
+        for (DeliveryDecoder s : subscribers) {
+            if (s != null && !s.slow()) {
+                perTopic[s.topicIndex()]++;
             }
         }
-        if (!done.isSuccess()) {
-            throw new IllegalStateException("publisher did not finish: " + (done.cause() == null ? "no replies within 60 s of the end" : done.cause()));
-        }
-        PublisherHandler.Result result = done.getNow();
-        long expected = 0;
-        for (int t = 0; t < topics.length; t++) {
-            expected += result.ackedPerTopic()[t] * subscribers[t];
-        }
-        long drainEnd = drain(expected, result.lastPublishNanos());
-        CpuSampler.Usage usage = cpu.take().since(before);
-        double publishSeconds = (result.lastPublishNanos() - result.firstPublishNanos()) / 1e9;
-        double drainSeconds = Math.max(0, (drainEnd - result.lastPublishNanos()) / 1e9);
-        return new Summary.Published(result.sent(), result.acked(), result.errors(), result.firstError(), publishSeconds, drainSeconds,
-                expected, deliveries.received(), deliveries.latencyMicros(), usage, result.stalls());
+        return perTopic;
     }
 
-    /** Waits until every expected delivery arrived, or they stop coming; returns when the last one was seen. */
-    private long drain(long expected, long lastPublishNanos) throws InterruptedException {
-        long deadline = lastPublishNanos + TimeUnit.SECONDS.toNanos(options.drainTimeoutSeconds());
-        long seen = deliveries.received();
-        long lastChange = System.nanoTime();
-        while (seen < expected) {
+    /**
+     * Runs the publishers for {@code seconds} at {@code rate} in total (0: as fast as the bounds allow),
+     * samples the timeline every second, and waits for the deliveries to drain.
+     *
+     * @param firstId the first publisher id of this phase; publisher p is {@code firstId + p}
+     * @param stallSlow whether the slow subscribers stop reading {@code --slow-after} seconds in
+     */
+    private Summary.Phase publishPhase(String name, EventLoopGroup loop, SignedKeys keys, String[] topics, long[] readingPerTopic, int firstId,
+                                       double rate, int seconds, boolean stallSlow) throws Exception {
+        int p = options.publishers();
+        PublisherHandler[] publishers = new PublisherHandler[p];
+        Channel[] publisherChannels = new Channel[p];
+        long totalReading = Arrays.stream(readingPerTopic).sum();
+        // A paced publisher offers its load whatever happens (open loop); only an unpaced one is held back.
+        long lagLimit = rate > 0 || options.maxLagMessages() == 0 ? Long.MAX_VALUE : Math.max(1, totalReading) * options.maxLagMessages();
+        List<Promise<Void>> ready = new ArrayList<>();
+        for (int i = 0; i < p; i++) {
+            int[] mine = mineOf(i, p, topics.length);
+            String[] names = new String[mine.length];
+            for (int j = 0; j < mine.length; j++) {
+                names[j] = topics[mine[j]];
+            }
+            Promise<Void> up = ImmediateEventExecutor.INSTANCE.newPromise();
+            Promise<PublisherHandler.Result> done = ImmediateEventExecutor.INSTANCE.newPromise();
+            PublisherHandler publisher = new PublisherHandler(up, done, deliveries, firstId + i, mine, names, options.sizeBytes(),
+                    options.window(), rate / p, lagLimit);
+            publishers[i] = publisher;
+            publisherChannels[i] = connector.open(loop, keys.next(), up, pipeline -> pipeline.addLast("publisher", publisher));
+            ready.add(up);
+        }
+        for (Promise<Void> up : ready) {
+            if (!up.await(15, TimeUnit.SECONDS) || !up.isSuccess()) {
+                throw new IllegalStateException("publisher not connected: " + (up.cause() == null ? "timeout" : up.cause()));
+            }
+        }
+
+        CpuSampler cpu = new CpuSampler(options.serverPid());
+        CpuSampler.Snapshot cpuBefore = cpu.take();
+        long receivedBefore = deliveries.received();
+        long expectedBefore = deliveries.expected();
+        long durationNanos = TimeUnit.SECONDS.toNanos(seconds);
+        deliveries.intervalLatency(null); // what came before this phase is not part of it
+        Histogram all = new Histogram(3);
+        Histogram beforeStall = new Histogram(3);
+        Histogram afterStall = new Histogram(3);
+        Timeline timeline = new Timeline();
+        for (int i = 0; i < p; i++) {
+            int[] mine = mineOf(i, p, topics.length);
+            long[] fanout = new long[mine.length];
+            for (int j = 0; j < mine.length; j++) {
+                fanout[j] = readingPerTopic[mine[j]];
+            }
+            publishers[i].start(fanout, durationNanos);
+        }
+        long start = System.nanoTime();
+        long stallAt = stallSlow ? start + TimeUnit.SECONDS.toNanos(options.slowAfterSeconds()) : Long.MAX_VALUE;
+        long stalledAtNanos = 0;
+        int stalledCount = 0;
+        double cutBaseline = -1;
+        double firstCutSeconds = -1;
+        double lastCutSeconds = -1;
+        double cut = 0;
+        long deadline = start + durationNanos + TimeUnit.SECONDS.toNanos(60);
+        long lastTick = start;
+        long lastReceived = receivedBefore;
+        long lastAcked = 0;
+        long lastChange = start;
+        long lastSeen = receivedBefore;
+        boolean allDone = false;
+        Histogram interval = null;
+        while (true) {
             long now = System.nanoTime();
-            if (now >= deadline || now - lastChange >= STALL_NANOS) {
-                return lastChange;
+            if (stalledAtNanos == 0 && now >= stallAt) {
+                cutBaseline = serverMetrics.scrape().slowConsumerCloses();
+                stalledCount = stallSlowSubscribers();
+                stalledAtNanos = System.nanoTime();
+            }
+            if (!allDone) {
+                allDone = Arrays.stream(publishers).allMatch(x -> x.done().isDone());
+                if (now > deadline) {
+                    throw new IllegalStateException("publishers did not finish: no replies within 60 s of the end");
+                }
+            }
+            long received = deliveries.received();
+            if (received != lastSeen) {
+                lastSeen = received;
+                lastChange = now;
+            }
+            boolean drained = allDone && (received >= deliveries.expected() || now - lastChange >= STALL_NANOS
+                    || now - start >= durationNanos + TimeUnit.SECONDS.toNanos(options.drainTimeoutSeconds()));
+            if (now - lastTick >= SECOND_NANOS || drained) {
+                // A stalled client cannot see its own cut-off (it reads nothing, not even the close
+                // frame), so the server's count tells when it happened, to the second.
+                if (stalledAtNanos != 0 && cutBaseline >= 0 && cut < stalledCount) {
+                    double closes = serverMetrics.scrape().slowConsumerCloses();
+                    if (closes >= 0 && closes - cutBaseline > cut) {
+                        double since = (System.nanoTime() - stalledAtNanos) / 1e9;
+                        firstCutSeconds = firstCutSeconds < 0 ? since : firstCutSeconds;
+                        lastCutSeconds = since;
+                        cut = closes - cutBaseline;
+                    }
+                }
+                double dt = (now - lastTick) / 1e9;
+                long acked = Arrays.stream(publishers).mapToLong(PublisherHandler::acked).sum();
+                interval = deliveries.intervalLatency(interval);
+                all.add(interval);
+                (stalledAtNanos == 0 ? beforeStall : afterStall).add(interval);
+                long open = options.subscribers() - deliveries.disconnectedEarly();
+                timeline.add((now - start) / 1e9, (received - lastReceived) / dt, (acked - lastAcked) / dt, interval, open);
+                progress("%s %3.0f s: %d open, %,.0f deliveries/s, %,.0f publishes/s, p99 %s (last second), p99 %s (so far)", name,
+                        (now - start) / 1e9, open, (received - lastReceived) / dt, (acked - lastAcked) / dt, millis(interval, 99),
+                        millis(all, 99));
+                lastTick = now;
+                lastReceived = received;
+                lastAcked = acked;
+            }
+            if (drained) {
+                break;
             }
             Thread.sleep(1);
-            long received = deliveries.received();
-            if (received != seen) {
-                seen = received;
-                lastChange = System.nanoTime();
+        }
+        List<PublisherHandler.Result> results = new ArrayList<>();
+        for (PublisherHandler publisher : publishers) {
+            if (!publisher.done().isSuccess()) {
+                throw new IllegalStateException("publisher failed: " + publisher.done().cause());
+            }
+            results.add(publisher.done().getNow());
+        }
+        for (Channel c : publisherChannels) {
+            c.close();
+        }
+        CpuSampler.Usage usage = cpu.take().since(cpuBefore);
+        long first = results.stream().mapToLong(PublisherHandler.Result::firstPublishNanos).min().orElse(start);
+        long last = results.stream().mapToLong(PublisherHandler.Result::lastPublishNanos).max().orElse(start);
+        double publishSeconds = (last - first) / 1e9;
+        double drainSeconds = Math.max(0, (lastChange - last) / 1e9);
+        return new Summary.Phase(name, rate, results, publishSeconds, drainSeconds, deliveries.expected() - expectedBefore,
+                deliveries.received() - receivedBefore, all, usage, timeline.points(),
+                stalledAtNanos == 0 ? null : new Summary.Stall(stalledAtNanos, (stalledAtNanos - start) / 1e9, stalledCount, (long) cut,
+                        firstCutSeconds, lastCutSeconds, beforeStall, afterStall));
+    }
+
+    /** Publisher {@code p} of {@code publishers} takes the topics t with t mod publishers = p. */
+    static int[] mineOf(int p, int publishers, int topics) {
+        int[] mine = new int[(topics - p + publishers - 1) / publishers];
+        for (int j = 0; j < mine.length; j++) {
+            mine[j] = p + j * publishers;
+        }
+        return mine;
+    }
+
+    /** Stops reading on every slow subscriber; returns how many. */
+    private int stallSlowSubscribers() {
+        int n = 0;
+        for (int i = 0; i < channels.length; i++) {
+            DeliveryDecoder subscriber = subscribers[i];
+            if (subscriber != null && subscriber.slow()) {
+                Channel channel = channels[i];
+                channel.eventLoop().execute(() -> {
+                    io.netty.channel.ChannelHandlerContext ctx = channel.pipeline().context(subscriber);
+                    if (ctx != null) {
+                        subscriber.stall(ctx);
+                    }
+                });
+                n++;
             }
         }
-        return lastChange;
+        progress("stalled %d slow subscribers: they stop reading now", n);
+        return n;
+    }
+
+    /**
+     * Single publishes to topic 0, one at a time: for each, the time from its write until the last of
+     * the topic's subscribers had read it. The machine is otherwise idle, so this is fan-out latency
+     * without queueing.
+     */
+    private Summary.Probes probe(EventLoopGroup loop, SignedKeys keys, String[] topics, long subscribersOfTopic0, int id, long[] acked)
+            throws Exception {
+        Promise<Void> up = ImmediateEventExecutor.INSTANCE.newPromise();
+        PublisherHandler publisher = new PublisherHandler(up, ImmediateEventExecutor.INSTANCE.newPromise(), deliveries, id, new int[] {0},
+                new String[] {topics[0]}, options.sizeBytes(), 1, 0, Long.MAX_VALUE);
+        Channel channel = connector.open(loop, keys.next(), up, pipeline -> pipeline.addLast("publisher", publisher));
+        if (!up.await(15, TimeUnit.SECONDS) || !up.isSuccess()) {
+            throw new IllegalStateException("probe publisher not connected: " + (up.cause() == null ? "timeout" : up.cause()));
+        }
+        Histogram lastMicros = new Histogram(3);
+        int incomplete = 0;
+        for (int k = 0; k < options.probes(); k++) {
+            Thread.sleep(PROBE_GAP_MILLIS);
+            long target = deliveries.expected() + subscribersOfTopic0;
+            deliveries.startProbe();
+            long sentNanos = publisher.sendOne(subscribersOfTopic0).get(5, TimeUnit.SECONDS);
+            long deadline = System.nanoTime() + STALL_NANOS;
+            while (deliveries.received() < target && System.nanoTime() < deadline) {
+                Thread.sleep(0, 100_000);
+            }
+            deliveries.stopProbe();
+            if (deliveries.received() < target) {
+                incomplete++;
+                continue;
+            }
+            lastMicros.recordValue(Math.max(0, (deliveries.lastArrivalNanos() - sentNanos) / 1000));
+        }
+        long deadline = System.nanoTime() + STALL_NANOS;
+        while (publisher.acked() < options.probes() && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        acked[0] = publisher.acked();
+        channel.close();
+        progress("probes: %d single publishes to %d subscribers, last subscriber reached after p50 %s, max %s", options.probes(),
+                subscribersOfTopic0, millis(lastMicros, 50), millis(lastMicros, 100));
+        return new Summary.Probes(options.probes(), subscribersOfTopic0, lastMicros, incomplete);
+    }
+
+    /**
+     * Compares what each subscriber counted per publisher with what that publisher had acknowledged
+     * to its topic: loss and duplicates per subscriber, not only in total.
+     */
+    private Summary.Accounting account(int topics, List<PublisherHandler.Result> results, long probeAcked, Summary.Phase measured) {
+        long[][] ackedTo = new long[publisherIds][topics];
+        for (PublisherHandler.Result r : results) {
+            for (int j = 0; j < r.topics().length; j++) {
+                ackedTo[r.publisher()][r.topics()[j]] += r.ackedPerTopic()[j];
+            }
+        }
+        if (options.probes() > 0) {
+            ackedTo[publisherIds - 1][0] += probeAcked;
+        }
+        long checked = 0;
+        long missing = 0;
+        long extra = 0;
+        long outOfSequence = 0;
+        long unreadable = 0;
+        long closedEarly = 0;
+        long slow = 0;
+        for (DeliveryDecoder s : subscribers) {
+            if (s == null) {
+                continue;
+            }
+            outOfSequence += s.outOfSequence();
+            unreadable += s.unreadable();
+            boolean ended = s.closedAtNanos() != 0 && s.closedAtNanos() < closingNanos;
+            if (s.slow()) {
+                slow++; // what it missed after it stopped reading is the slow-consumer policy at work, not loss
+                continue;
+            }
+            if (ended) {
+                closedEarly++;
+                continue;
+            }
+            checked++;
+            for (int p = 0; p < publisherIds; p++) {
+                long expected = ackedTo[p][s.topicIndex()];
+                long got = s.fromPublisher(p);
+                missing += Math.max(0, expected - got);
+                extra += Math.max(0, got - expected);
+            }
+        }
+        return new Summary.Accounting(checked, missing, extra, outOfSequence, unreadable, closedEarly, slow);
     }
 
     /** Keeps the idle connections open for the duration; returns how long they were held. */
@@ -224,19 +517,27 @@ public final class Load {
         System.out.flush();
         long start = System.nanoTime();
         long end = start + TimeUnit.SECONDS.toNanos(options.durationSeconds());
-        long nextProgress = start + PROGRESS_NANOS * 2;
+        long nextProgress = start + SECOND_NANOS * 5;
         while (System.nanoTime() < end) {
             Thread.sleep(Math.min(100, Math.max(1, TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime()))));
             if (System.nanoTime() >= nextProgress) {
-                nextProgress += PROGRESS_NANOS * 2;
+                nextProgress += SECOND_NANOS * 5;
                 progress("holding: %d open", opened.connected() - deliveries.disconnectedEarly());
             }
         }
         return (System.nanoTime() - start) / 1e9;
     }
 
+    static String millis(Histogram h, double percentile) {
+        if (h == null || h.getTotalCount() == 0) {
+            return "n/a";
+        }
+        long micros = percentile >= 100 ? h.getMaxValue() : h.getValueAtPercentile(percentile);
+        return String.format(Locale.ROOT, "%.2f ms", micros / 1000.0);
+    }
+
     private static void progress(String format, Object... args) {
-        System.out.printf("... " + format + "%n", args);
+        System.out.printf(Locale.ROOT, "... " + format + "%n", args);
         System.out.flush();
     }
 }

@@ -1,6 +1,8 @@
 package io.courier.bench;
 
+import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -11,37 +13,61 @@ import java.util.UUID;
  * The command line of {@link Load}, validated once. Every flag takes a value; a later flag wins, so
  * scripts can append overrides to a scenario's defaults.
  *
- * @param window       publishes sent but not yet acknowledged, at most
- * @param maxLagMessages deliveries outstanding (published × subscribers − received), at most this many
- *                     messages per subscriber; 0 turns the bound off. Acks only say the server queued a
- *                     publish, so without this bound "as fast as possible" measures queue growth and
- *                     slow-consumer disconnects instead of sustained fan-out.
- * @param sampleEvery  each subscriber records the latency of one publish in this many
- * @param serverPid    when > 0, the server's CPU time is read from /proc for the summary
+ * @param label          the scenario's name in the summary and the JSON (scripts pass theirs)
+ * @param rate           publishes per second over all publishers; 0 = as fast as the bounds allow
+ * @param window         publishes each publisher has sent but not yet seen acknowledged, at most
+ * @param maxLagMessages deliveries outstanding (expected − received over all subscribers that read), at
+ *                       most this many messages per subscriber; 0 turns the bound off. Acks only say the
+ *                       server queued a publish, so without this bound "as fast as possible" measures
+ *                       queue growth and slow-consumer disconnects instead of sustained fan-out.
+ * @param sampleEvery    each subscriber records the latency of one delivery in this many
+ * @param calibrateSeconds when > 0, first publish as fast as possible this long, then run at
+ *                       {@code loadPercent} of the rate measured (the {@code latency} scenario)
+ * @param probes         after the run, this many single publishes one at a time, each timed to its
+ *                       last subscriber
+ * @param slowPercent    this share of the subscribers stop reading {@code slowAfterSeconds} into the run
+ * @param slowReceiveBufferBytes SO_RCVBUF of those subscribers, so the kernel holds little for them
+ * @param perSourceAddress client sockets per loopback source address: beyond it, sockets bind
+ *                       127.0.0.2, 127.0.0.3, ... (each source address has its own ephemeral ports)
+ * @param serverPid      when > 0, the server's CPU time is read from /proc for the summary
  */
-record LoadOptions(String scenario, URI url, String secret, String audience, int subscribers, int topics,
-                   int sizeBytes, int durationSeconds, int rate, int window, int maxLagMessages, int sampleEvery,
-                   int maxHandshakes, int threads, long serverPid, int drainTimeoutSeconds, int connectTimeoutSeconds,
-                   Optional<Path> json) {
+record LoadOptions(String scenario, String label, URI url, String secret, String audience, int subscribers, int topics,
+                   int publishers, int sizeBytes, int durationSeconds, int rate, int window, int maxLagMessages,
+                   int sampleEvery, int calibrateSeconds, int loadPercent, int probes, int slowPercent,
+                   int slowAfterSeconds, int slowReceiveBufferBytes, int maxHandshakes, int threads,
+                   int perSourceAddress, long serverPid, int drainTimeoutSeconds, int connectTimeoutSeconds,
+                   Optional<String> metricsToken, Optional<Path> json) {
 
     static final String USAGE = """
             usage: java -jar courier-bench.jar --url http://127.0.0.1:PORT --secret S [flags]
               --scenario fanout|connections   (fanout)
+              --label NAME                    (the scenario; names the run in the summary and JSON)
               --audience NAME                 (random bench-<uuid>.test)
               --subscribers N                 (1000)
               --topics T                      (1; subscriber i takes topic i mod T)
+              --publishers P                  (1; publisher p takes the topics t with t mod P = p)
               --size BYTES                    (100; size of each published message object)
               --duration SECONDS              (20; publishing time, or holding time for connections)
-              --rate R                        (0 = as fast as the window allows; else publishes/s in total)
-              --window W                      (64; un-acked publishes in flight)
-              --max-lag M                     (1000; outstanding deliveries per subscriber, 0 = unbounded)
+              --rate R                        (0 = as fast as the bounds allow; else publishes/s in total,
+                                               open loop: latency counts from each publish's intended time)
+              --window W                      (64; un-acked publishes in flight per publisher)
+              --max-lag M                     (1000; outstanding deliveries per subscriber, 0 = unbounded;
+                                               only when publishing as fast as possible)
               --sample-every K                (100; latency sampled for 1 in K deliveries)
+              --calibrate SECONDS             (0; first find the maximum rate this long, then run at
+              --load-percent PCT              (50)  this percent of it; needs --rate 0)
+              --probes N                      (0; single publishes after the run, timed to the last subscriber)
+              --slow-percent PCT              (0; subscribers that stop reading...)
+              --slow-after SECONDS            (duration/3; ...this far into the run)
+              --slow-rcvbuf BYTES             (16384; their socket receive buffer)
               --handshakes H                  (200; WebSocket handshakes in flight)
               --threads N                     (available processors; subscriber event loops)
+              --per-source N                  (ephemeral ports - 1000, at most 60000; sockets per source address)
               --server-pid PID                (0; read the server's CPU time from /proc)
+              --metrics-token TOKEN           (none; bearer token for the server's /metrics)
               --drain-timeout SECONDS         (30; wait for deliveries after the last publish)
               --connect-timeout SECONDS       (300; to open all connections)
-              --json FILE                     (write the summary as JSON)
+              --json FILE                     (write the summary as JSON, and the plots next to it as .svg)
             --secret defaults to $COURIER_JWT_SECRET.""";
 
     static LoadOptions parse(String[] args, Map<String, String> env) {
@@ -57,6 +83,7 @@ record LoadOptions(String scenario, URI url, String secret, String audience, int
         if (!scenario.equals("fanout") && !scenario.equals("connections")) {
             throw new IllegalArgumentException("--scenario: " + scenario + " (expected: fanout or connections)");
         }
+        String label = f.string("--label", scenario);
         URI url = URI.create(f.required("--url"));
         if (!"http".equals(url.getScheme()) || url.getPort() < 0) {
             throw new IllegalArgumentException("--url: " + url + " (expected: http://HOST:PORT)");
@@ -65,26 +92,71 @@ record LoadOptions(String scenario, URI url, String secret, String audience, int
         if (secret.length() < 32) {
             throw new IllegalArgumentException("--secret: " + secret.length() + " characters (expected: the server's HS256 secret, at least 32)");
         }
-        LoadOptions options = new LoadOptions(scenario, url, secret,
-                f.string("--audience", "bench-" + UUID.randomUUID() + ".test"),
-                f.integer("--subscribers", 1000, 0),
-                f.integer("--topics", 1, 1),
-                f.integer("--size", 100, 1),
-                f.integer("--duration", 20, 1),
-                f.integer("--rate", 0, 0),
-                f.integer("--window", 64, 1),
-                f.integer("--max-lag", 1000, 0),
-                f.integer("--sample-every", 100, 1),
-                f.integer("--handshakes", 200, 1),
-                f.integer("--threads", Runtime.getRuntime().availableProcessors(), 1),
-                f.integer("--server-pid", 0, 0),
-                f.integer("--drain-timeout", 30, 1),
-                f.integer("--connect-timeout", 300, 1),
-                Optional.ofNullable(flags.remove("--json")).map(Path::of));
+        String audience = f.string("--audience", "bench-" + UUID.randomUUID() + ".test");
+        int subscribers = f.integer("--subscribers", 1000, 0);
+        int topics = f.integer("--topics", 1, 1);
+        int publishers = f.integer("--publishers", 1, 1);
+        int size = f.integer("--size", 100, Publication.MIN_BYTES);
+        int duration = f.integer("--duration", 20, 1);
+        int rate = f.integer("--rate", 0, 0);
+        int window = f.integer("--window", 64, 1);
+        int maxLag = f.integer("--max-lag", 1000, 0);
+        int sampleEvery = f.integer("--sample-every", 100, 1);
+        int calibrate = f.integer("--calibrate", 0, 0);
+        int loadPercent = f.integer("--load-percent", 50, 1);
+        int probes = f.integer("--probes", 0, 0);
+        int slowPercent = f.integer("--slow-percent", 0, 0);
+        int slowAfter = f.integer("--slow-after", Math.max(1, duration / 3), 0);
+        int slowRcvbuf = f.integer("--slow-rcvbuf", 16384, 1024);
+        int handshakes = f.integer("--handshakes", 200, 1);
+        int threads = f.integer("--threads", Runtime.getRuntime().availableProcessors(), 1);
+        int perSource = f.integer("--per-source", defaultPerSourceAddress(), 1);
+        int serverPid = f.integer("--server-pid", 0, 0);
+        int drainTimeout = f.integer("--drain-timeout", 30, 1);
+        int connectTimeout = f.integer("--connect-timeout", 300, 1);
+        Optional<String> metricsToken = Optional.ofNullable(flags.remove("--metrics-token")).filter(s -> !s.isEmpty());
+        Optional<Path> json = Optional.ofNullable(flags.remove("--json")).map(Path::of);
         if (!flags.isEmpty()) {
             throw new IllegalArgumentException("unknown flag " + flags.keySet().iterator().next());
         }
-        return options;
+        if (publishers > topics) {
+            throw new IllegalArgumentException("--publishers: " + publishers + " (expected: at most --topics, " + topics + ")");
+        }
+        if (calibrate > 0 && rate > 0) {
+            throw new IllegalArgumentException("--calibrate: " + calibrate + " with --rate " + rate + " (expected: --rate 0, the calibration sets it)");
+        }
+        if (slowPercent > 100) {
+            throw new IllegalArgumentException("--slow-percent: " + slowPercent + " (expected: 0-100)");
+        }
+        if (slowPercent > 0 && slowAfter >= duration) {
+            throw new IllegalArgumentException("--slow-after: " + slowAfter + " (expected: less than --duration " + duration + ")");
+        }
+        return new LoadOptions(scenario, label, url, secret, audience, subscribers, topics, publishers, size, duration, rate, window,
+                maxLag, sampleEvery, calibrate, loadPercent, probes, slowPercent, slowAfter, slowRcvbuf, handshakes, threads,
+                perSource, serverPid, drainTimeout, connectTimeout, metricsToken, json);
+    }
+
+    /** Whether subscriber {@code index} is one of the {@code --slow-percent} that stop reading: spread evenly. */
+    boolean isSlow(int index) {
+        if (slowPercent == 0) {
+            return false;
+        }
+        return (long) index * slowPercent / 100 != (long) (index + 1) * slowPercent / 100;
+    }
+
+    /**
+     * Linux hands out ephemeral ports from {@code ip_local_port_range} per (source, destination) pair,
+     * so one source address reaches one server port about 28,000 times with the default range. Leave
+     * some for everything else on the machine.
+     */
+    static int defaultPerSourceAddress() {
+        try {
+            String[] range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+");
+            int ports = Integer.parseInt(range[1]) - Integer.parseInt(range[0]) + 1;
+            return Math.max(1000, Math.min(60_000, ports - 1000));
+        } catch (IOException | RuntimeException e) {
+            return 25_000;
+        }
     }
 
     /** Reads and removes flags, so whatever is left over is unknown. */

@@ -11,20 +11,25 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The one publisher: sends {@code {"action":"publish",...,"id":n,"message":{"seq":n,"t":nanoTime,"pad":"..."}}}
- * for a fixed time, at a fixed rate or as fast as its bounds allow, and counts the replies.
+ * One publisher: sends {@code {"action":"publish","topic":...,"id":n,"message":PUBLICATION}} (see
+ * {@link Publication}) round-robin over its topics for a fixed time, at a fixed rate or as fast as
+ * its bounds allow, and counts the replies.
+ *
+ * <p>Paced, it runs open loop: message n is due at {@code start + n / rate}, and that due time is
+ * what the message carries, so when the publisher falls behind (window full, a slow event loop) the
+ * delay is counted as latency instead of silently lowering the offered load.
  *
  * <p>Two bounds keep "as fast as possible" honest. At most {@code window} publishes wait for their
- * ack. And since Courier acks a publish once it is queued for fan-out, not once delivered, at most
- * {@code maxLag} messages per subscriber may be published but not yet received; without that the
- * publisher outruns the fan-out, the server's queues grow and subscribers are cut off as slow
- * consumers. Replies arrive in order on one connection, so reply n belongs to publish n.
- * Event loop only, apart from {@link #start} and the {@link #done} promise.
+ * ack. And since Courier acks a publish once it is queued for fan-out, not once delivered, the
+ * deliveries outstanding over all publishers (expected − received) stay under {@code lagLimit};
+ * without that the publishers outrun the fan-out, the server's queues grow and subscribers are cut
+ * off as slow consumers. Replies arrive in order on one connection, so reply n belongs to publish n.
+ * Event loop only, apart from {@link #start}, {@link #sendOne}, {@link #acked()} and {@link #done}.
  */
 final class PublisherHandler extends ChannelInboundHandlerAdapter {
     /** What the publisher did; read by the main thread once {@link #done} completes. */
-    record Result(long sent, long acked, long errors, long[] ackedPerTopic, long firstPublishNanos, long lastPublishNanos,
-                  String firstError, Stalls stalls) {
+    record Result(int publisher, int[] topics, long sent, long acked, long errors, long[] ackedPerTopic, long firstPublishNanos,
+                  long lastPublishNanos, String firstError, Stalls stalls) {
     }
 
     /**
@@ -45,22 +50,24 @@ final class PublisherHandler extends ChannelInboundHandlerAdapter {
     private final Promise<Void> ready;
     private final Promise<Result> done;
     private final Deliveries deliveries;
+    private final int publisher;
+    private final int[] topicIndices;
     private final String[] topics;
     private final int sizeBytes;
     private final int window;
-    private final int rate;
-    private final int maxLagMessages;
+    private final double ratePerSecond;
+    private final long lagLimit;
     private final StringBuilder scratch = new StringBuilder(256);
+    private volatile long ackedSoFar;
 
     // Event loop only.
     private ChannelHandlerContext ctx;
     private long[] subscribersPerTopic;
-    private long[] ackedPerTopic;
-    private long lagLimit;
+    private final long[] ackedPerTopic;
+    private final long[] seqPerTopic;
     private long sent;
     private long replies;
     private long errors;
-    private long expectedSoFar;
     private long firstNanos;
     private long lastNanos;
     private long stopAtNanos;
@@ -71,15 +78,26 @@ final class PublisherHandler extends ChannelInboundHandlerAdapter {
     private int stoppedBy = -1;
     private long lastAttemptNanos;
 
-    PublisherHandler(Promise<Void> ready, Promise<Result> done, Deliveries deliveries, String[] topics, LoadOptions options) {
+    /**
+     * @param publisher    this publisher's id, written into every message
+     * @param topicIndices the run's indices of {@code topics}, for the result
+     * @param ratePerSecond publishes per second, 0 for as fast as the bounds allow
+     * @param lagLimit     deliveries outstanding over all publishers at most; Long.MAX_VALUE for no bound
+     */
+    PublisherHandler(Promise<Void> ready, Promise<Result> done, Deliveries deliveries, int publisher, int[] topicIndices, String[] topics,
+                     int sizeBytes, int window, double ratePerSecond, long lagLimit) {
         this.ready = ready;
         this.done = done;
         this.deliveries = deliveries;
-        this.topics = topics;
-        this.sizeBytes = options.sizeBytes();
-        this.window = options.window();
-        this.rate = options.rate();
-        this.maxLagMessages = options.maxLagMessages();
+        this.publisher = publisher;
+        this.topicIndices = topicIndices.clone();
+        this.topics = topics.clone();
+        this.sizeBytes = sizeBytes;
+        this.window = window;
+        this.ratePerSecond = ratePerSecond;
+        this.lagLimit = lagLimit;
+        this.ackedPerTopic = new long[topics.length];
+        this.seqPerTopic = new long[topics.length];
     }
 
     @Override
@@ -87,17 +105,15 @@ final class PublisherHandler extends ChannelInboundHandlerAdapter {
         this.ctx = ctx;
     }
 
-    /** Any thread. Publishes for {@code durationNanos}; {@link #done} completes once the last reply is in. */
+    /**
+     * Any thread. Publishes for {@code durationNanos}; {@link #done} completes once the last reply is in.
+     *
+     * @param subscribersPerTopic for each of this publisher's topics, the subscribers that keep reading
+     */
     void start(long[] subscribersPerTopic, long durationNanos) {
         long[] subscribers = subscribersPerTopic.clone();
         ctx.executor().execute(() -> {
             this.subscribersPerTopic = subscribers;
-            this.ackedPerTopic = new long[topics.length];
-            long total = 0;
-            for (long n : subscribers) {
-                total += n;
-            }
-            this.lagLimit = maxLagMessages == 0 ? Long.MAX_VALUE : Math.max(1, total / topics.length) * maxLagMessages;
             this.started = true;
             this.firstNanos = System.nanoTime();
             this.stopAtNanos = firstNanos + durationNanos;
@@ -108,6 +124,27 @@ final class PublisherHandler extends ChannelInboundHandlerAdapter {
 
     Promise<Result> done() {
         return done;
+    }
+
+    /** Any thread: publishes acknowledged so far. */
+    long acked() {
+        return ackedSoFar;
+    }
+
+    /**
+     * Any thread, for a publisher that was not {@link #start}ed: writes one publish to its first topic
+     * now; the returned future gives the System.nanoTime it was written at.
+     */
+    io.netty.util.concurrent.Future<Long> sendOne(long subscribers) {
+        Promise<Long> written = ctx.executor().newPromise();
+        ctx.executor().execute(() -> {
+            long now = System.nanoTime();
+            ctx.writeAndFlush(new TextWebSocketFrame(frame(0, deliveries.toMicros(now))), ctx.voidPromise());
+            sent++;
+            deliveries.expect(subscribers);
+            written.setSuccess(now);
+        });
+        return written;
     }
 
     private void pump() {
@@ -123,8 +160,8 @@ final class PublisherHandler extends ChannelInboundHandlerAdapter {
             stalledNanos[stoppedBy] += now - lastAttemptNanos;
         }
         lastAttemptNanos = now;
-        long outstanding = expectedSoFar - deliveries.received();
-        long due = rate == 0 ? Long.MAX_VALUE : 1 + (now - firstNanos) * rate / 1_000_000_000L;
+        long outstanding = deliveries.expected() - deliveries.received();
+        long due = ratePerSecond == 0 ? Long.MAX_VALUE : 1 + (long) ((now - firstNanos) * ratePerSecond / 1e9);
         boolean wrote = false;
         boolean heldBack = false;
         while (true) {
@@ -138,10 +175,11 @@ final class PublisherHandler extends ChannelInboundHandlerAdapter {
                 break;
             }
             int topic = (int) (sent % topics.length);
-            ctx.write(new TextWebSocketFrame(frame(topic, sent, System.nanoTime())), ctx.voidPromise());
+            long dueMicros = deliveries.toMicros(ratePerSecond == 0 ? System.nanoTime() : firstNanos + (long) (sent * 1e9 / ratePerSecond));
+            ctx.write(new TextWebSocketFrame(frame(topic, dueMicros)), ctx.voidPromise());
             sent++;
             long fanout = subscribersPerTopic[topic];
-            expectedSoFar += fanout;
+            deliveries.expect(fanout);
             outstanding += fanout;
             wrote = true;
         }
@@ -159,17 +197,12 @@ final class PublisherHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private ByteBuf frame(int topic, long seq, long nowNanos) {
+    private ByteBuf frame(int topic, long dueMicros) {
         StringBuilder s = scratch;
         s.setLength(0);
-        s.append("{\"action\":\"publish\",\"topic\":\"").append(topics[topic]).append("\",\"id\":").append(seq).append(",\"message\":");
-        int messageStart = s.length();
-        s.append("{\"seq\":").append(seq).append(",\"t\":").append(nowNanos).append(",\"pad\":\"");
-        int pad = sizeBytes - (s.length() - messageStart) - 2;
-        for (int i = 0; i < pad; i++) {
-            s.append('x');
-        }
-        s.append("\"}}");
+        s.append("{\"action\":\"publish\",\"topic\":\"").append(topics[topic]).append("\",\"id\":").append(sent).append(",\"message\":");
+        Publication.write(s, publisher, seqPerTopic[topic]++, dueMicros, sizeBytes);
+        s.append('}');
         return ByteBufUtil.writeUtf8(ctx.alloc(), s);
     }
 
@@ -188,6 +221,7 @@ final class PublisherHandler extends ChannelInboundHandlerAdapter {
                 replies++;
                 if (action == 'a') {
                     ackedPerTopic[topic]++;
+                    ackedSoFar = ackedSoFar + 1; // one writer: this loop
                 } else if (errors++ == 0) {
                     firstError = json.toString(StandardCharsets.UTF_8);
                 }
@@ -211,7 +245,7 @@ final class PublisherHandler extends ChannelInboundHandlerAdapter {
         for (long n : ackedPerTopic) {
             acked += n;
         }
-        done.trySuccess(new Result(sent, acked, errors, ackedPerTopic.clone(), firstNanos, lastNanos, firstError,
+        done.trySuccess(new Result(publisher, topicIndices.clone(), sent, acked, errors, ackedPerTopic.clone(), firstNanos, lastNanos, firstError,
                 new Stalls(stalledNanos[WINDOW] / 1e9, stalledNanos[LAG] / 1e9, stalledNanos[RATE] / 1e9)));
     }
 
