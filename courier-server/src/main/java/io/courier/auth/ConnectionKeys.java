@@ -115,7 +115,7 @@ public final class ConnectionKeys {
         JWTClaimsSet claims;
         Long bearerExp;
         try {
-            EncryptedJWT jwe = EncryptedJWT.parse(key);
+            EncryptedJWT jwe = parse(key);
             // Pin the algorithms: only what sign() produces is accepted.
             if (!JWEAlgorithm.DIR.equals(jwe.getHeader().getAlgorithm()) || !EncryptionMethod.A256GCM.equals(jwe.getHeader().getEncryptionMethod())) {
                 throw refused("bad_key", "connection key invalid");
@@ -135,6 +135,20 @@ public final class ConnectionKeys {
         }
         return new Principal(audience.get(0), Optional.ofNullable(claims.getSubject()),
                 Optional.ofNullable(bearerExp).map(Instant::ofEpochSecond));
+    }
+
+    /**
+     * Nimbus's JWE header parser throws NullPointerException or IllegalArgumentException, not
+     * ParseException, on some hostile headers: JSON {@code null}, no or a null {@code enc},
+     * {@code "epk": null}, {@code "authTag": null}. Uncaught, the upgrade got no answer at all
+     * (found by HandshakeFloodIT). Any such key is malformed.
+     */
+    private static EncryptedJWT parse(String key) throws ParseException {
+        try {
+            return EncryptedJWT.parse(key);
+        } catch (RuntimeException e) {
+            throw new ParseException("unparseable JWE: " + e.getClass().getSimpleName(), 0);
+        }
     }
 
     private static CourierException refused(String reason, String message) {

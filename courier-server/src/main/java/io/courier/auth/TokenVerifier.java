@@ -102,7 +102,9 @@ public final class TokenVerifier {
     private static Header parseHeader(String jwt) {
         try {
             return Header.parse(JOSEObject.split(jwt)[0]);
-        } catch (ParseException e) {
+        } catch (ParseException | RuntimeException e) {
+            // Nimbus throws NullPointerException or IllegalArgumentException on some hostile headers
+            // (JSON null, "enc": null, "epk": null, "authTag": null); uncaught, the request got no answer.
             throw refused("malformed", "malformed token");
         }
     }

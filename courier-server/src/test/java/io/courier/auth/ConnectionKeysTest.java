@@ -116,6 +116,20 @@ class ConnectionKeysTest {
     }
 
     @Test
+    void hostileJweHeaderIsAnInvalidKey() {
+        // Nimbus throws NullPointerException or IllegalArgumentException on these instead of ParseException.
+        ConnectionKeys keys = keys(dir);
+        String real = keys.sign(ALICE);
+        String rest = real.substring(real.indexOf('.'));
+        for (String header : List.of("null", "{}", "[]", "{\"alg\":\"dir\"}", "{\"alg\":\"dir\",\"enc\":null}",
+                "{\"alg\":\"dir\",\"enc\":\"A256GCM\",\"epk\":null}", "{\"alg\":\"dir\",\"enc\":\"A256GCM\",\"authTag\":null}")) {
+            String encoded = Base64URL.encode(header.getBytes(StandardCharsets.UTF_8)).toString();
+            assertEquals("connection key invalid", refusal(keys, encoded + rest), header);
+            assertEquals("connection key invalid", refusal(keys, encoded + "...."), header);
+        }
+    }
+
+    @Test
     void keyFromAnotherDataDirIsRefused() {
         String key = keys(dir.resolve("a")).sign(ALICE);
         assertEquals("connection key invalid", refusal(keys(dir.resolve("b")), key));

@@ -27,6 +27,7 @@ import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.EncryptedJWT;
 import com.nimbusds.jwt.PlainJWT;
 import io.courier.error.CourierException;
@@ -76,6 +77,11 @@ class TokenVerifierTest {
                 Arguments.of("bare token without scheme", issued(), "expected 'Bearer <token>'"),
                 Arguments.of("not a JWT", "Bearer not-a-jwt", "malformed token"),
                 Arguments.of("garbage header", "Bearer e30K.e30K", "malformed token"),
+                // Nimbus throws NullPointerException or IllegalArgumentException on these headers, not ParseException.
+                Arguments.of("header JSON null", "Bearer " + b64("null") + ".e30.AAAA", "malformed token"),
+                Arguments.of("header enc null", "Bearer " + b64("{\"alg\":\"dir\",\"enc\":null}") + ".e30.AAAA", "malformed token"),
+                Arguments.of("header epk null", "Bearer " + b64("{\"alg\":\"dir\",\"enc\":\"A256GCM\",\"epk\":null}") + ".e30.AAAA", "malformed token"),
+                Arguments.of("header authTag null", "Bearer " + b64("{\"alg\":\"dir\",\"enc\":\"A256GCM\",\"authTag\":null}") + ".e30.AAAA", "malformed token"),
                 Arguments.of("payload not JSON", "Bearer " + issued().replaceFirst("\\.[^.]+\\.", ".bm90LWpzb24.") , "malformed token"),
                 Arguments.of("other secret", "Bearer " + hmac(JWSAlgorithm.HS256, "another-secret-that-is-32-bytes-or-longer", validClaims().issuer(ISSUER).build()), "bad signature"),
                 Arguments.of("alg none", "Bearer " + new PlainJWT(validClaims().issuer(ISSUER).build()).serialize(), "algorithm none is not accepted"),
@@ -94,6 +100,10 @@ class TokenVerifierTest {
                         validClaims().issuer(ISSUER).build(), new MACSigner(SECRET)), "critical header parameters are not supported"),
                 Arguments.of("foreign typ", "Bearer " + sign(new JWSHeader.Builder(JWSAlgorithm.HS256).type(new JOSEObjectType("secevent+jwt")).build(),
                         validClaims().issuer(ISSUER).build(), new MACSigner(SECRET)), "token type not accepted (expected JWT)"));
+    }
+
+    private static String b64(String json) {
+        return Base64URL.encode(json.getBytes(StandardCharsets.UTF_8)).toString();
     }
 
     @ParameterizedTest(name = "{0}")
