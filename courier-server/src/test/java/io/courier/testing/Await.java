@@ -26,4 +26,26 @@ public final class Await {
             }
         }
     }
+
+    /**
+     * Fails as soon as {@code condition} stops holding during {@code duration}: for showing that
+     * nothing more arrives (a duplicate, a late frame) over a stated window.
+     */
+    public static void holds(BooleanSupplier condition, Duration duration, String what) {
+        long deadline = System.nanoTime() + duration.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!condition.getAsBoolean()) {
+                throw new AssertionError("stopped holding within " + duration + ": " + what);
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+        if (!condition.getAsBoolean()) {
+            throw new AssertionError("stopped holding within " + duration + ": " + what);
+        }
+    }
 }

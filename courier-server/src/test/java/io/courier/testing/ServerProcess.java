@@ -23,6 +23,8 @@ import java.util.stream.Collectors;
  */
 public final class ServerProcess implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("courier listening on http://[^:\\s]+:(\\d+)");
+    /** A generation's (or G1's whole heap's) line in jcmd GC.heap_info: "... total 262144K, used 9472K [...". */
+    private static final Pattern HEAP_USED = Pattern.compile("total \\d+K, used (\\d+)K");
     public static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
     private final Process process;
@@ -86,6 +88,51 @@ public final class ServerProcess implements AutoCloseable {
 
     public String log() {
         return read(log);
+    }
+
+    /**
+     * The live heap in bytes (KiB resolution): {@code jcmd PID GC.run}, a full collection, then the
+     * used figure of {@code GC.heap_info}, summed over the generations it lists (G1 lists one heap).
+     * The measure {@code scripts/bench load connections} uses, so the figures compare.
+     */
+    public long heapUsedAfterGc() {
+        jcmd("GC.run");
+        String info = jcmd("GC.heap_info");
+        Matcher m = HEAP_USED.matcher(info);
+        long usedKib = 0;
+        boolean found = false;
+        while (m.find()) {
+            usedKib += Long.parseLong(m.group(1));
+            found = true;
+        }
+        if (!found) {
+            throw new AssertionError("no heap figure in jcmd GC.heap_info:\n" + info);
+        }
+        return usedKib * 1024;
+    }
+
+    private String jcmd(String command) {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        Path output = log.resolveSibling(log.getFileName() + ".jcmd");
+        try {
+            // Output to a file, not a pipe, so that a jcmd that hangs costs the timeout, not the test run.
+            Process p = new ProcessBuilder(jcmd.toString(), String.valueOf(pid()), command)
+                    .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+            boolean exited = p.waitFor(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            if (!exited) {
+                p.destroyForcibly();
+            }
+            String out = read(output);
+            if (!exited || p.exitValue() != 0) {
+                throw new AssertionError("jcmd " + pid() + " " + command + (exited ? " failed" : " did not finish within " + START_TIMEOUT) + ":\n" + out);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new AssertionError("cannot run " + jcmd, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
     }
 
     /** {@code kill -9}: no shutdown hook, no flush, no graceful close. Returns once the process is gone. */
