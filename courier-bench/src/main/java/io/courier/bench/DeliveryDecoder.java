@@ -40,6 +40,7 @@ final class DeliveryDecoder extends ByteToMessageDecoder {
     private final long[] fromPublisher;
     private final long[] nextSeq;
     private final long[] message = new long[3];
+    private final byte[] header = new byte[Publication.HEADER_BYTES];
     private long outOfSequence;
     private long unreadable;
     private volatile long delivered;
@@ -127,12 +128,13 @@ final class DeliveryDecoder extends ByteToMessageDecoder {
             delivered = delivered + published; // one writer: this loop
             if (!slow) {
                 deliveries.add(published);
+                deliveries.arrived();
             }
         }
     }
 
     private void onDelivery(ByteBuf in, int from, int to) {
-        if (!Publication.read(in, from, to, message) || message[0] >= fromPublisher.length) {
+        if (!Publication.read(in, from, to, header, message) || message[0] >= fromPublisher.length) {
             unreadable++;
             return;
         }
@@ -149,7 +151,6 @@ final class DeliveryDecoder extends ByteToMessageDecoder {
             untilSample = deliveries.sampleEvery() - 1;
             deliveries.recordLatencyMicros(deliveries.nowMicros() - message[2]);
         }
-        deliveries.arrived();
     }
 
     private void onReply(ChannelHandlerContext ctx, ByteBuf in, int payload, int size) {

@@ -34,39 +34,49 @@ final class Publication {
         s.append('}');
     }
 
+    /** Bytes enough for the header of any message {@link #write} produces (at most 59). */
+    static final int HEADER_BYTES = 64;
+
     /**
      * Reads {@code p}, {@code seq} and {@code t} of a message object starting at {@code from} into
      * {@code out[0..2]}; false when the bytes there are not one {@link #write} produced.
+     * {@code scratch} (at least {@link #HEADER_BYTES}) takes a copy of the header: one bounds-checked
+     * copy instead of one check per byte, which made this the subscribers' largest cost.
      */
-    static boolean read(ByteBuf in, int from, int to, long[] out) {
-        int i = expect(in, from, to, "{\"p\":");
-        i = number(in, i, to, out, 0);
-        i = expect(in, i, to, ",\"seq\":");
-        i = number(in, i, to, out, 1);
-        i = expect(in, i, to, ",\"t\":");
-        i = number(in, i, to, out, 2);
+    static boolean read(ByteBuf in, int from, int to, byte[] scratch, long[] out) {
+        int length = Math.min(Math.min(scratch.length, HEADER_BYTES), to - from);
+        if (length <= 0) {
+            return false;
+        }
+        in.getBytes(from, scratch, 0, length);
+        int i = expect(scratch, 0, length, "{\"p\":");
+        i = number(scratch, i, length, out, 0);
+        i = expect(scratch, i, length, ",\"seq\":");
+        i = number(scratch, i, length, out, 1);
+        i = expect(scratch, i, length, ",\"t\":");
+        i = number(scratch, i, length, out, 2);
         return i >= 0;
     }
 
-    private static int expect(ByteBuf in, int i, int to, String ascii) {
+    private static int expect(byte[] in, int i, int to, String ascii) {
         if (i < 0 || i + ascii.length() > to) {
             return -1;
         }
         for (int j = 0; j < ascii.length(); j++) {
-            if (in.getByte(i + j) != ascii.charAt(j)) {
+            if (in[i + j] != ascii.charAt(j)) {
                 return -1;
             }
         }
         return i + ascii.length();
     }
 
-    private static int number(ByteBuf in, int i, int to, long[] out, int slot) {
+    private static int number(byte[] in, int i, int to, long[] out, int slot) {
         if (i < 0) {
             return -1;
         }
         long value = 0;
         int start = i;
-        for (byte c; i < to && (c = in.getByte(i)) >= '0' && c <= '9'; i++) {
+        for (byte c; i < to && (c = in[i]) >= '0' && c <= '9'; i++) {
             value = value * 10 + (c - '0');
         }
         out[slot] = value;

@@ -23,7 +23,7 @@ class PublicationTest {
         long[] out = new long[3];
         ByteBuf bytes = Unpooled.copiedBuffer(s, StandardCharsets.UTF_8);
         try {
-            assertTrue(Publication.read(bytes, 0, bytes.writerIndex(), out));
+            assertTrue(Publication.read(bytes, 0, bytes.writerIndex(), new byte[Publication.HEADER_BYTES], out));
         } finally {
             bytes.release();
         }
@@ -43,7 +43,7 @@ class PublicationTest {
         for (String json : new String[] {"{\"seq\":1,\"t\":2}", "{\"p\":x,\"seq\":1,\"t\":2}", "{\"p\":1,\"seq\":1", ""}) {
             ByteBuf bytes = Unpooled.copiedBuffer(json, StandardCharsets.UTF_8);
             try {
-                assertFalse(Publication.read(bytes, 0, bytes.writerIndex(), out), json);
+                assertFalse(Publication.read(bytes, 0, bytes.writerIndex(), new byte[Publication.HEADER_BYTES], out), json);
             } finally {
                 bytes.release();
             }
