@@ -21,8 +21,8 @@ import java.time.Instant;
 import java.util.Date;
 
 /**
- * The REST calls a load run needs: create the audience and topics, and sign connection keys.
- * Main thread only.
+ * The REST calls a load run needs: create the audience and topics, sign connection keys, and hook
+ * broadcasts. The JDK client is thread-safe; {@link SignedKeys} keeps signing on the main thread.
  */
 final class CourierApi {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
@@ -32,9 +32,19 @@ final class CourierApi {
     private final String bearer;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
 
-    CourierApi(URI base, String secret, String audience) {
+    CourierApi(URI base, String bearerToken) {
         this.base = base;
-        this.bearer = "Bearer " + mint(secret, audience);
+        this.bearer = "Bearer " + bearerToken;
+    }
+
+    /** The single {@code aud} of a JWT, read without verifying it (the server does that). */
+    static java.util.Optional<String> audienceOf(String jwt) {
+        try {
+            java.util.List<String> aud = com.nimbusds.jwt.JWTParser.parse(jwt).getJWTClaimsSet().getAudience();
+            return aud.size() == 1 ? java.util.Optional.of(aud.get(0)) : java.util.Optional.empty();
+        } catch (java.text.ParseException e) {
+            return java.util.Optional.empty();
+        }
     }
 
     /** An HS256 token for {@code audience}, valid for an hour: what gotrue or a backend would hand out. */
@@ -77,6 +87,16 @@ final class CourierApi {
             throw new IllegalStateException("GET /v1/sign: unreadable answer " + body, e);
         }
         throw new IllegalStateException("GET /v1/sign: no key in " + body);
+    }
+
+    /** {@code POST /v1/hook} broadcasting {@code messageJson} to the whole audience; true when acknowledged. Any thread. */
+    boolean hookBroadcast(String messageJson) {
+        try {
+            call("POST", "/v1/hook", "{\"action\":\"broadcast\",\"message\":" + messageJson + "}", 200);
+            return true;
+        } catch (IllegalStateException e) {
+            return false;
+        }
     }
 
     private String call(String method, String path, String json, int... expected) {

@@ -22,6 +22,7 @@ final class Deliveries {
     private final ConcurrentHashMap<Integer, LongAdder> closeCodes = new ConcurrentHashMap<>();
     /** Microseconds from a publish's intended time to a subscriber's read; auto-resizing, 3 significant digits. */
     private final Recorder latencyMicros = new Recorder(3);
+    private final AtomicLong firstArrivalNanos = new AtomicLong();
     private final AtomicLong lastArrivalNanos = new AtomicLong();
     private final int sampleEvery;
     private volatile boolean probing;
@@ -70,8 +71,9 @@ final class Deliveries {
         return latencyMicros.getIntervalHistogram(recycle);
     }
 
-    /** From now on, remember the latest time any delivery arrived (see {@link #lastArrivalNanos}). */
+    /** From now on, remember the first and the latest time a delivery arrived. */
     void startProbe() {
+        firstArrivalNanos.set(Long.MAX_VALUE);
         lastArrivalNanos.set(0);
         probing = true;
     }
@@ -84,7 +86,12 @@ final class Deliveries {
         if (probing) {
             long now = System.nanoTime();
             lastArrivalNanos.accumulateAndGet(now, Math::max);
+            firstArrivalNanos.accumulateAndGet(now, Math::min);
         }
+    }
+
+    long firstArrivalNanos() {
+        return firstArrivalNanos.get();
     }
 
     long lastArrivalNanos() {

@@ -42,6 +42,7 @@ final class DeliveryDecoder extends ByteToMessageDecoder {
     private final long[] message = new long[3];
     private final byte[] header = new byte[Publication.HEADER_BYTES];
     private long outOfSequence;
+    private long broadcasts;
     private long unreadable;
     private volatile long delivered;
     private volatile long closedAtNanos;
@@ -108,9 +109,12 @@ final class DeliveryDecoder extends ByteToMessageDecoder {
             int size = (int) length;
             switch (b0 & 0x0F) {
                 case 0x1 -> {
-                    if (size > ACTION_AT && in.getByte(payload + ACTION_AT) == 'p') {
+                    byte action = size > ACTION_AT ? in.getByte(payload + ACTION_AT) : 0;
+                    if (action == 'p') {
                         published++;
                         onDelivery(in, payload + messageAt, payload + size);
+                    } else if (action == 'b') {
+                        broadcasts++;
                     } else {
                         onReply(ctx, in, payload, size);
                     }
@@ -214,6 +218,11 @@ final class DeliveryDecoder extends ByteToMessageDecoder {
     /** Read only after the subscriber's event loop has terminated. */
     long fromPublisher(int publisher) {
         return fromPublisher[publisher];
+    }
+
+    /** Broadcast frames received. Read only after the subscriber's event loop has terminated. */
+    long broadcasts() {
+        return broadcasts;
     }
 
     /** Read only after the subscriber's event loop has terminated. */

@@ -90,7 +90,7 @@ public final class Load {
     private Summary run() throws Exception {
         Instant startedAt = Instant.now();
         boolean fanout = options.scenario().equals("fanout");
-        CourierApi api = new CourierApi(options.url(), options.secret(), options.audience());
+        CourierApi api = new CourierApi(options.url(), options.bearer());
         api.createAudience();
         String[] topics = new String[fanout ? options.topics() : 0];
         for (int t = 0; t < topics.length; t++) {
@@ -110,6 +110,7 @@ public final class Load {
         double held = 0;
         List<PublisherHandler.Result> results = new ArrayList<>();
         long[] probeAcked = {0};
+        Summary.Hooks hookCalls = null;
         try {
             opened = openAll(subscriberLoops, keys, topics);
             metricsBefore = serverMetrics.scrape();
@@ -126,8 +127,17 @@ public final class Load {
                             options.loadPercent(), rate);
                     firstId += options.publishers();
                 }
+                HookTraffic hooks = options.hookRate() > 0 ? new HookTraffic(api, options.hookRate(), options.durationSeconds()) : null;
+                if (hooks != null) {
+                    hooks.start();
+                }
                 measured = publishPhase("publishing", publisherLoop, keys, topics, readingPerTopic, firstId, rate, options.durationSeconds(),
                         options.slowPercent() > 0);
+                if (hooks != null) {
+                    hooks.join();
+                    hookCalls = new Summary.Hooks(hooks.due(), hooks.acked(), hooks.failed());
+                    Thread.sleep(1000); // the last broadcast's deliveries
+                }
                 results.addAll(measured.results());
                 if (options.probes() > 0) {
                     probes = probe(publisherLoop, keys, topics, readingPerTopic[0], publisherIds - 1, probeAcked);
@@ -145,8 +155,9 @@ public final class Load {
             publisherLoop.terminationFuture().awaitUninterruptibly(30, TimeUnit.SECONDS);
         }
         // The loops have stopped: every subscriber's own counts are final and visible here.
-        Summary.Accounting accounting = fanout ? account(topics.length, results, probeAcked[0], measured) : null;
-        return new Summary(options, transport.name(), startedAt, opened, calibration, measured, probes, accounting, held,
+        Summary.Accounting accounting = fanout ? account(topics.length, results, probeAcked[0], measured,
+                hookCalls == null ? 0 : hookCalls.acked()) : null;
+        return new Summary(options, transport.name(), startedAt, opened, calibration, measured, probes, hookCalls, accounting, held,
                 opened.connected() - deliveries.disconnectedEarly(), deliveries.disconnectedEarly(), deliveries.closeCodes(),
                 metricsBefore, metricsAfter);
     }
@@ -434,6 +445,7 @@ public final class Load {
         if (!up.await(15, TimeUnit.SECONDS) || !up.isSuccess()) {
             throw new IllegalStateException("probe publisher not connected: " + (up.cause() == null ? "timeout" : up.cause()));
         }
+        Histogram firstMicros = new Histogram(3);
         Histogram lastMicros = new Histogram(3);
         int incomplete = 0;
         for (int k = 0; k < options.probes(); k++) {
@@ -450,6 +462,7 @@ public final class Load {
                 incomplete++;
                 continue;
             }
+            firstMicros.recordValue(Math.max(0, (deliveries.firstArrivalNanos() - sentNanos) / 1000));
             lastMicros.recordValue(Math.max(0, (deliveries.lastArrivalNanos() - sentNanos) / 1000));
         }
         long deadline = System.nanoTime() + STALL_NANOS;
@@ -458,16 +471,17 @@ public final class Load {
         }
         acked[0] = publisher.acked();
         channel.close();
-        progress("probes: %d single publishes to %d subscribers, last subscriber reached after p50 %s, max %s", options.probes(),
-                subscribersOfTopic0, millis(lastMicros, 50), millis(lastMicros, 100));
-        return new Summary.Probes(options.probes(), subscribersOfTopic0, lastMicros, incomplete);
+        progress("probes: %d single publishes to %d subscribers, first subscriber reached after p50 %s, last after p50 %s, max %s",
+                options.probes(), subscribersOfTopic0, millis(firstMicros, 50), millis(lastMicros, 50), millis(lastMicros, 100));
+        return new Summary.Probes(options.probes(), subscribersOfTopic0, firstMicros, lastMicros, incomplete);
     }
 
     /**
      * Compares what each subscriber counted per publisher with what that publisher had acknowledged
      * to its topic: loss and duplicates per subscriber, not only in total.
      */
-    private Summary.Accounting account(int topics, List<PublisherHandler.Result> results, long probeAcked, Summary.Phase measured) {
+    private Summary.Accounting account(int topics, List<PublisherHandler.Result> results, long probeAcked, Summary.Phase measured,
+                                       long hooksAcked) {
         long[][] ackedTo = new long[publisherIds][topics];
         for (PublisherHandler.Result r : results) {
             for (int j = 0; j < r.topics().length; j++) {
@@ -484,6 +498,8 @@ public final class Load {
         long unreadable = 0;
         long closedEarly = 0;
         long slow = 0;
+        long broadcastsMissing = 0;
+        long broadcastsExtra = 0;
         for (DeliveryDecoder s : subscribers) {
             if (s == null) {
                 continue;
@@ -500,6 +516,8 @@ public final class Load {
                 continue;
             }
             checked++;
+            broadcastsMissing += Math.max(0, hooksAcked - s.broadcasts());
+            broadcastsExtra += Math.max(0, s.broadcasts() - hooksAcked);
             for (int p = 0; p < publisherIds; p++) {
                 long expected = ackedTo[p][s.topicIndex()];
                 long got = s.fromPublisher(p);
@@ -507,7 +525,8 @@ public final class Load {
                 extra += Math.max(0, got - expected);
             }
         }
-        return new Summary.Accounting(checked, missing, extra, outOfSequence, unreadable, closedEarly, slow);
+        return new Summary.Accounting(checked, missing, extra, outOfSequence, unreadable, closedEarly, slow, broadcastsMissing,
+                broadcastsExtra);
     }
 
     /** Keeps the idle connections open for the duration; returns how long they were held. */

@@ -30,19 +30,23 @@ import java.util.UUID;
  * @param perSourceAddress client sockets per loopback source address: beyond it, sockets bind
  *                       127.0.0.2, 127.0.0.3, ... (each source address has its own ephemeral ports)
  * @param serverPid      when > 0, the server's CPU time is read from /proc for the summary
+ * @param bearer         the bearer token for the REST calls: minted from {@code --secret} for {@code audience},
+ *                       or read from {@code --token-file} (then the audience is the token's)
+ * @param hookRate       hook broadcasts per second through {@code POST /v1/hook} while the publishers run
  */
-record LoadOptions(String scenario, String label, URI url, String secret, String audience, int subscribers, int topics,
-                   int publishers, int sizeBytes, int durationSeconds, int rate, int window, int maxLagMessages,
+record LoadOptions(String scenario, String label, URI url, String bearer, String audience, int subscribers, int topics,
+                   int publishers, int sizeBytes, int durationSeconds, int rate, int hookRate, int window, int maxLagMessages,
                    int sampleEvery, int calibrateSeconds, int loadPercent, int probes, int slowPercent,
                    int slowAfterSeconds, int slowReceiveBufferBytes, int maxHandshakes, int threads,
                    int perSourceAddress, long serverPid, int drainTimeoutSeconds, int connectTimeoutSeconds,
                    Optional<String> metricsToken, Optional<Path> json) {
 
     static final String USAGE = """
-            usage: java -jar courier-bench.jar --url http://127.0.0.1:PORT --secret S [flags]
+            usage: java -jar courier-bench.jar --url http://127.0.0.1:PORT (--secret S | --token-file F) [flags]
               --scenario fanout|connections   (fanout)
               --label NAME                    (the scenario; names the run in the summary and JSON)
-              --audience NAME                 (random bench-<uuid>.test)
+              --audience NAME                 (random bench-<uuid>.test; with --token-file, the token's)
+              --token-file FILE               (a bearer JWT for the server, instead of minting one from --secret)
               --subscribers N                 (1000)
               --topics T                      (1; subscriber i takes topic i mod T)
               --publishers P                  (1; publisher p takes the topics t with t mod P = p)
@@ -50,6 +54,7 @@ record LoadOptions(String scenario, String label, URI url, String secret, String
               --duration SECONDS              (20; publishing time, or holding time for connections)
               --rate R                        (0 = as fast as the bounds allow; else publishes/s in total,
                                                open loop: latency counts from each publish's intended time)
+              --hook-rate H                   (0; also broadcast H times a second through POST /v1/hook)
               --window W                      (64; un-acked publishes in flight per publisher)
               --max-lag M                     (1000; outstanding deliveries per subscriber, 0 = unbounded;
                                                only when publishing as fast as possible)
@@ -68,7 +73,7 @@ record LoadOptions(String scenario, String label, URI url, String secret, String
               --drain-timeout SECONDS         (30; wait for deliveries after the last publish)
               --connect-timeout SECONDS       (300; to open all connections)
               --json FILE                     (write the summary as JSON, and the plots next to it as .svg)
-            --secret defaults to $COURIER_JWT_SECRET.""";
+            --secret defaults to $COURIER_JWT_SECRET (the server's HS256 secret).""";
 
     static LoadOptions parse(String[] args, Map<String, String> env) {
         Map<String, String> flags = new LinkedHashMap<>();
@@ -89,16 +94,26 @@ record LoadOptions(String scenario, String label, URI url, String secret, String
             throw new IllegalArgumentException("--url: " + url + " (expected: http://HOST:PORT)");
         }
         String secret = f.string("--secret", env.getOrDefault("COURIER_JWT_SECRET", ""));
-        if (secret.length() < 32) {
-            throw new IllegalArgumentException("--secret: " + secret.length() + " characters (expected: the server's HS256 secret, at least 32)");
-        }
+        String tokenFile = f.string("--token-file", "");
         String audience = f.string("--audience", "bench-" + UUID.randomUUID() + ".test");
+        String bearer;
+        if (!tokenFile.isEmpty()) {
+            bearer = readToken(Path.of(tokenFile));
+            audience = CourierApi.audienceOf(bearer).orElseThrow(() ->
+                    new IllegalArgumentException("--token-file: " + tokenFile + " (expected: a JWT with one aud claim)"));
+        } else if (secret.length() < 32) {
+            throw new IllegalArgumentException("--secret: " + secret.length()
+                    + " characters (expected: the server's HS256 secret, at least 32, or --token-file)");
+        } else {
+            bearer = CourierApi.mint(secret, audience);
+        }
         int subscribers = f.integer("--subscribers", 1000, 0);
         int topics = f.integer("--topics", 1, 1);
         int publishers = f.integer("--publishers", 1, 1);
         int size = f.integer("--size", 100, Publication.MIN_BYTES);
         int duration = f.integer("--duration", 20, 1);
         int rate = f.integer("--rate", 0, 0);
+        int hookRate = f.integer("--hook-rate", 0, 0);
         int window = f.integer("--window", 64, 1);
         int maxLag = f.integer("--max-lag", 1000, 0);
         int sampleEvery = f.integer("--sample-every", 100, 1);
@@ -131,9 +146,17 @@ record LoadOptions(String scenario, String label, URI url, String secret, String
         if (slowPercent > 0 && slowAfter >= duration) {
             throw new IllegalArgumentException("--slow-after: " + slowAfter + " (expected: less than --duration " + duration + ")");
         }
-        return new LoadOptions(scenario, label, url, secret, audience, subscribers, topics, publishers, size, duration, rate, window,
+        return new LoadOptions(scenario, label, url, bearer, audience, subscribers, topics, publishers, size, duration, rate, hookRate, window,
                 maxLag, sampleEvery, calibrate, loadPercent, probes, slowPercent, slowAfter, slowRcvbuf, handshakes, threads,
                 perSource, serverPid, drainTimeout, connectTimeout, metricsToken, json);
+    }
+
+    private static String readToken(Path file) {
+        try {
+            return Files.readString(file).trim();
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--token-file: " + file + " (" + e.getMessage() + ")");
+        }
     }
 
     /** Whether subscriber {@code index} is one of the {@code --slow-percent} that stop reading: spread evenly. */

@@ -16,7 +16,7 @@ import org.HdrHistogram.Histogram;
 
 /** The outcome of one run: printed for people, written as JSON for scripts, drawn as SVG. */
 record Summary(LoadOptions options, String transport, Instant startedAt, Opened opened, Phase calibration, Phase measured,
-               Probes probes, Accounting accounting, double heldSeconds, long openAtEnd, long disconnectedEarly,
+               Probes probes, Hooks hooks, Accounting accounting, double heldSeconds, long openAtEnd, long disconnectedEarly,
                Map<Integer, Long> closeCodes, ServerMetrics.Snapshot serverBefore, ServerMetrics.Snapshot serverAfter) {
 
     private static final double[] PERCENTILES = {50, 90, 99, 99.9};
@@ -79,8 +79,12 @@ record Summary(LoadOptions options, String transport, Instant startedAt, Opened 
                  Histogram beforeMicros, Histogram afterMicros) {
     }
 
+    /** Hook broadcasts: calls due at the rate asked for, acknowledged (200) and failed. */
+    record Hooks(long due, long acked, long failed) {
+    }
+
     /** Single publishes timed to the last subscriber that read them. */
-    record Probes(int sent, long subscribers, Histogram lastArrivalMicros, int incomplete) {
+    record Probes(int sent, long subscribers, Histogram firstArrivalMicros, Histogram lastArrivalMicros, int incomplete) {
     }
 
     /**
@@ -88,7 +92,7 @@ record Summary(LoadOptions options, String transport, Instant startedAt, Opened 
      * the end that kept reading; slow ones are counted apart.
      */
     record Accounting(long subscribersChecked, long missing, long extra, long outOfSequence, long unreadable, long closedEarly,
-                      long slowSkipped) {
+                      long slowSkipped, long broadcastsMissing, long broadcastsExtra) {
     }
 
     void print(PrintStream out) {
@@ -148,9 +152,14 @@ record Summary(LoadOptions options, String transport, Instant startedAt, Opened 
                     + " %d closed early%s%n", a.subscribersChecked, a.missing, a.extra, a.outOfSequence, a.unreadable, a.closedEarly,
                     a.slowSkipped == 0 ? "" : "; " + a.slowSkipped + " slow subscribers not checked");
         }
+        if (hooks != null) {
+            out.printf(Locale.ROOT, "hooks:       %d broadcasts acknowledged, %d failed, %d due; %d missing and %d extra among the subscribers checked%n",
+                    hooks.acked, hooks.failed, hooks.due, accounting.broadcastsMissing, accounting.broadcastsExtra);
+        }
         if (probes != null) {
-            out.printf(Locale.ROOT, "probes:      %d single publishes to %d subscribers: last one reached after p50 %s, max %s%s%n", probes.sent,
-                    probes.subscribers, Load.millis(probes.lastArrivalMicros, 50), Load.millis(probes.lastArrivalMicros, 100),
+            out.printf(Locale.ROOT, "probes:      %d single publishes to %d subscribers: first one reached after p50 %s; last one after p50 %s,"
+                            + " max %s%s%n", probes.sent, probes.subscribers, Load.millis(probes.firstArrivalMicros, 50),
+                    Load.millis(probes.lastArrivalMicros, 50), Load.millis(probes.lastArrivalMicros, 100),
                     probes.incomplete == 0 ? "" : " (" + probes.incomplete + " incomplete)");
         }
         if (measured == null) {
@@ -306,9 +315,17 @@ record Summary(LoadOptions options, String transport, Instant startedAt, Opened 
                 g.writeNumberField("subscribersClosedEarly", a.closedEarly);
                 g.writeNumberField("slowNotChecked", a.slowSkipped);
             }
+            if (hooks != null) {
+                g.writeNumberField("hookBroadcastsDue", hooks.due);
+                g.writeNumberField("hookBroadcastsAcked", hooks.acked);
+                g.writeNumberField("hookBroadcastsFailed", hooks.failed);
+                g.writeNumberField("hookBroadcastsMissing", accounting.broadcastsMissing);
+                g.writeNumberField("hookBroadcastsExtra", accounting.broadcastsExtra);
+            }
             if (probes != null) {
                 g.writeNumberField("probes", probes.sent);
                 g.writeNumberField("probesIncomplete", probes.incomplete);
+                writeLatency(g, "probeFirstArrival", probes.firstArrivalMicros);
                 writeLatency(g, "probeLastArrival", probes.lastArrivalMicros);
             }
             if (serverBefore.ok() && serverAfter.ok()) {

@@ -5,12 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** How a run is laid out: who publishes where, who stalls, which source address a socket uses. */
 class LoadPlanTest {
@@ -70,6 +73,19 @@ class LoadPlanTest {
                 assertThrows(IllegalArgumentException.class, () -> parse("--slow-percent", "1", "--duration", "40", "--slow-after", "40"))
                         .getMessage());
         assertEquals("unknown flag --bogus", assertThrows(IllegalArgumentException.class, () -> parse("--bogus", "1")).getMessage());
+    }
+
+    @Test
+    void aTokenFileGivesTheBearerAndItsAudience(@TempDir Path dir) throws Exception {
+        String jwt = CourierApi.mint(SECRET, "tenant-7.example");
+        Path file = dir.resolve("token");
+        Files.writeString(file, jwt + "\n");
+        LoadOptions options = LoadOptions.parse(new String[] {"--url", "http://127.0.0.1:9", "--token-file", file.toString()}, Map.of());
+        assertEquals(jwt, options.bearer());
+        assertEquals("tenant-7.example", options.audience());
+        assertEquals("--secret: 0 characters (expected: the server's HS256 secret, at least 32, or --token-file)",
+                assertThrows(IllegalArgumentException.class, () -> LoadOptions.parse(new String[] {"--url", "http://127.0.0.1:9"}, Map.of()))
+                        .getMessage());
     }
 
     @Test
