@@ -36,6 +36,8 @@ public final class Load {
     /** A drain that makes no progress for this long is over: whatever is missing is lost. */
     private static final long STALL_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final long PROBE_GAP_MILLIS = 100;
+    /** Outstanding bytes per subscriber at most while publishing unpaced; see {@link #lagMessages}. */
+    static final long LAG_BYTES = 256 * 1024;
 
     private final LoadOptions options;
     private final ClientTransport transport = ClientTransport.detect();
@@ -274,7 +276,7 @@ public final class Load {
         Channel[] publisherChannels = new Channel[p];
         long totalReading = Arrays.stream(readingPerTopic).sum();
         // A paced publisher offers its load whatever happens (open loop); only an unpaced one is held back.
-        long lagLimit = rate > 0 || options.maxLagMessages() == 0 ? Long.MAX_VALUE : Math.max(1, totalReading) * options.maxLagMessages();
+        long lagLimit = rate > 0 || options.maxLagMessages() == 0 ? Long.MAX_VALUE : Math.max(1, totalReading) * lagMessages(options);
         List<Promise<Void>> ready = new ArrayList<>();
         for (int i = 0; i < p; i++) {
             int[] mine = mineOf(i, p, topics.length);
@@ -400,6 +402,15 @@ public final class Load {
                 deliveries.received() - receivedBefore, all, usage, timeline.points(),
                 stalledAtNanos == 0 ? null : new Summary.Stall(stalledAtNanos, (stalledAtNanos - start) / 1e9, stalledCount, (long) cut,
                         firstCutSeconds, lastCutSeconds, beforeStall, afterStall));
+    }
+
+    /**
+     * Messages each subscriber may have outstanding while publishers run unpaced: {@code --max-lag},
+     * but never more than {@link #LAG_BYTES} of them, so that large messages do not pile up past the
+     * server's slow-consumer bound (1 MiB by default) and measure disconnects instead of throughput.
+     */
+    static long lagMessages(LoadOptions options) {
+        return Math.min(options.maxLagMessages(), Math.max(1, LAG_BYTES / options.sizeBytes()));
     }
 
     /** Publisher {@code p} of {@code publishers} takes the topics t with t mod publishers = p. */

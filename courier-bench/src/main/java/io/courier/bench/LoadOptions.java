@@ -56,8 +56,8 @@ record LoadOptions(String scenario, String label, URI url, String bearer, String
                                                open loop: latency counts from each publish's intended time)
               --hook-rate H                   (0; also broadcast H times a second through POST /v1/hook)
               --window W                      (64; un-acked publishes in flight per publisher)
-              --max-lag M                     (1000; outstanding deliveries per subscriber, 0 = unbounded;
-                                               only when publishing as fast as possible)
+              --max-lag M                     (1000; outstanding deliveries per subscriber, and at most 256 KiB
+                                               of them; 0 = unbounded; only when publishing as fast as possible)
               --sample-every K                (100; latency sampled for 1 in K deliveries)
               --calibrate SECONDS             (0; first find the maximum rate this long, then run at
               --load-percent PCT              (50)  this percent of it; needs --rate 0)

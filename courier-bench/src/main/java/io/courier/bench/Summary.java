@@ -102,7 +102,7 @@ record Summary(LoadOptions options, String transport, Instant startedAt, Opened 
             out.printf(Locale.ROOT, "setup:       %d subscribers, %d topic(s), %d publisher(s), %d B messages, %d s, rate %s, window %d, max lag %s,"
                             + " %s x%d, %s%n", o.subscribers(), o.topics(), o.publishers(), o.sizeBytes(), o.durationSeconds(),
                     o.calibrateSeconds() > 0 ? o.loadPercent() + "% of the calibrated maximum" : o.rate() == 0 ? "max" : o.rate() + "/s",
-                    o.window(), o.maxLagMessages() == 0 ? "off" : o.maxLagMessages() + " msgs", transport, o.threads(), o.url());
+                    o.window(), o.maxLagMessages() == 0 ? "off" : Load.lagMessages(o) + " msgs", transport, o.threads(), o.url());
             if (o.slowPercent() > 0) {
                 out.printf(Locale.ROOT, "             %d%% of subscribers stop reading %d s in (SO_RCVBUF %d B)%n", o.slowPercent(),
                         o.slowAfterSeconds(), o.slowReceiveBufferBytes());

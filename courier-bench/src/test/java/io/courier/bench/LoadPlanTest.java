@@ -89,6 +89,14 @@ class LoadPlanTest {
     }
 
     @Test
+    void theLagBoundHoldsLargeMessagesUnderAQuarterMebibytePerSubscriber() {
+        assertEquals(1000, Load.lagMessages(parse("--size", "100")));
+        assertEquals(256, Load.lagMessages(parse("--size", "1024")));
+        assertEquals(16, Load.lagMessages(parse("--size", "16384")));
+        assertEquals(10, Load.lagMessages(parse("--size", "100", "--max-lag", "10")));
+    }
+
+    @Test
     void laterFlagsOverrideEarlierOnes() {
         assertEquals(19_500, parse("--subscribers", "50000", "--subscribers", "19500").subscribers());
     }
