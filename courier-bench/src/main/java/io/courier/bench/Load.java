@@ -306,7 +306,8 @@ public final class Load {
         deliveries.intervalLatency(null); // what came before this phase is not part of it
         Histogram all = new Histogram(3);
         Histogram beforeStall = new Histogram(3);
-        Histogram afterStall = new Histogram(3);
+        Histogram whileStalled = new Histogram(3);
+        Histogram afterCut = new Histogram(3);
         Timeline timeline = new Timeline();
         for (int i = 0; i < p; i++) {
             int[] mine = mineOf(i, p, topics.length);
@@ -368,7 +369,7 @@ public final class Load {
                 long acked = Arrays.stream(publishers).mapToLong(PublisherHandler::acked).sum();
                 interval = deliveries.intervalLatency(interval);
                 all.add(interval);
-                (stalledAtNanos == 0 ? beforeStall : afterStall).add(interval);
+                (stalledAtNanos == 0 ? beforeStall : cut < stalledCount ? whileStalled : afterCut).add(interval);
                 long open = options.subscribers() - deliveries.disconnectedEarly();
                 timeline.add((now - start) / 1e9, (received - lastReceived) / dt, (acked - lastAcked) / dt, interval, open);
                 progress("%s %3.0f s: %d open, %,.0f deliveries/s, %,.0f publishes/s, p99 %s (last second), p99 %s (so far)", name,
@@ -401,7 +402,7 @@ public final class Load {
         return new Summary.Phase(name, rate, results, publishSeconds, drainSeconds, deliveries.expected() - expectedBefore,
                 deliveries.received() - receivedBefore, all, usage, timeline.points(),
                 stalledAtNanos == 0 ? null : new Summary.Stall(stalledAtNanos, (stalledAtNanos - start) / 1e9, stalledCount, (long) cut,
-                        firstCutSeconds, lastCutSeconds, beforeStall, afterStall));
+                        firstCutSeconds, lastCutSeconds, beforeStall, whileStalled, afterCut));
     }
 
     /**

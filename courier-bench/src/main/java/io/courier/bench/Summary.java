@@ -73,10 +73,11 @@ record Summary(LoadOptions options, String transport, Instant startedAt, Opened 
 
     /**
      * When the slow subscribers stopped reading, how many of them the server cut off and when (seconds
-     * after the stall, from its /metrics once a second; -1 when none), and the others' latency before and after.
+     * after the stall, from its /metrics once a second; -1 when none), and the others' latency before the
+     * stall, while stalled subscribers were still connected, and once all were cut off.
      */
     record Stall(long atNanos, double atSeconds, int stalled, long cutOff, double firstCutSeconds, double lastCutSeconds,
-                 Histogram beforeMicros, Histogram afterMicros) {
+                 Histogram beforeMicros, Histogram whileStalledMicros, Histogram afterCutMicros) {
     }
 
     /** Hook broadcasts: calls due at the rate asked for, acknowledged (200) and failed. */
@@ -143,7 +144,8 @@ record Summary(LoadOptions options, String transport, Instant startedAt, Opened 
                                 : String.format(Locale.ROOT, "the first %.1f s and the last %.1f s after they stopped", st.firstCutSeconds,
                                 st.lastCutSeconds));
                 out.println("  before:    " + percentiles(st.beforeMicros) + " (the others' latency)");
-                out.println("  after:     " + percentiles(st.afterMicros));
+                out.println("  stalled:   " + percentiles(st.whileStalledMicros) + " (until the last was cut off)");
+                out.println("  after:     " + percentiles(st.afterCutMicros));
             }
         }
         if (accounting != null) {
@@ -283,7 +285,8 @@ record Summary(LoadOptions options, String transport, Instant startedAt, Opened 
                     g.writeNumberField("slowFirstCutAfterSeconds", p.stall.firstCutSeconds);
                     g.writeNumberField("slowLastCutAfterSeconds", p.stall.lastCutSeconds);
                     writeLatency(g, "latencyBeforeStall", p.stall.beforeMicros);
-                    writeLatency(g, "latencyAfterStall", p.stall.afterMicros);
+                    writeLatency(g, "latencyWhileStalled", p.stall.whileStalledMicros);
+                    writeLatency(g, "latencyAfterCut", p.stall.afterCutMicros);
                 }
                 g.writeArrayFieldStart("timeline");
                 for (Timeline.Point t : p.timeline) {
