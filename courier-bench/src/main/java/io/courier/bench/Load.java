@@ -122,7 +122,7 @@ public final class Load {
                 int firstId = 0;
                 if (options.calibrateSeconds() > 0) {
                     calibration = publishPhase("calibrating", publisherLoop, keys, topics, readingPerTopic, firstId, 0,
-                            options.calibrateSeconds(), false);
+                            options.calibrateSeconds(), false, -1);
                     results.addAll(calibration.results());
                     rate = Math.max(1, calibration.publishesPerSecond() * options.loadPercent() / 100.0);
                     progress("calibrated: %.0f publishes/s at most; measuring at %d%% = %.0f publishes/s", calibration.publishesPerSecond(),
@@ -134,7 +134,7 @@ public final class Load {
                     hooks.start();
                 }
                 measured = publishPhase("publishing", publisherLoop, keys, topics, readingPerTopic, firstId, rate, options.durationSeconds(),
-                        options.slowPercent() > 0);
+                        options.slowPercent() > 0, metricsBefore.slowConsumerCloses());
                 if (hooks != null) {
                     hooks.join();
                     hookCalls = new Summary.Hooks(hooks.due(), hooks.acked(), hooks.failed());
@@ -268,9 +268,10 @@ public final class Load {
      *
      * @param firstId the first publisher id of this phase; publisher p is {@code firstId + p}
      * @param stallSlow whether the slow subscribers stop reading {@code --slow-after} seconds in
+     * @param slowConsumerClosesBefore the server's count of slow-consumer closes before the phase, -1 if unknown
      */
     private Summary.Phase publishPhase(String name, EventLoopGroup loop, SignedKeys keys, String[] topics, long[] readingPerTopic, int firstId,
-                                       double rate, int seconds, boolean stallSlow) throws Exception {
+                                       double rate, int seconds, boolean stallSlow, double slowConsumerClosesBefore) throws Exception {
         int p = options.publishers();
         PublisherHandler[] publishers = new PublisherHandler[p];
         Channel[] publisherChannels = new Channel[p];
@@ -321,7 +322,8 @@ public final class Load {
         long stallAt = stallSlow ? start + TimeUnit.SECONDS.toNanos(options.slowAfterSeconds()) : Long.MAX_VALUE;
         long stalledAtNanos = 0;
         int stalledCount = 0;
-        double cutBaseline = -1;
+        // Slow-consumer closes before the stall: the count once the connections were open.
+        double cutBaseline = slowConsumerClosesBefore;
         double firstCutSeconds = -1;
         double lastCutSeconds = -1;
         double cut = 0;
@@ -336,7 +338,6 @@ public final class Load {
         while (true) {
             long now = System.nanoTime();
             if (stalledAtNanos == 0 && now >= stallAt) {
-                cutBaseline = serverMetrics.scrape().slowConsumerCloses();
                 stalledCount = stallSlowSubscribers();
                 stalledAtNanos = System.nanoTime();
             }

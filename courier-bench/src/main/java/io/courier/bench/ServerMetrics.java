@@ -15,7 +15,7 @@ import java.util.Optional;
  * Main thread only.
  */
 final class ServerMetrics {
-    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration TIMEOUT = Duration.ofSeconds(5);
 
     /** One scrape; a value is -1 when the server did not report it. */
     record Snapshot(boolean ok, double deliveries, double cpuSeconds, double heapUsedBytes, double directUsedBytes,
@@ -37,7 +37,16 @@ final class ServerMetrics {
         this.token = token;
     }
 
+    /**
+     * One scrape, tried twice: a kept-alive connection the server closed as idle (after its request
+     * timeout) can fail the first attempt, and one lost sample would lose a slow-consumer timing.
+     */
     Snapshot scrape() {
+        Snapshot s = scrapeOnce();
+        return s.ok() ? s : scrapeOnce();
+    }
+
+    private Snapshot scrapeOnce() {
         HttpRequest.Builder request = HttpRequest.newBuilder(metrics).timeout(TIMEOUT).GET();
         token.ifPresent(t -> request.header("Authorization", "Bearer " + t));
         try {

@@ -135,7 +135,7 @@ record Summary(LoadOptions options, String transport, Instant startedAt, Opened 
             out.println("             " + cpu(p.cpu));
             long writes = p.cpu.serverWriteSyscalls();
             if (writes > 0) {
-                out.printf(Locale.ROOT, "syscalls:    server %d write calls, %.1f deliveries each%n", writes, (double) p.received / writes);
+                out.printf(Locale.ROOT, "syscalls:    server %d writev calls (multi-frame flushes; single-frame sends are not counted)%n", writes);
             }
             if (p.stall != null) {
                 Stall st = p.stall;
