@@ -9,6 +9,7 @@ import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.JWTParser;
 import com.nimbusds.jwt.SignedJWT;
 import java.io.IOException;
 import java.net.URI;
@@ -16,9 +17,12 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.text.ParseException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * The REST calls a load run needs: create the audience and topics, sign connection keys, and hook
@@ -38,12 +42,12 @@ final class CourierApi {
     }
 
     /** The single {@code aud} of a JWT, read without verifying it (the server does that). */
-    static java.util.Optional<String> audienceOf(String jwt) {
+    static Optional<String> audienceOf(String jwt) {
         try {
-            java.util.List<String> aud = com.nimbusds.jwt.JWTParser.parse(jwt).getJWTClaimsSet().getAudience();
-            return aud.size() == 1 ? java.util.Optional.of(aud.get(0)) : java.util.Optional.empty();
-        } catch (java.text.ParseException e) {
-            return java.util.Optional.empty();
+            List<String> aud = JWTParser.parse(jwt).getJWTClaimsSet().getAudience();
+            return aud.size() == 1 ? Optional.of(aud.get(0)) : Optional.empty();
+        } catch (ParseException e) {
+            return Optional.empty();
         }
     }
 

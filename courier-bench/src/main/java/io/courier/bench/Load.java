@@ -1,6 +1,7 @@
 package io.courier.bench;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.netty.util.concurrent.Promise;
@@ -177,6 +178,7 @@ public final class Load {
         long start = System.nanoTime();
         long deadline = start + TimeUnit.SECONDS.toNanos(options.connectTimeoutSeconds());
         long nextProgress = start + SECOND_NANOS;
+        boolean loopbackServer = isLoopback(options.url().getHost());
         int sources = 1;
         int launched = 0;
         for (; launched < n; launched++) {
@@ -187,7 +189,7 @@ public final class Load {
             int topicIndex = topics.length == 0 ? 0 : index % topics.length;
             String topic = topics.length == 0 ? null : topics[topicIndex];
             boolean slow = options.isSlow(index);
-            InetSocketAddress source = sourceAddress(index, n, options.perSourceAddress(), options.url().getHost());
+            InetSocketAddress source = sourceAddress(index, n, options.perSourceAddress(), loopbackServer);
             if (source != null) {
                 sources = Math.max(sources, index / options.perSourceAddress() + 1);
             }
@@ -234,15 +236,8 @@ public final class Load {
      * one source address has ports enough, else 127.0.0.1, 127.0.0.2, ... in blocks of {@code perSource}.
      * Only for a loopback server, where all of 127.0.0.0/8 reaches it.
      */
-    static InetSocketAddress sourceAddress(int index, int total, int perSource, String serverHost) {
-        if (total <= perSource) {
-            return null;
-        }
-        try {
-            if (!InetAddress.getByName(serverHost).isLoopbackAddress()) {
-                return null;
-            }
-        } catch (UnknownHostException e) {
+    static InetSocketAddress sourceAddress(int index, int total, int perSource, boolean loopbackServer) {
+        if (total <= perSource || !loopbackServer) {
             return null;
         }
         int block = index / perSource;
@@ -250,6 +245,14 @@ public final class Load {
             throw new IllegalArgumentException("--per-source: " + perSource + " leaves " + total + " sockets more than 254 source addresses");
         }
         return new InetSocketAddress("127.0.0." + (block + 1), 0);
+    }
+
+    static boolean isLoopback(String host) {
+        try {
+            return InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
     }
 
     private long[] readingPerTopic(int topics) {
@@ -279,8 +282,10 @@ public final class Load {
         // A paced publisher offers its load whatever happens (open loop); only an unpaced one is held back.
         long lagLimit = rate > 0 || options.maxLagMessages() == 0 ? Long.MAX_VALUE : Math.max(1, totalReading) * lagMessages(options);
         List<Promise<Void>> ready = new ArrayList<>();
+        int[][] topicsOf = new int[p][];
         for (int i = 0; i < p; i++) {
             int[] mine = mineOf(i, p, topics.length);
+            topicsOf[i] = mine;
             String[] names = new String[mine.length];
             for (int j = 0; j < mine.length; j++) {
                 names[j] = topics[mine[j]];
@@ -311,7 +316,7 @@ public final class Load {
         Histogram afterCut = new Histogram(3);
         Timeline timeline = new Timeline();
         for (int i = 0; i < p; i++) {
-            int[] mine = mineOf(i, p, topics.length);
+            int[] mine = topicsOf[i];
             long[] fanout = new long[mine.length];
             for (int j = 0; j < mine.length; j++) {
                 fanout[j] = readingPerTopic[mine[j]];
@@ -432,7 +437,7 @@ public final class Load {
             if (subscriber != null && subscriber.slow()) {
                 Channel channel = channels[i];
                 channel.eventLoop().execute(() -> {
-                    io.netty.channel.ChannelHandlerContext ctx = channel.pipeline().context(subscriber);
+                    ChannelHandlerContext ctx = channel.pipeline().context(subscriber);
                     if (ctx != null) {
                         subscriber.stall(ctx);
                     }

@@ -56,11 +56,15 @@ class LoadPlanTest {
 
     @Test
     void socketsBeyondOneSourceAddressesPortsUseTheNextLoopbackAddress() {
-        assertNull(Load.sourceAddress(5, 20_000, 25_000, "127.0.0.1"), "the kernel picks while ports suffice");
-        assertEquals("127.0.0.1", Load.sourceAddress(24_999, 50_000, 25_000, "127.0.0.1").getHostString());
-        assertEquals("127.0.0.2", Load.sourceAddress(25_000, 50_000, 25_000, "127.0.0.1").getHostString());
-        assertEquals("127.0.0.3", Load.sourceAddress(50_000, 60_000, 25_000, "localhost").getHostString());
-        assertEquals(0, Load.sourceAddress(50_000, 60_000, 25_000, "127.0.0.1").getPort());
+        assertNull(Load.sourceAddress(5, 20_000, 25_000, true), "the kernel picks while ports suffice");
+        assertEquals("127.0.0.1", Load.sourceAddress(24_999, 50_000, 25_000, true).getHostString());
+        assertEquals("127.0.0.2", Load.sourceAddress(25_000, 50_000, 25_000, true).getHostString());
+        assertEquals("127.0.0.3", Load.sourceAddress(50_000, 60_000, 25_000, true).getHostString());
+        assertEquals(0, Load.sourceAddress(50_000, 60_000, 25_000, true).getPort());
+        assertNull(Load.sourceAddress(50_000, 60_000, 25_000, false), "a server elsewhere is not reached from 127.0.0.x");
+        assertEquals(true, Load.isLoopback("localhost"));
+        assertEquals(true, Load.isLoopback("127.0.0.1"));
+        assertEquals(false, Load.isLoopback("192.0.2.1"));
     }
 
     @Test
