@@ -20,9 +20,12 @@ public record Config(
         String wsUrl,
         int maxBodyBytes,
         Duration requestTimeout,
+        Duration headerTimeout,
+        long maxBufferedBytes,
         List<String> corsOrigins,
         int workers,
         int workerQueue,
+        Limits limits,
         Path dataDir,
         DatabaseConfig database,
         JwtConfig jwt,
@@ -37,6 +40,18 @@ public record Config(
         boolean closeOnTokenExpiry,
         MetricsConfig metrics,
         Duration shutdownTimeout) {
+
+    /**
+     * Caps that keep one client, one address or one tenant from taking what the others need.
+     * Zero turns a limit off, except {@code maxConnections}, which is always resolved to a number.
+     *
+     * @param maxConnections            open TCP connections of every kind, refused at accept
+     * @param maxConnectionsPerAddress  open connections from one remote address
+     * @param audienceMaxConnections    open WebSockets of one audience
+     * @param hookRatePerSecond         {@code POST /v1/hook} calls per second for one audience
+     */
+    public record Limits(int maxConnections, int maxConnectionsPerAddress, int audienceMaxConnections, int hookRatePerSecond) {
+    }
 
     /** @param token static bearer token guarding {@code /metrics}, if any */
     public record MetricsConfig(boolean enabled, Optional<String> token) {

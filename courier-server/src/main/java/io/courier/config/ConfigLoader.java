@@ -1,5 +1,6 @@
 package io.courier.config;
 
+import io.netty.util.internal.PlatformDependent;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;
@@ -117,9 +118,12 @@ public final class ConfigLoader {
                 wsUrl(),
                 intIn("courier.http.max.body.bytes", 1, 64 * 1024 * 1024),
                 seconds("courier.http.request.timeout.seconds", 1, 3600),
+                seconds("courier.http.header.timeout.seconds", 1, 3600),
+                maxBufferedBytes(),
                 origins(),
                 intIn("courier.workers", 1, 1024),
                 intIn("courier.workers.queue", 1, 1_000_000),
+                limits(),
                 dataDir,
                 database(dataDir),
                 jwt(),
@@ -137,11 +141,33 @@ public final class ConfigLoader {
                 seconds("courier.shutdown.timeout.seconds", 0, 3600));
     }
 
+    /** 0 resolves to a quarter of the direct memory Netty may use, which is what request bodies spend. */
+    private long maxBufferedBytes() {
+        String key = "courier.http.max.buffered.bytes";
+        long bytes = longIn(key, 0, Long.MAX_VALUE);
+        return bytes > 0 ? bytes : Math.max(1, PlatformDependent.maxDirectMemory() / 4);
+    }
+
+    private Config.Limits limits() {
+        int maxConnections = intIn("courier.max.connections", 0, Integer.MAX_VALUE);
+        if (maxConnections == 0) {
+            maxConnections = FileDescriptors.defaultConnectionLimit();
+        }
+        return new Config.Limits(maxConnections,
+                intIn("courier.max.connections.per.address", 0, Integer.MAX_VALUE),
+                intIn("courier.audience.max.connections", 0, Integer.MAX_VALUE),
+                intIn("courier.hook.rate.limit.per.second", 0, 1_000_000));
+    }
+
     private String string(String key) {
         return values.getOrDefault(key, "");
     }
 
     private int intIn(String key, int min, int max) {
+        return (int) longIn(key, min, max);
+    }
+
+    private long longIn(String key, long min, long max) {
         String raw = string(key);
         long value;
         try {
@@ -152,7 +178,7 @@ public final class ConfigLoader {
         if (value < min || value > max) {
             throw new ConfigException(key, value + " (expected: " + min + "-" + max + ")");
         }
-        return (int) value;
+        return value;
     }
 
     private boolean bool(String key) {

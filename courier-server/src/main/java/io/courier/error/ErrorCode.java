@@ -26,7 +26,11 @@ public enum ErrorCode {
     EACTION_INVALID(422),
     /** The connection already holds the configured maximum number of subscriptions. */
     ESUBSCRIPTION_LIMIT(422),
-    /** The connection sends frames faster than {@code courier.ws.rate.limit.per.second}. */
+    /**
+     * Over a rate or count limit: a connection's frames ({@code courier.ws.rate.limit.per.second}),
+     * an audience's hook calls ({@code courier.hook.rate.limit.per.second}) or open sockets
+     * ({@code courier.audience.max.connections}).
+     */
     ERATE_LIMITED(429),
     /** The request did not arrive completely within {@code courier.http.request.timeout.seconds}. */
     EREQUEST_TIMEOUT(408),
@@ -38,6 +42,11 @@ public enum ErrorCode {
     EDB_UNAVAILABLE(503),
     /** The server is shutting down or its worker queue is full; retry later. */
     EUNAVAILABLE(503),
+    /**
+     * The request bodies being received hold {@code courier.http.max.buffered.bytes} already; retry
+     * later. The connection is closed.
+     */
+    EOVERLOADED(503),
     EINTERNAL(500);
 
     private final int httpStatus;

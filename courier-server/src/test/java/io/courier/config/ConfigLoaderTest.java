@@ -70,6 +70,31 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void hardeningLimitsDefaultToOffExceptTheTotalsWhichFollowTheProcess() {
+        Config config = load(Map.of());
+
+        assertEquals(Duration.ofSeconds(10), config.headerTimeout());
+        assertEquals(io.netty.util.internal.PlatformDependent.maxDirectMemory() / 4, config.maxBufferedBytes(),
+                "0 means a quarter of the direct memory request bodies are buffered in");
+        var os = (com.sun.management.UnixOperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        assertEquals(os.getMaxFileDescriptorCount() - 200, config.limits().maxConnections(),
+                "0 means the descriptor limit less a reserve for the pool, files and NATS");
+        assertEquals(new Config.Limits(config.limits().maxConnections(), 0, 0, 0), config.limits());
+    }
+
+    @Test
+    void explicitLimitsAreTakenAsGiven() {
+        Config config = load(Map.of("COURIER_HTTP_MAX_BUFFERED_BYTES", "4096", "COURIER_MAX_CONNECTIONS", "50",
+                "COURIER_MAX_CONNECTIONS_PER_ADDRESS", "5", "COURIER_AUDIENCE_MAX_CONNECTIONS", "7",
+                "COURIER_HOOK_RATE_LIMIT_PER_SECOND", "3", "COURIER_HTTP_HEADER_TIMEOUT_SECONDS", "2"));
+
+        assertEquals(4096, config.maxBufferedBytes());
+        assertEquals(new Config.Limits(50, 5, 7, 3), config.limits());
+        assertEquals(Duration.ofSeconds(2), config.headerTimeout());
+        refusal("courier.max.connections", Map.of("COURIER_MAX_CONNECTIONS", "-1"));
+    }
+
+    @Test
     void embeddedDatabaseLivesInTheDataDirectory() {
         Config config = load(Map.of("COURIER_DATA_DIR", dir.toString()));
 
