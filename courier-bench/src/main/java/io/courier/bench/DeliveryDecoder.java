@@ -15,12 +15,11 @@ import java.util.concurrent.ThreadLocalRandom;
  * bytes and checks every publish delivery without building a frame object per message. Subscribers
  * share the cores with the server under test, so this is the one client cost that scales with fan-out.
  *
- * <p>It recognises the server's own frames by the first byte of the action value: Courier writes
- * {@code {"action":"} first in every frame it sends (see the server's {@code Frames} and
- * {@code Replies}), so byte 11 of the payload is {@code p} for publish, {@code c} connected,
- * {@code a} ack, {@code e} error, {@code b} broadcast. A publish delivery carries the bench's
- * {@link Publication} right after {@code {"action":"publish","topic":"<topic>","message":}}, whose
- * length this subscriber knows, so reading the publisher and sequence costs a few dozen byte reads.
+ * <p>It tells the server's frames apart by the first letter of their action ({@code p} publish,
+ * {@code c} connected, {@code a} ack, {@code e} error, {@code b} broadcast) and finds a delivery's
+ * {@link Publication} through {@link ServerFrame}: a byte comparison with the prefix the server writes
+ * today, JSON parsing for any other field order, so reading the publisher and sequence costs a few
+ * dozen byte reads and does not depend on that order.
  *
  * <p>Each subscriber counts deliveries per publisher and any that arrive out of sequence; the run
  * compares the counts with what each publisher had acknowledged once the event loops have stopped.
@@ -29,12 +28,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@link #delivered()}, which the run polls.
  */
 final class DeliveryDecoder extends ByteToMessageDecoder {
-    private static final int ACTION_AT = "{\"action\":\"".length();
-
     private final Deliveries deliveries;
     private final String topic;
     private final int topicIndex;
-    private final int messageAt;
+    private final ByteBuf publishPrefix;
     private final boolean slow;
     private final Promise<Void> ready;
     private final long[] fromPublisher;
@@ -62,8 +59,7 @@ final class DeliveryDecoder extends ByteToMessageDecoder {
         this.topicIndex = topicIndex;
         this.slow = slow;
         this.ready = ready;
-        this.messageAt = topic == null ? 0
-                : ("{\"action\":\"publish\",\"topic\":\"" + topic + "\",\"message\":").getBytes(StandardCharsets.UTF_8).length;
+        this.publishPrefix = ServerFrame.publishPrefix(topic == null ? "" : topic);
         this.fromPublisher = new long[publishers];
         this.nextSeq = new long[publishers];
         // Spread the sampled messages over subscribers instead of sampling the same publish everywhere.
@@ -109,14 +105,14 @@ final class DeliveryDecoder extends ByteToMessageDecoder {
             int size = (int) length;
             switch (b0 & 0x0F) {
                 case 0x1 -> {
-                    byte action = size > ACTION_AT ? in.getByte(payload + ACTION_AT) : 0;
+                    byte action = ServerFrame.action(in, payload, payload + size);
                     if (action == 'p') {
                         published++;
-                        onDelivery(in, payload + messageAt, payload + size);
+                        onDelivery(in, ServerFrame.messageAt(in, payload, payload + size, publishPrefix), payload + size);
                     } else if (action == 'b') {
                         broadcasts++;
                     } else {
-                        onReply(ctx, in, payload, size);
+                        onReply(ctx, in, action, payload, size);
                     }
                 }
                 case 0x8 -> {
@@ -138,7 +134,7 @@ final class DeliveryDecoder extends ByteToMessageDecoder {
     }
 
     private void onDelivery(ByteBuf in, int from, int to) {
-        if (!Publication.read(in, from, to, header, message) || message[0] >= fromPublisher.length) {
+        if (from < 0 || !Publication.read(in, from, to, header, message) || message[0] >= fromPublisher.length) {
             unreadable++;
             return;
         }
@@ -157,8 +153,7 @@ final class DeliveryDecoder extends ByteToMessageDecoder {
         }
     }
 
-    private void onReply(ChannelHandlerContext ctx, ByteBuf in, int payload, int size) {
-        byte action = size > ACTION_AT ? in.getByte(payload + ACTION_AT) : 0;
+    private void onReply(ChannelHandlerContext ctx, ByteBuf in, byte action, int payload, int size) {
         if (action == 'c') {
             if (topic == null) {
                 ready.trySuccess(null);

@@ -44,7 +44,6 @@ final class PublisherHandler extends ChannelInboundHandlerAdapter {
     private static final int LAG = 1;
     private static final int RATE = 2;
 
-    private static final int ACTION_AT = "{\"action\":\"".length();
     /** How often a publisher held back by the rate or the lag bound looks again. */
     private static final long RETRY_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
 
@@ -215,7 +214,7 @@ final class PublisherHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             ByteBuf json = text.content();
-            byte action = json.readableBytes() > ACTION_AT ? json.getByte(json.readerIndex() + ACTION_AT) : 0;
+            byte action = ServerFrame.action(json, json.readerIndex(), json.writerIndex());
             if (action == 'c') {
                 ready.trySuccess(null);
             } else if (action == 'a' || action == 'e') {
