@@ -8,10 +8,12 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.ToDoubleFunction;
 import org.HdrHistogram.Histogram;
 
 /** The outcome of one run: printed for people, written as JSON for scripts, drawn as SVG. */
@@ -66,7 +68,7 @@ record Summary(LoadOptions options, String transport, Instant startedAt, Opened 
             return seconds > 0 ? received / seconds : 0;
         }
 
-        double held(java.util.function.ToDoubleFunction<PublisherHandler.Stalls> by) {
+        double held(ToDoubleFunction<PublisherHandler.Stalls> by) {
             return results.stream().mapToDouble(r -> by.applyAsDouble(r.stalls())).sum();
         }
     }
@@ -96,92 +98,210 @@ record Summary(LoadOptions options, String transport, Instant startedAt, Opened 
                       long slowSkipped, long broadcastsMissing, long broadcastsExtra) {
     }
 
-    void print(PrintStream out) {
+    /**
+     * One figure of the summary, shown twice: {@code key} and {@code value} in the JSON (no key: text
+     * only), {@code text} in the printed line (null: JSON only). A value is a number, a string, a
+     * latency {@link Histogram} (JSON {@code <key>Micros}), close codes or the timeline.
+     */
+    record Field(String key, Object value, String text) {
+        static Field json(String key, Object value) {
+            return new Field(key, value, null);
+        }
+
+        static Field text(String text) {
+            return new Field(null, null, text);
+        }
+    }
+
+    /** A printed line: its label (null: JSON only) and its fields, in order. */
+    record Line(String label, List<Field> fields) {
+        Line(String label, Field... fields) {
+            this(label, List.of(fields));
+        }
+    }
+
+    /** The summary: every figure once, in the order of the printed lines. */
+    List<Line> lines() {
+        List<Line> lines = new ArrayList<>();
         LoadOptions o = options;
-        out.println("== courier-bench " + o.label() + " ==");
-        if (measured != null) {
-            out.printf(Locale.ROOT, "setup:       %d subscribers, %d topic(s), %d publisher(s), %d B messages, %d s, rate %s, window %d, max lag %s,"
-                            + " %s x%d, %s%n", o.subscribers(), o.topics(), o.publishers(), o.sizeBytes(), o.durationSeconds(),
-                    o.calibrateSeconds() > 0 ? o.loadPercent() + "% of the calibrated maximum" : o.rate() == 0 ? "max" : o.rate() + "/s",
-                    o.window(), o.maxLagMessages() == 0 ? "off" : Load.lagMessages(o) + " msgs", transport, o.threads(), o.url());
-            if (o.slowPercent() > 0) {
-                out.printf(Locale.ROOT, "             %d%% of subscribers stop reading %d s in (SO_RCVBUF %d B)%n", o.slowPercent(),
-                        o.slowAfterSeconds(), o.slowReceiveBufferBytes());
-            }
-        } else {
-            out.printf(Locale.ROOT, "setup:       %d idle connections held %d s, %s x%d, %s%n", o.subscribers(), o.durationSeconds(),
-                    transport, o.threads(), o.url());
+        lines.add(new Line(null, json("scenario", o.label()), json("mode", o.scenario()), json("startedAt", startedAt.toString()),
+                json("audience", o.audience()), json("availableProcessors", Runtime.getRuntime().availableProcessors()),
+                json("javaVersion", System.getProperty("java.runtime.version"))));
+        lines.add(setup(o));
+        if (measured != null && o.slowPercent() > 0) {
+            lines.add(new Line("", Field.text(format("%d%% of subscribers stop reading %d s in (SO_RCVBUF %d B)", o.slowPercent(),
+                    o.slowAfterSeconds(), o.slowReceiveBufferBytes()))));
         }
-        out.printf(Locale.ROOT, "open:        %d/%d in %.2f s (%.0f/s) from %d source address(es), %d failed%s%n", opened.connected,
-                opened.requested, opened.seconds, opened.perSecond(), opened.sourceAddresses, opened.failed,
-                opened.firstError == null ? "" : " (first: " + opened.firstError + ")");
-        out.println("             " + cpu(opened.cpu));
+        lines.add(new Line("open", new Field("connected", opened.connected, String.valueOf(opened.connected)),
+                Field.text("/" + opened.requested), new Field("connectSeconds", opened.seconds, format(" in %.2f s", opened.seconds)),
+                new Field("connectsPerSecond", opened.perSecond(), format(" (%.0f/s)", opened.perSecond())),
+                new Field("sourceAddresses", opened.sourceAddresses, format(" from %d source address(es)", opened.sourceAddresses)),
+                new Field("connectFailed", opened.failed, format(", %d failed", opened.failed)),
+                Field.text(opened.firstError == null ? "" : " (first: " + opened.firstError + ")"),
+                json("connectClientCpuSeconds", opened.cpu.clientCpuSeconds()), json("connectServerCpuSeconds", opened.cpu.serverCpuSeconds()),
+                json("connectOtherCpuSeconds", opened.cpu.otherCpuSeconds())));
+        lines.add(new Line("", Field.text(cpu(opened.cpu))));
         if (calibration != null) {
-            out.printf(Locale.ROOT, "calibrate:   %.0f publishes/s, %.0f deliveries/s at most over %.1f s -> measuring at %.0f publishes/s%n",
-                    calibration.publishesPerSecond(), calibration.deliveriesPerSecond(), calibration.publishSeconds, measured.rate);
+            lines.add(new Line("calibrate",
+                    new Field("calibratedPublishesPerSecond", calibration.publishesPerSecond(), format("%.0f publishes/s", calibration.publishesPerSecond())),
+                    new Field("calibratedDeliveriesPerSecond", calibration.deliveriesPerSecond(),
+                            format(", %.0f deliveries/s at most", calibration.deliveriesPerSecond())),
+                    Field.text(format(" over %.1f s -> measuring at %.0f publishes/s", calibration.publishSeconds, measured.rate))));
         }
         if (measured != null) {
-            Phase p = measured;
-            out.printf(Locale.ROOT, "publish:     %d sent, %d acked, %d errors in %.2f s = %.0f publishes/s%s%n", p.sent(), p.acked(),
-                    p.errors(), p.publishSeconds, p.publishesPerSecond(), p.firstError() == null ? "" : " (first error: " + p.firstError() + ")");
-            out.printf(Locale.ROOT, "held back:   %.2f s by the window, %.2f s by the lag bound, %.2f s by the rate (summed over publishers)%n",
-                    p.held(PublisherHandler.Stalls::windowFullSeconds), p.held(PublisherHandler.Stalls::lagBoundSeconds),
-                    p.held(PublisherHandler.Stalls::rateSeconds));
-            out.printf(Locale.ROOT, "deliveries:  %d received / %d expected (%.3f%%), drain %.2f s%n", p.received, p.expected,
-                    p.expected == 0 ? 0.0 : 100.0 * p.received / p.expected, p.drainSeconds);
-            out.printf(Locale.ROOT, "throughput:  %.0f deliveries/s%n", p.deliveriesPerSecond());
-            out.println("latency:     " + percentiles(p.latencyMicros) + String.format(Locale.ROOT, " (%d samples, 1 in %d deliveries%s)",
-                    p.latencyMicros.getTotalCount(), o.sampleEvery(), p.rate > 0 ? ", from each publish's intended time" : ""));
-            out.println("             " + cpu(p.cpu));
-            long writes = p.cpu.serverWriteSyscalls();
-            if (writes > 0) {
-                out.printf(Locale.ROOT, "syscalls:    server %d writev calls (multi-frame flushes; single-frame sends are not counted)%n", writes);
-            }
-            if (p.stall != null) {
-                Stall st = p.stall;
-                out.printf(Locale.ROOT, "slow:        %d stopped reading %.1f s in; the server cut off %d of them, %s%n", st.stalled, st.atSeconds,
-                        st.cutOff, st.cutOff == 0 ? "none before the end"
-                                : String.format(Locale.ROOT, "the first %.1f s and the last %.1f s after they stopped", st.firstCutSeconds,
-                                st.lastCutSeconds));
-                out.println("  before:    " + percentiles(st.beforeMicros) + " (the others' latency)");
-                out.println("  stalled:   " + percentiles(st.whileStalledMicros) + " (until the last was cut off)");
-                out.println("  after:     " + percentiles(st.afterCutMicros));
-            }
+            measured(lines, measured);
         }
         if (accounting != null) {
             Accounting a = accounting;
-            out.printf(Locale.ROOT, "check:       %d subscribers x publisher: %d missing, %d extra, %d out of sequence, %d unreadable;"
-                    + " %d closed early%s%n", a.subscribersChecked, a.missing, a.extra, a.outOfSequence, a.unreadable, a.closedEarly,
-                    a.slowSkipped == 0 ? "" : "; " + a.slowSkipped + " slow subscribers not checked");
+            lines.add(new Line("check", new Field("subscribersChecked", a.subscribersChecked, a.subscribersChecked + " subscribers x publisher: "),
+                    new Field("missingDeliveries", a.missing, a.missing + " missing"), new Field("extraDeliveries", a.extra, ", " + a.extra + " extra"),
+                    new Field("outOfSequence", a.outOfSequence, ", " + a.outOfSequence + " out of sequence"),
+                    new Field("unreadable", a.unreadable, ", " + a.unreadable + " unreadable;"),
+                    new Field("subscribersClosedEarly", a.closedEarly, " " + a.closedEarly + " closed early"),
+                    new Field("slowNotChecked", a.slowSkipped, a.slowSkipped == 0 ? "" : "; " + a.slowSkipped + " slow subscribers not checked")));
         }
         if (hooks != null) {
-            out.printf(Locale.ROOT, "hooks:       %d broadcasts acknowledged, %d failed, %d due; %d missing and %d extra among the subscribers checked%n",
-                    hooks.acked, hooks.failed, hooks.due, accounting.broadcastsMissing, accounting.broadcastsExtra);
+            lines.add(new Line("hooks", new Field("hookBroadcastsAcked", hooks.acked, hooks.acked + " broadcasts acknowledged"),
+                    new Field("hookBroadcastsFailed", hooks.failed, ", " + hooks.failed + " failed"),
+                    new Field("hookBroadcastsDue", hooks.due, ", " + hooks.due + " due; "),
+                    new Field("hookBroadcastsMissing", accounting.broadcastsMissing, accounting.broadcastsMissing + " missing"),
+                    new Field("hookBroadcastsExtra", accounting.broadcastsExtra,
+                            " and " + accounting.broadcastsExtra + " extra among the subscribers checked")));
         }
         if (probes != null) {
-            out.printf(Locale.ROOT, "probes:      %d single publishes to %d subscribers: first one reached after p50 %s; last one after p50 %s,"
-                            + " max %s%s%n", probes.sent, probes.subscribers, Load.millis(probes.firstArrivalMicros, 50),
-                    Load.millis(probes.lastArrivalMicros, 50), Load.millis(probes.lastArrivalMicros, 100),
-                    probes.incomplete == 0 ? "" : " (" + probes.incomplete + " incomplete)");
+            lines.add(new Line("probes", new Field("probes", probes.sent, probes.sent + " single publishes"),
+                    Field.text(" to " + probes.subscribers + " subscribers"),
+                    new Field("probeFirstArrival", probes.firstArrivalMicros, ": first one reached after p50 " + Load.millis(probes.firstArrivalMicros, 50)),
+                    new Field("probeLastArrival", probes.lastArrivalMicros, "; last one after p50 " + Load.millis(probes.lastArrivalMicros, 50)
+                            + ", max " + Load.millis(probes.lastArrivalMicros, 100)),
+                    new Field("probesIncomplete", probes.incomplete, probes.incomplete == 0 ? "" : " (" + probes.incomplete + " incomplete)")));
         }
         if (measured == null) {
-            out.printf(Locale.ROOT, "held:        %d open after %.1f s%n", openAtEnd, heldSeconds);
+            lines.add(new Line("held", new Field("openAtEnd", openAtEnd, openAtEnd + " open"),
+                    new Field("heldSeconds", heldSeconds, format(" after %.1f s", heldSeconds))));
         }
-        out.println("server:      " + server());
-        out.printf("closed:      %d by the server before the end, close codes %s%n", disconnectedEarly, closeCodes);
+        lines.add(server());
+        lines.add(new Line("closed", new Field("disconnectedEarly", disconnectedEarly, disconnectedEarly + " by the server before the end"),
+                new Field("closeCodes", closeCodes, ", close codes " + closeCodes)));
+        return lines;
     }
 
-    private String server() {
+    private Line setup(LoadOptions o) {
+        Field transportAndUrl = new Field("transport", transport, ", " + transport);
+        Field threads = new Field("clientThreads", o.threads(), " x" + o.threads());
+        Field url = new Field("url", o.url().toString(), ", " + o.url());
+        List<Field> notPrinted = List.of(json("sampleEvery", o.sampleEvery()), json("slowPercent", o.slowPercent()));
+        if (measured == null) {
+            List<Field> fields = new ArrayList<>(List.of(new Field("subscribers", o.subscribers(), o.subscribers() + " idle connections"),
+                    new Field("durationSeconds", o.durationSeconds(), " held " + o.durationSeconds() + " s"), transportAndUrl, threads, url,
+                    json("topics", o.topics()), json("publishers", o.publishers()), json("sizeBytes", o.sizeBytes()), json("window", o.window()),
+                    json("maxLagMessages", o.maxLagMessages())));
+            fields.addAll(notPrinted);
+            return new Line("setup", fields);
+        }
+        String rate = o.calibrateSeconds() > 0 ? o.loadPercent() + "% of the calibrated maximum" : o.rate() == 0 ? "max" : o.rate() + "/s";
+        List<Field> fields = new ArrayList<>(List.of(new Field("subscribers", o.subscribers(), o.subscribers() + " subscribers"),
+                new Field("topics", o.topics(), ", " + o.topics() + " topic(s)"),
+                new Field("publishers", o.publishers(), ", " + o.publishers() + " publisher(s)"),
+                new Field("sizeBytes", o.sizeBytes(), ", " + o.sizeBytes() + " B messages"),
+                new Field("durationSeconds", o.durationSeconds(), ", " + o.durationSeconds() + " s"), Field.text(", rate " + rate),
+                new Field("window", o.window(), ", window " + o.window()),
+                new Field("maxLagMessages", o.maxLagMessages(), ", max lag " + (o.maxLagMessages() == 0 ? "off" : Load.lagMessages(o) + " msgs")),
+                transportAndUrl, threads, url));
+        fields.addAll(notPrinted);
+        return new Line("setup", fields);
+    }
+
+    private void measured(List<Line> lines, Phase p) {
+        lines.add(new Line("publish", json("rate", p.rate), new Field("publishesSent", p.sent(), p.sent() + " sent"),
+                new Field("publishesAcked", p.acked(), ", " + p.acked() + " acked"), new Field("publishErrors", p.errors(), ", " + p.errors() + " errors"),
+                new Field("publishSeconds", p.publishSeconds, format(" in %.2f s", p.publishSeconds)),
+                new Field("publishesPerSecond", p.publishesPerSecond(), format(" = %.0f publishes/s", p.publishesPerSecond())),
+                Field.text(p.firstError() == null ? "" : " (first error: " + p.firstError() + ")")));
+        double window = p.held(PublisherHandler.Stalls::windowFullSeconds);
+        double lag = p.held(PublisherHandler.Stalls::lagBoundSeconds);
+        double rate = p.held(PublisherHandler.Stalls::rateSeconds);
+        lines.add(new Line("held back", new Field("heldByWindowSeconds", window, format("%.2f s by the window", window)),
+                new Field("heldByLagSeconds", lag, format(", %.2f s by the lag bound", lag)),
+                new Field("heldByRateSeconds", rate, format(", %.2f s by the rate (summed over publishers)", rate))));
+        lines.add(new Line("deliveries", new Field("receivedDeliveries", p.received, p.received + " received"),
+                new Field("expectedDeliveries", p.expected, " / " + p.expected + " expected"),
+                Field.text(format(" (%.3f%%)", p.expected == 0 ? 0.0 : 100.0 * p.received / p.expected)),
+                new Field("drainSeconds", p.drainSeconds, format(", drain %.2f s", p.drainSeconds))));
+        lines.add(new Line("throughput", new Field("deliveriesPerSecond", p.deliveriesPerSecond(), format("%.0f deliveries/s", p.deliveriesPerSecond()))));
+        lines.add(new Line("latency", new Field("latency", p.latencyMicros, percentiles(p.latencyMicros)), Field.text(format(" (%d samples, 1 in %d deliveries%s)",
+                p.latencyMicros.getTotalCount(), options.sampleEvery(), p.rate > 0 ? ", from each publish's intended time" : ""))));
+        CpuSampler.Usage c = p.cpu;
+        lines.add(new Line("", Field.text(cpu(c)), json("cpuWallSeconds", c.wallSeconds()), json("clientCpuSeconds", c.clientCpuSeconds()),
+                json("clientSystemCpuSeconds", c.clientSystemSeconds()), json("serverCpuSeconds", c.serverCpuSeconds()),
+                json("serverSystemCpuSeconds", c.serverSystemSeconds()), json("irqCpuSeconds", c.irqCpuSeconds()),
+                json("otherCpuSeconds", c.otherCpuSeconds()), json("stealCpuSeconds", c.stealCpuSeconds()),
+                json("serverWriteSyscalls", c.serverWriteSyscalls())));
+        if (c.serverWriteSyscalls() > 0) {
+            lines.add(new Line("syscalls", Field.text("server " + c.serverWriteSyscalls()
+                    + " writev calls (multi-frame flushes; single-frame sends are not counted)")));
+        }
+        if (p.stall != null) {
+            Stall st = p.stall;
+            lines.add(new Line("slow", new Field("stalled", st.stalled, st.stalled + " stopped reading"),
+                    new Field("stalledAtSeconds", st.atSeconds, format(" %.1f s in", st.atSeconds)),
+                    new Field("slowCutOff", st.cutOff, "; the server cut off " + st.cutOff + " of them, "),
+                    new Field("slowFirstCutAfterSeconds", st.firstCutSeconds, st.cutOff == 0 ? "none before the end"
+                            : format("the first %.1f s", st.firstCutSeconds)),
+                    new Field("slowLastCutAfterSeconds", st.lastCutSeconds, st.cutOff == 0 ? ""
+                            : format(" and the last %.1f s after they stopped", st.lastCutSeconds))));
+            lines.add(new Line("  before", new Field("latencyBeforeStall", st.beforeMicros, percentiles(st.beforeMicros) + " (the others' latency)")));
+            lines.add(new Line("  stalled", new Field("latencyWhileStalled", st.whileStalledMicros,
+                    percentiles(st.whileStalledMicros) + " (until the last was cut off)")));
+            lines.add(new Line("  after", new Field("latencyAfterCut", st.afterCutMicros, percentiles(st.afterCutMicros))));
+        }
+        lines.add(new Line(null, json("timeline", p.timeline)));
+    }
+
+    private Line server() {
         if (!serverBefore.ok() || !serverAfter.ok()) {
-            return "/metrics n/a";
+            return new Line("server", Field.text("/metrics n/a"));
         }
         ServerMetrics.Snapshot b = serverBefore;
         ServerMetrics.Snapshot a = serverAfter;
-        return String.format(Locale.ROOT, "/metrics: %.0f deliveries counted, %.1f s CPU, heap %.0f -> %.0f MiB, Netty direct %.0f -> %.0f MiB,"
-                        + " %.0f slow-consumer closes, %.0f connections at the end",
-                ServerMetrics.Snapshot.delta(b.deliveries(), a.deliveries()), ServerMetrics.Snapshot.delta(b.cpuSeconds(), a.cpuSeconds()),
-                b.heapUsedBytes() / 1048576, a.heapUsedBytes() / 1048576, b.directUsedBytes() / 1048576, a.directUsedBytes() / 1048576,
-                ServerMetrics.Snapshot.delta(b.slowConsumerCloses(), a.slowConsumerCloses()), a.connections());
+        double deliveries = ServerMetrics.Snapshot.delta(b.deliveries(), a.deliveries());
+        double cpuSeconds = ServerMetrics.Snapshot.delta(b.cpuSeconds(), a.cpuSeconds());
+        double slowCloses = ServerMetrics.Snapshot.delta(b.slowConsumerCloses(), a.slowConsumerCloses());
+        return new Line("server", new Field("serverDeliveriesCounted", deliveries, format("/metrics: %.0f deliveries counted", deliveries)),
+                new Field("serverCpuSecondsFromMetrics", cpuSeconds, format(", %.1f s CPU", cpuSeconds)),
+                new Field("serverHeapUsedBeforeBytes", b.heapUsedBytes(), format(", heap %.0f", b.heapUsedBytes() / 1048576)),
+                new Field("serverHeapUsedAfterBytes", a.heapUsedBytes(), format(" -> %.0f MiB", a.heapUsedBytes() / 1048576)),
+                new Field("serverDirectUsedBeforeBytes", b.directUsedBytes(), format(", Netty direct %.0f", b.directUsedBytes() / 1048576)),
+                new Field("serverDirectUsedAfterBytes", a.directUsedBytes(), format(" -> %.0f MiB", a.directUsedBytes() / 1048576)),
+                new Field("serverSlowConsumerCloses", slowCloses, format(", %.0f slow-consumer closes", slowCloses)),
+                Field.text(format(", %.0f connections at the end", a.connections())));
+    }
+
+    private static Field json(String key, Object value) {
+        return Field.json(key, value);
+    }
+
+    private static String format(String format, Object... args) {
+        return String.format(Locale.ROOT, format, args);
+    }
+
+    void print(PrintStream out) {
+        out.println("== courier-bench " + options.label() + " ==");
+        for (Line line : lines()) {
+            if (line.label() == null) {
+                continue;
+            }
+            StringBuilder s = new StringBuilder(line.label().isEmpty() ? "" : line.label() + ":");
+            while (s.length() < 13) {
+                s.append(' ');
+            }
+            for (Field f : line.fields()) {
+                if (f.text() != null) {
+                    s.append(f.text());
+                }
+            }
+            out.println(s);
+        }
     }
 
     private static String percentiles(Histogram h) {
@@ -229,125 +349,55 @@ record Summary(LoadOptions options, String transport, Instant startedAt, Opened 
         }
         try (JsonGenerator g = new JsonFactory().createGenerator(file.toFile(), JsonEncoding.UTF8)) {
             g.useDefaultPrettyPrinter();
-            LoadOptions o = options;
             g.writeStartObject();
-            g.writeStringField("scenario", o.label());
-            g.writeStringField("mode", o.scenario());
-            g.writeStringField("startedAt", startedAt.toString());
-            g.writeStringField("url", o.url().toString());
-            g.writeStringField("audience", o.audience());
-            g.writeStringField("transport", transport);
-            g.writeNumberField("clientThreads", o.threads());
-            g.writeNumberField("availableProcessors", Runtime.getRuntime().availableProcessors());
-            g.writeStringField("javaVersion", System.getProperty("java.runtime.version"));
-            g.writeNumberField("subscribers", o.subscribers());
-            g.writeNumberField("topics", o.topics());
-            g.writeNumberField("publishers", o.publishers());
-            g.writeNumberField("sizeBytes", o.sizeBytes());
-            g.writeNumberField("durationSeconds", o.durationSeconds());
-            g.writeNumberField("window", o.window());
-            g.writeNumberField("maxLagMessages", o.maxLagMessages());
-            g.writeNumberField("sampleEvery", o.sampleEvery());
-            g.writeNumberField("slowPercent", o.slowPercent());
-            g.writeNumberField("connected", opened.connected);
-            g.writeNumberField("connectFailed", opened.failed);
-            g.writeNumberField("connectSeconds", opened.seconds);
-            g.writeNumberField("connectsPerSecond", opened.perSecond());
-            g.writeNumberField("sourceAddresses", opened.sourceAddresses);
-            g.writeNumberField("connectClientCpuSeconds", opened.cpu.clientCpuSeconds());
-            g.writeNumberField("connectServerCpuSeconds", opened.cpu.serverCpuSeconds());
-            g.writeNumberField("connectOtherCpuSeconds", opened.cpu.otherCpuSeconds());
-            if (calibration != null) {
-                g.writeNumberField("calibratedPublishesPerSecond", calibration.publishesPerSecond());
-                g.writeNumberField("calibratedDeliveriesPerSecond", calibration.deliveriesPerSecond());
-            }
-            if (measured != null) {
-                Phase p = measured;
-                g.writeNumberField("rate", p.rate);
-                g.writeNumberField("publishesSent", p.sent());
-                g.writeNumberField("publishesAcked", p.acked());
-                g.writeNumberField("publishErrors", p.errors());
-                g.writeNumberField("publishSeconds", p.publishSeconds);
-                g.writeNumberField("heldByWindowSeconds", p.held(PublisherHandler.Stalls::windowFullSeconds));
-                g.writeNumberField("heldByLagSeconds", p.held(PublisherHandler.Stalls::lagBoundSeconds));
-                g.writeNumberField("heldByRateSeconds", p.held(PublisherHandler.Stalls::rateSeconds));
-                g.writeNumberField("drainSeconds", p.drainSeconds);
-                g.writeNumberField("publishesPerSecond", p.publishesPerSecond());
-                g.writeNumberField("expectedDeliveries", p.expected);
-                g.writeNumberField("receivedDeliveries", p.received);
-                g.writeNumberField("deliveriesPerSecond", p.deliveriesPerSecond());
-                writeLatency(g, "latency", p.latencyMicros);
-                writeCpu(g, p.cpu);
-                if (p.stall != null) {
-                    g.writeNumberField("stalledAtSeconds", p.stall.atSeconds);
-                    g.writeNumberField("stalled", p.stall.stalled);
-                    g.writeNumberField("slowCutOff", p.stall.cutOff);
-                    g.writeNumberField("slowFirstCutAfterSeconds", p.stall.firstCutSeconds);
-                    g.writeNumberField("slowLastCutAfterSeconds", p.stall.lastCutSeconds);
-                    writeLatency(g, "latencyBeforeStall", p.stall.beforeMicros);
-                    writeLatency(g, "latencyWhileStalled", p.stall.whileStalledMicros);
-                    writeLatency(g, "latencyAfterCut", p.stall.afterCutMicros);
+            for (Line line : lines()) {
+                for (Field f : line.fields()) {
+                    if (f.key() != null) {
+                        writeValue(g, f.key(), f.value());
+                    }
                 }
-                g.writeArrayFieldStart("timeline");
-                for (Timeline.Point t : p.timeline) {
-                    g.writeStartObject();
-                    g.writeNumberField("seconds", t.seconds());
-                    g.writeNumberField("deliveriesPerSecond", t.deliveriesPerSecond());
-                    g.writeNumberField("publishesPerSecond", t.publishesPerSecond());
-                    g.writeNumberField("p50Micros", t.p50());
-                    g.writeNumberField("p90Micros", t.p90());
-                    g.writeNumberField("p99Micros", t.p99());
-                    g.writeNumberField("p999Micros", t.p999());
-                    g.writeNumberField("maxMicros", t.max());
-                    g.writeNumberField("samples", t.samples());
-                    g.writeNumberField("open", t.open());
-                    g.writeEndObject();
-                }
-                g.writeEndArray();
-            } else {
-                g.writeNumberField("heldSeconds", heldSeconds);
-                g.writeNumberField("openAtEnd", openAtEnd);
-            }
-            if (accounting != null) {
-                Accounting a = accounting;
-                g.writeNumberField("subscribersChecked", a.subscribersChecked);
-                g.writeNumberField("missingDeliveries", a.missing);
-                g.writeNumberField("extraDeliveries", a.extra);
-                g.writeNumberField("outOfSequence", a.outOfSequence);
-                g.writeNumberField("unreadable", a.unreadable);
-                g.writeNumberField("subscribersClosedEarly", a.closedEarly);
-                g.writeNumberField("slowNotChecked", a.slowSkipped);
-            }
-            if (hooks != null) {
-                g.writeNumberField("hookBroadcastsDue", hooks.due);
-                g.writeNumberField("hookBroadcastsAcked", hooks.acked);
-                g.writeNumberField("hookBroadcastsFailed", hooks.failed);
-                g.writeNumberField("hookBroadcastsMissing", accounting.broadcastsMissing);
-                g.writeNumberField("hookBroadcastsExtra", accounting.broadcastsExtra);
-            }
-            if (probes != null) {
-                g.writeNumberField("probes", probes.sent);
-                g.writeNumberField("probesIncomplete", probes.incomplete);
-                writeLatency(g, "probeFirstArrival", probes.firstArrivalMicros);
-                writeLatency(g, "probeLastArrival", probes.lastArrivalMicros);
-            }
-            if (serverBefore.ok() && serverAfter.ok()) {
-                g.writeNumberField("serverDeliveriesCounted", ServerMetrics.Snapshot.delta(serverBefore.deliveries(), serverAfter.deliveries()));
-                g.writeNumberField("serverCpuSecondsFromMetrics", ServerMetrics.Snapshot.delta(serverBefore.cpuSeconds(), serverAfter.cpuSeconds()));
-                g.writeNumberField("serverHeapUsedBeforeBytes", serverBefore.heapUsedBytes());
-                g.writeNumberField("serverHeapUsedAfterBytes", serverAfter.heapUsedBytes());
-                g.writeNumberField("serverDirectUsedBeforeBytes", serverBefore.directUsedBytes());
-                g.writeNumberField("serverDirectUsedAfterBytes", serverAfter.directUsedBytes());
-                g.writeNumberField("serverSlowConsumerCloses",
-                        ServerMetrics.Snapshot.delta(serverBefore.slowConsumerCloses(), serverAfter.slowConsumerCloses()));
-            }
-            g.writeNumberField("disconnectedEarly", disconnectedEarly);
-            g.writeObjectFieldStart("closeCodes");
-            for (Map.Entry<Integer, Long> e : closeCodes.entrySet()) {
-                g.writeNumberField(e.getKey().toString(), e.getValue());
             }
             g.writeEndObject();
+        }
+    }
+
+    private static void writeValue(JsonGenerator g, String key, Object value) throws IOException {
+        if (value instanceof Histogram h) {
+            writeLatency(g, key, h);
+        } else if (value instanceof String s) {
+            g.writeStringField(key, s);
+        } else if (value instanceof Integer n) {
+            g.writeNumberField(key, n);
+        } else if (value instanceof Long n) {
+            g.writeNumberField(key, n);
+        } else if (value instanceof Double n) {
+            g.writeNumberField(key, n);
+        } else if (value instanceof Map<?, ?> codes) {
+            g.writeObjectFieldStart(key);
+            for (Map.Entry<?, ?> e : codes.entrySet()) {
+                g.writeNumberField(e.getKey().toString(), (Long) e.getValue());
+            }
             g.writeEndObject();
+        } else if (value instanceof List<?> timeline) {
+            g.writeArrayFieldStart(key);
+            for (Object o : timeline) {
+                Timeline.Point t = (Timeline.Point) o;
+                g.writeStartObject();
+                g.writeNumberField("seconds", t.seconds());
+                g.writeNumberField("deliveriesPerSecond", t.deliveriesPerSecond());
+                g.writeNumberField("publishesPerSecond", t.publishesPerSecond());
+                g.writeNumberField("p50Micros", t.p50());
+                g.writeNumberField("p90Micros", t.p90());
+                g.writeNumberField("p99Micros", t.p99());
+                g.writeNumberField("p999Micros", t.p999());
+                g.writeNumberField("maxMicros", t.max());
+                g.writeNumberField("samples", t.samples());
+                g.writeNumberField("open", t.open());
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+        } else {
+            throw new IllegalArgumentException(key + ": " + value + " (expected: a number, string, histogram, close codes or timeline)");
         }
     }
 
@@ -362,17 +412,5 @@ record Summary(LoadOptions options, String transport, Instant startedAt, Opened 
             g.writeNumberField("max", h.getMaxValue());
         }
         g.writeEndObject();
-    }
-
-    private static void writeCpu(JsonGenerator g, CpuSampler.Usage c) throws IOException {
-        g.writeNumberField("cpuWallSeconds", c.wallSeconds());
-        g.writeNumberField("clientCpuSeconds", c.clientCpuSeconds());
-        g.writeNumberField("clientSystemCpuSeconds", c.clientSystemSeconds());
-        g.writeNumberField("serverCpuSeconds", c.serverCpuSeconds());
-        g.writeNumberField("serverSystemCpuSeconds", c.serverSystemSeconds());
-        g.writeNumberField("irqCpuSeconds", c.irqCpuSeconds());
-        g.writeNumberField("otherCpuSeconds", c.otherCpuSeconds());
-        g.writeNumberField("stealCpuSeconds", c.stealCpuSeconds());
-        g.writeNumberField("serverWriteSyscalls", c.serverWriteSyscalls());
     }
 }
