@@ -48,6 +48,13 @@ class DeliveryDecoderTest {
         return decoder;
     }
 
+    /** {@code count} deliveries of {@code publisher}, in sequence, none unreadable. */
+    private static void assertAllRead(DeliveryDecoder d, int publisher, long count) {
+        assertEquals(count, d.fromPublisher(publisher));
+        assertEquals(0, d.unreadable());
+        assertEquals(0, d.outOfSequence());
+    }
+
     @Test
     void deliveriesInTheServersOrderAreCountedPerPublisher() {
         DeliveryDecoder d = deliver(TOPIC,
@@ -55,9 +62,7 @@ class DeliveryDecoderTest {
                 "{\"action\":\"publish\",\"topic\":\"bench/0\",\"message\":" + publication(1, 0) + "}",
                 "{\"action\":\"publish\",\"topic\":\"bench/0\",\"message\":" + publication(0, 1) + "}");
         assertEquals(2, d.fromPublisher(0));
-        assertEquals(1, d.fromPublisher(1));
-        assertEquals(0, d.unreadable());
-        assertEquals(0, d.outOfSequence());
+        assertAllRead(d, 1, 1);
         assertEquals(3, deliveries.received());
     }
 
@@ -67,9 +72,7 @@ class DeliveryDecoderTest {
                 "{\"topic\":\"bench/0\",\"message\":" + publication(0, 0) + ",\"action\":\"publish\"}",
                 "{\"message\":" + publication(0, 1) + ",\"action\":\"publish\",\"topic\":\"bench/0\"}",
                 "{\"action\":\"publish\",\"message\":" + publication(0, 2) + ",\"topic\":\"bench/0\"}");
-        assertEquals(3, d.fromPublisher(0));
-        assertEquals(0, d.unreadable());
-        assertEquals(0, d.outOfSequence());
+        assertAllRead(d, 0, 3);
     }
 
     @Test
@@ -78,9 +81,7 @@ class DeliveryDecoderTest {
                 "{\"action\":\"publish\",\"id\":7,\"meta\":{\"message\":[1,{\"x\":\"}\"}]},\"topic\":\"bench/0\",\"message\":"
                         + publication(1, 0) + ",\"ts\":1.5e3}",
                 "{ \"action\" : \"publish\" , \"topic\" : \"bench/0\" , \"message\" : " + publication(1, 1) + " }");
-        assertEquals(2, d.fromPublisher(1));
-        assertEquals(0, d.unreadable());
-        assertEquals(0, d.outOfSequence());
+        assertAllRead(d, 1, 2);
     }
 
     @Test
@@ -92,9 +93,7 @@ class DeliveryDecoderTest {
                 // escapes a writer may choose instead, and a string that looks like the message field
                 "{\"action\":\"pub\\u006cish\",\"note\":\"\\\",\\\"message\\\":{}\",\"topic\":\"bench\\/\\\"quoted\\\" \\u00e9\\u2603\","
                         + "\"message\":" + publication(0, 1) + "}");
-        assertEquals(2, d.fromPublisher(0));
-        assertEquals(0, d.unreadable());
-        assertEquals(0, d.outOfSequence());
+        assertAllRead(d, 0, 2);
     }
 
     @Test
