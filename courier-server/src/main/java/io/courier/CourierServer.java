@@ -14,6 +14,7 @@ import io.courier.http.SignRoute;
 import io.courier.http.TopicRoutes;
 import io.courier.hub.Catalog;
 import io.courier.hub.Hub;
+import io.courier.limit.ConnectionLimitHandler;
 import io.courier.store.AsyncStore;
 import io.courier.store.JdbcStore;
 import io.courier.metrics.CourierMetrics;
@@ -101,6 +102,7 @@ public final class CourierServer implements AutoCloseable {
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannel())
+                .handler(new ConnectionLimitHandler(config.limits(), metrics))
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.ALLOCATOR, allocator)
