@@ -72,6 +72,36 @@ class ConnectionLimitsIT {
         }
     }
 
+    /**
+     * A flood of connections past the limit costs the admitted ones nothing: each is refused and
+     * counted exactly once, and every held connection still answers afterwards. The elapsed time is
+     * printed for docs/reliability.md, not asserted.
+     */
+    @Test
+    void floodPastTheLimitIsRefusedOneByOneWhileAdmittedConnectionsAreServed() {
+        int limit = 50;
+        int flood = 2_000;
+        try (TestServer server = TestServer.start(Map.of("courier.max.connections", Integer.toString(limit)))) {
+            for (int i = 0; i < limit; i++) {
+                held.add(answered(server, FIRST));
+            }
+            long start = System.nanoTime();
+            for (int i = 0; i < flood; i++) {
+                try (HttpWire refused = new HttpWire(server.port(), WAIT, FIRST)) {
+                    assertEquals(Optional.empty(), refused.readOrClosed(), "attempt " + i + " is closed unanswered");
+                }
+            }
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertEquals(flood, refused(server, "max_connections"), "each refusal counted once");
+            for (HttpWire wire : held) {
+                wire.send(HEALTHZ);
+                assertEquals(200, wire.read().status(), "an admitted connection is still served");
+            }
+            System.out.printf("connection limit: %d connections refused at accept in %d ms (%.0f/s, connect to EOF, one client thread)%n",
+                    flood, millis, flood * 1000.0 / Math.max(1, millis));
+        }
+    }
+
     /** A connection from {@code local} that the server answers; fails otherwise. */
     private static HttpWire answered(TestServer server, InetAddress local) {
         HttpWire wire = new HttpWire(server.port(), WAIT, local);
