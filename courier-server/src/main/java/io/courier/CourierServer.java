@@ -14,6 +14,8 @@ import io.courier.http.SignRoute;
 import io.courier.http.TopicRoutes;
 import io.courier.hub.Catalog;
 import io.courier.hub.Hub;
+import io.courier.limit.AudienceRateLimit;
+import io.courier.limit.ConnectionLimitHandler;
 import io.courier.store.AsyncStore;
 import io.courier.store.JdbcStore;
 import io.courier.metrics.CourierMetrics;
@@ -90,7 +92,10 @@ public final class CourierServer implements AutoCloseable {
         new AudienceRoutes(store).register(router);
         new TopicRoutes(store, catalog).register(router);
         new SignRoute(store, connectionKeys, config.wsUrl()).register(router);
-        new HookRoute(hub, metrics).register(router);
+        AudienceRateLimit hookLimit = new AudienceRateLimit(config.limits().hookRatePerSecond(), System::nanoTime);
+        // Off the event loops: a pass over every audience that called the hook in the last second.
+        background.scheduleWithFixedDelay(hookLimit::sweep, 10, 10, TimeUnit.SECONDS);
+        new HookRoute(hub, metrics, hookLimit).register(router);
         this.metricsRoute = new MetricsRoute(metrics.registry(), config.metrics().token());
         if (config.metrics().enabled()) {
             metricsRoute.register(router);
@@ -101,6 +106,7 @@ public final class CourierServer implements AutoCloseable {
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannel())
+                .handler(new ConnectionLimitHandler(config.limits(), metrics))
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.ALLOCATOR, allocator)

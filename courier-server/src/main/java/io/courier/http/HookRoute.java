@@ -3,6 +3,7 @@ package io.courier.http;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
 import io.courier.hub.Hub;
+import io.courier.limit.AudienceRateLimit;
 import io.courier.metrics.CourierMetrics;
 import io.courier.metrics.MessageSource;
 import io.courier.protocol.Action;
@@ -19,10 +20,13 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 public final class HookRoute {
     private final Hub hub;
     private final CourierMetrics metrics;
+    private final AudienceRateLimit rateLimit;
 
-    public HookRoute(Hub hub, CourierMetrics metrics) {
+    /** @param rateLimit {@code courier.hook.rate.limit.per.second}, per audience */
+    public HookRoute(Hub hub, CourierMetrics metrics, AudienceRateLimit rateLimit) {
         this.hub = hub;
         this.metrics = metrics;
+        this.rateLimit = rateLimit;
     }
 
     public void register(Router router) {
@@ -39,6 +43,12 @@ public final class HookRoute {
     }
 
     private void publish(Exchange ex) {
+        String audience = ex.principal().audience();
+        // Before any parsing: one tenant's flood must cost the others as little as possible.
+        if (!rateLimit.tryAcquire(audience)) {
+            throw new CourierException(ErrorCode.ERATE_LIMITED, "the audience calls the hook more often than "
+                    + "courier.hook.rate.limit.per.second allows; retry later");
+        }
         ByteBuf body = ex.request().content();
         // Subscribers' clients fail on a frame that is not UTF-8 (RFC 6455 section 8.1), and the
         // message is copied into frames as it is: refuse it here, as the socket's validator does.
@@ -49,7 +59,6 @@ public final class HookRoute {
         if (command.failed()) {
             throw command.error();
         }
-        String audience = ex.principal().audience();
         if (command.action() == Action.PUBLISH) {
             hub.publish(audience, command.topic(), command.message(body));
         } else if (command.action() == Action.BROADCAST) {

@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 
 /**
  * Every meter Courier publishes, named by Prometheus conventions ({@code courier_} prefix, base
@@ -47,6 +48,7 @@ public final class CourierMetrics implements FanoutListener {
     private final Map<CloseReason, Counter> closed = new EnumMap<>(CloseReason.class);
     private final Map<String, Counter> handshakesRefused = new ConcurrentHashMap<>();
     private final Map<String, Counter> authFailures = new ConcurrentHashMap<>();
+    private final Map<String, Counter> connectionsRefused = new ConcurrentHashMap<>();
     private final Map<String, Timer> httpRequests = new ConcurrentHashMap<>();
     private final Timer fanout;
 
@@ -65,6 +67,9 @@ public final class CourierMetrics implements FanoutListener {
             closed.put(reason, Counter.builder("courier.connections.closed").description("WebSocket connections closed, by reason")
                     .tag("reason", reason.label()).register(registry));
         }
+        // Registered up front so a scrape shows 0 before the first refusal (a rate alert needs a series).
+        connectionRefused("max_connections", 0);
+        connectionRefused("max_connections_per_address", 0);
         fanout = Timer.builder("courier.fanout")
                 .description("From receipt of a publish to its last write handed to the network, per event loop")
                 .publishPercentileHistogram()
@@ -126,6 +131,23 @@ public final class CourierMetrics implements FanoutListener {
     public void handshakeRefused(String reason) {
         handshakesRefused.computeIfAbsent(reason, r -> Counter.builder("courier.handshakes.refused")
                 .description("WebSocket upgrades refused, by reason").tag("reason", r).register(registry)).increment();
+    }
+
+    /** Open TCP connections of every kind, the number {@code courier.max.connections} caps. */
+    public void watchTcpConnections(IntSupplier open) {
+        Gauge.builder("courier.tcp.connections", open, o -> o.getAsInt())
+                .description("Open TCP connections, HTTP and WebSocket").register(registry);
+    }
+
+    /** @param reason {@code max_connections} or {@code max_connections_per_address} */
+    public void connectionRefused(String reason) {
+        connectionRefused(reason, 1);
+    }
+
+    private void connectionRefused(String reason, int count) {
+        connectionsRefused.computeIfAbsent(reason, r -> Counter.builder("courier.connections.refused")
+                .description("TCP connections closed at accept, by the limit they met").tag("reason", r).register(registry))
+                .increment(count);
     }
 
     /** @param reason a short, bounded label such as {@code expired} */

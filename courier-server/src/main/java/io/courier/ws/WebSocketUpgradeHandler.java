@@ -7,6 +7,7 @@ import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
 import io.courier.http.HttpErrors;
 import io.courier.hub.Hub;
+import io.courier.limit.KeyedCounts;
 import io.courier.metrics.CourierMetrics;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
@@ -47,6 +48,8 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
     private final Config config;
     private final WebSocketDecoderConfig decoderConfig;
     private final List<String> httpHandlers;
+    /** Open sockets per audience, taken before the handshake and given back when the channel closes. */
+    private final KeyedCounts<String> audienceSockets = new KeyedCounts<>();
 
     /** @param httpHandlers names of the HTTP-only handlers to remove once the socket is open */
     public WebSocketUpgradeHandler(ConnectionKeys keys, Hub hub, Config config, List<String> httpHandlers, CourierMetrics metrics) {
@@ -134,6 +137,16 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
             return;
         }
         ChannelPipeline pipeline = ctx.pipeline();
+        // courier.audience.max.connections: checked and taken in one step, as two event loops may race for the last slot.
+        int audienceMax = config.limits().audienceMaxConnections();
+        if (audienceMax > 0) {
+            String audience = principal.audience();
+            if (!audienceSockets.tryAcquire(audience, audienceMax)) {
+                throw new CourierException(ErrorCode.ERATE_LIMITED, "audience_max_connections",
+                        "the audience holds courier.audience.max.connections sockets already; retry later");
+            }
+            ctx.channel().closeFuture().addListener(f -> audienceSockets.release(audience));
+        }
         SessionHandler session = new SessionHandler(hub, principal, config, metrics);
         // The handshaker swaps the HTTP codec for WebSocket frame codecs; the rest of the HTTP
         // pipeline goes once the 101 response is written (before that, a pre-encoded frame would

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
@@ -38,9 +39,17 @@ public final class HttpWire implements AutoCloseable {
     private final Duration timeout;
 
     public HttpWire(int port, Duration timeout) {
+        this(port, timeout, null);
+    }
+
+    /**
+     * From a chosen local address, e.g. 127.0.0.2 to stand for a second client machine: on Linux
+     * the whole of 127.0.0.0/8 is loopback. Null lets the kernel choose.
+     */
+    public HttpWire(int port, Duration timeout, InetAddress localAddress) {
         this.timeout = timeout;
         try {
-            socket = new Socket("127.0.0.1", port);
+            socket = new Socket(InetAddress.getByName("127.0.0.1"), port, localAddress, 0);
             socket.setSoTimeout((int) timeout.toMillis());
             socket.setTcpNoDelay(true);
             in = socket.getInputStream();
