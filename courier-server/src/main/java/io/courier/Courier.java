@@ -5,6 +5,7 @@ import io.courier.auth.TokenIssuer;
 import io.courier.config.Config;
 import io.courier.config.ConfigException;
 import io.courier.config.ConfigLoader;
+import io.courier.text.Names;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -72,6 +73,12 @@ public final class Courier {
         String audience = flags.get("--aud");
         if (audience == null || audience.isBlank()) {
             throw new ConfigException("--aud", "required (usage: token --aud NAME [--sub ID] [--ttl 1h])");
+        }
+        // The server would refuse such a token with 401; say so here, in one line.
+        for (String flag : new String[] {"--aud", "--sub"}) {
+            if (flags.containsKey(flag) && !Names.isValid(flags.get(flag))) {
+                throw new ConfigException(flag, "not a valid name: " + Names.problem(flags.get(flag)));
+            }
         }
         Duration ttl = duration("--ttl", flags.getOrDefault("--ttl", "1h"));
         if (ttl.isZero()) {

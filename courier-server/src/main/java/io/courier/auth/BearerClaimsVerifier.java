@@ -5,6 +5,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.proc.BadJWTException;
 import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
 import com.nimbusds.jwt.proc.ExpiredJWTException;
+import io.courier.text.Names;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Date;
@@ -59,6 +60,16 @@ final class BearerClaimsVerifier extends DefaultJWTClaimsVerifier<SecurityContex
         // The store keeps audience names up to 255 characters, the same bound as topic names.
         if (audience.get(0).length() > 255) {
             throw new Refusal("claims", "aud claim longer than 255 characters");
+        }
+        // Issue 10: a name must be well-formed Unicode without control characters, or "tenant\ud800" becomes
+        // "tenant?" wherever it is encoded with replacement, and NUL fails PostgreSQL with a 500.
+        String audienceProblem = Names.problem(audience.get(0));
+        if (audienceProblem != null) {
+            throw new Refusal("claims", "aud claim is not a valid name: " + audienceProblem);
+        }
+        String subject = claims.getSubject();
+        if (subject != null && !subject.isEmpty() && Names.problem(subject) != null) {
+            throw new Refusal("claims", "sub claim is not a valid name: " + Names.problem(subject));
         }
         if (issuer.isPresent() && !issuer.get().equals(claims.getIssuer())) {
             throw new Refusal("claims", "issuer mismatch");

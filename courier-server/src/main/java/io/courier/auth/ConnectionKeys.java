@@ -4,6 +4,8 @@ import com.nimbusds.jose.EncryptionMethod;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWEAlgorithm;
 import com.nimbusds.jose.JWEHeader;
+import com.nimbusds.jose.JWEObject;
+import com.nimbusds.jose.Payload;
 import com.nimbusds.jose.crypto.DirectDecrypter;
 import com.nimbusds.jose.crypto.DirectEncrypter;
 import com.nimbusds.jose.proc.SecurityContext;
@@ -16,6 +18,8 @@ import com.nimbusds.jwt.proc.ExpiredJWTException;
 import io.courier.config.ConfigException;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
+import io.courier.text.Names;
+import io.courier.text.StrictUtf8;
 import java.nio.file.Path;
 import java.text.ParseException;
 import java.time.Clock;
@@ -89,8 +93,15 @@ public final class ConnectionKeys {
         return ttl;
     }
 
-    /** An opaque, URL-safe key for principal, valid for {@link #ttl()} from now. */
+    /**
+     * An opaque, URL-safe key for principal, valid for {@link #ttl()} from now.
+     *
+     * @throws IllegalArgumentException when the audience or subject is not a valid {@link Names name}
+     *         (the verifiers refuse such tokens first, so this is a bug, not a client error)
+     */
     public String sign(Principal principal) {
+        requireName("audience", principal.audience());
+        principal.subject().ifPresent(subject -> requireName("subject", subject));
         Instant now = clock.instant();
         JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder()
                 .audience(principal.audience())
@@ -98,7 +109,9 @@ public final class ConnectionKeys {
                 .expirationTime(Date.from(now.plus(ttl)));
         principal.subject().ifPresent(claims::subject);
         principal.expiresAt().ifPresent(expiresAt -> claims.claim(BEARER_EXP, expiresAt.getEpochSecond()));
-        EncryptedJWT jwe = new EncryptedJWT(HEADER, claims.build());
+        // Nimbus encodes a claims set with String.getBytes(UTF_8), which turns a lone surrogate into '?';
+        // "tenant\ud800" then came back from verify() as "tenant?", someone else's audience (issue 10).
+        JWEObject jwe = new JWEObject(HEADER, new Payload(StrictUtf8.encode(claims.build().toString())));
         try {
             jwe.encrypt(encrypter);
         } catch (JOSEException e) {
@@ -121,19 +134,21 @@ public final class ConnectionKeys {
                 throw refused("bad_key", "connection key invalid");
             }
             jwe.decrypt(decrypter);
-            claims = jwe.getJWTClaimsSet();
+            claims = JWTClaimsSet.parse(StrictUtf8.decode(jwe.getPayload().toBytes()));
             claimsVerifier.verify(claims, null);
             bearerExp = claims.getLongClaim(BEARER_EXP);
         } catch (ExpiredJWTException e) {
             throw refused("expired_key", "connection key expired");
-        } catch (ParseException | JOSEException | BadJWTException e) {
+        } catch (ParseException | JOSEException | BadJWTException | IllegalArgumentException e) {
             throw refused("bad_key", "connection key invalid");
         }
         List<String> audience = claims.getAudience();
-        if (audience.size() != 1) {
+        String subject = claims.getSubject();
+        // Only sign() makes keys, and it refuses bad names; a key from before that rule may still hold one.
+        if (audience.size() != 1 || !Names.isValid(audience.get(0)) || (subject != null && !Names.isValid(subject))) {
             throw refused("bad_key", "connection key invalid");
         }
-        return new Principal(audience.get(0), Optional.ofNullable(claims.getSubject()),
+        return new Principal(audience.get(0), Optional.ofNullable(subject),
                 Optional.ofNullable(bearerExp).map(Instant::ofEpochSecond));
     }
 
@@ -148,6 +163,13 @@ public final class ConnectionKeys {
             return EncryptedJWT.parse(key);
         } catch (RuntimeException e) {
             throw new ParseException("unparseable JWE: " + e.getClass().getSimpleName(), 0);
+        }
+    }
+
+    private static void requireName(String what, String name) {
+        String problem = Names.problem(name);
+        if (problem != null) {
+            throw new IllegalArgumentException(what + ": " + problem);
         }
     }
 

@@ -19,8 +19,9 @@ import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jose.proc.SingleKeyJWSKeySelector;
 import io.courier.config.Config;
 import io.courier.config.ConfigException;
+import io.courier.text.Names;
+import io.courier.text.StrictUtf8;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -128,8 +129,14 @@ public final class JwtKeys implements AutoCloseable {
         if (!JWSAlgorithm.Family.HMAC_SHA.contains(algorithm)) {
             throw new ConfigException("courier.jwt.key.file", algorithm + " needs a public key file, not a secret");
         }
-        // gotrue signs with the secret's raw UTF-8 bytes, not a base64 decoding of it.
-        byte[] bytes = secret.getBytes(StandardCharsets.UTF_8);
+        // gotrue signs with the secret's raw UTF-8 bytes, not a base64 decoding of it. Strictly encoded:
+        // with replacement, secrets differing only in a lone surrogate would be one key.
+        byte[] bytes;
+        try {
+            bytes = StrictUtf8.encode(secret);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(configKey, "not encodable as UTF-8 (" + Names.problem(secret) + ")");
+        }
         try {
             // RFC 7518 section 3.2: the key must be at least as long as the hash output.
             int minBytes = MACSigner.getMinRequiredSecretLength(algorithm) / 8;

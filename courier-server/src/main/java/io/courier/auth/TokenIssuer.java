@@ -8,6 +8,7 @@ import com.nimbusds.jose.JWSSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import io.courier.config.ConfigException;
+import io.courier.text.Names;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -39,6 +40,13 @@ public final class TokenIssuer {
     public String issue(String audience, Optional<String> subject, Duration ttl) {
         if (audience == null || audience.isEmpty()) {
             throw new IllegalArgumentException("audience: '" + audience + "' (expected: non-empty)");
+        }
+        // Nimbus encodes the claims with replacement: refuse what would not survive it, as the verifier would.
+        if (!Names.isValid(audience)) {
+            throw new IllegalArgumentException("audience: " + Names.problem(audience));
+        }
+        if (subject.isPresent() && !Names.isValid(subject.get())) {
+            throw new IllegalArgumentException("subject: " + Names.problem(subject.get()));
         }
         if (ttl.isNegative() || ttl.isZero()) {
             throw new IllegalArgumentException("ttl: " + ttl + " (expected: > 0)");

@@ -1,5 +1,7 @@
 package io.courier.config;
 
+import io.courier.text.Names;
+import io.courier.text.StrictUtf8;
 import io.netty.util.internal.PlatformDependent;
 import java.io.IOException;
 import java.io.InputStream;
@@ -137,7 +139,7 @@ public final class ConfigLoader {
                 intIn("courier.ws.rate.limit.per.second", 0, 1_000_000),
                 bool("courier.ws.close.on.token.expiry"),
                 new Config.MetricsConfig(bool("courier.metrics.enabled"),
-                        Optional.of(string("courier.metrics.token")).filter(s -> !s.isEmpty())),
+                        Optional.of(secretString("courier.metrics.token")).filter(s -> !s.isEmpty())),
                 seconds("courier.shutdown.timeout.seconds", 0, 3600));
     }
 
@@ -161,6 +163,21 @@ public final class ConfigLoader {
 
     private String string(String key) {
         return values.getOrDefault(key, "");
+    }
+
+    /**
+     * A secret used as UTF-8 bytes (an HMAC key, a bearer token): refused when it cannot be encoded, since
+     * {@code getBytes(UTF_8)} would turn each unpaired surrogate into '?' and two secrets into one key.
+     * The message never echoes the value.
+     */
+    private String secretString(String key) {
+        String value = string(key);
+        try {
+            StrictUtf8.encode(value);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(key, "not encodable as UTF-8 (" + Names.problem(value) + ")");
+        }
+        return value;
     }
 
     private int intIn(String key, int min, int max) {
@@ -266,7 +283,7 @@ public final class ConfigLoader {
         if (!algorithm.isEmpty() && !ALGORITHMS.contains(algorithm)) {
             throw new ConfigException("courier.jwt.algorithm", "unknown algorithm '" + algorithm + "' (expected: one of " + new java.util.TreeSet<>(ALGORITHMS) + ")");
         }
-        Optional<String> secret = Optional.of(string("courier.jwt.secret")).filter(s -> !s.isEmpty());
+        Optional<String> secret = Optional.of(secretString("courier.jwt.secret")).filter(s -> !s.isEmpty());
         Optional<Path> keyFile = Optional.of(string("courier.jwt.key.file")).filter(s -> !s.isEmpty()).map(Path::of);
         Optional<URI> jwksUrl = jwksUrl();
         if (jwksUrl.isPresent()) {
@@ -292,7 +309,7 @@ public final class ConfigLoader {
         } else if (!algorithm.isEmpty() && !algorithm.startsWith("HS")) {
             throw new ConfigException("courier.jwt.key.file", algorithm + " needs a public key file (PEM or JWK) or courier.jwt.jwks.url");
         }
-        if (secret.isPresent() && secret.get().getBytes(StandardCharsets.UTF_8).length < 32) {
+        if (secret.isPresent() && StrictUtf8.encode(secret.get()).length < 32) {
             throw new ConfigException("courier.jwt.secret", "too short (expected: at least 32 bytes for HMAC-SHA256)");
         }
         return new Config.JwtConfig(secret, keyFile, jwksUrl, algorithm,

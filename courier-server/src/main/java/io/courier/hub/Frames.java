@@ -3,6 +3,7 @@ package io.courier.hub;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.courier.text.StrictUtf8;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -22,7 +23,8 @@ public final class Frames {
     /** {@code {"action":"publish","topic":"<topic>","message":} with the topic JSON-escaped. */
     static byte[] publishPrefix(String topic) {
         String escaped = new String(JsonStringEncoder.getInstance().quoteAsString(topic));
-        return ("{\"action\":\"publish\",\"topic\":\"" + escaped + "\",\"message\":").getBytes(StandardCharsets.UTF_8);
+        // Strict: a topic that reached the hub passed TopicNames, so replacement would hide a bug.
+        return StrictUtf8.encode("{\"action\":\"publish\",\"topic\":\"" + escaped + "\",\"message\":");
     }
 
     /** A complete text frame {@code prefix + message + "}"}; {@code message} is read, not consumed. */

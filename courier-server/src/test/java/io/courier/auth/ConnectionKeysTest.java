@@ -54,6 +54,22 @@ class ConnectionKeysTest {
     }
 
     @Test
+    void signRefusesNamesThatWouldBeReplacedInsteadOfEncodingThemAsQuestionMarks() {
+        ConnectionKeys keys = keys(dir);
+        // Before issue 10 this key verified as audience "tenant?", another tenant's name.
+        assertThrows(IllegalArgumentException.class, () -> keys.sign(new Principal("tenant\ud800", Optional.empty())));
+        assertThrows(IllegalArgumentException.class, () -> keys.sign(new Principal("tenant", Optional.of("\udc00user"))));
+        assertThrows(IllegalArgumentException.class, () -> keys.sign(new Principal("ten\u0000ant", Optional.empty())));
+    }
+
+    @Test
+    void astralNamesSurviveTheKeyExactly() {
+        ConnectionKeys keys = keys(dir);
+        Principal astral = new Principal("tenant-\ud83d\ude00", Optional.of("\ud834\udd1e"));
+        assertEquals(astral, keys.verify(keys.sign(astral)));
+    }
+
+    @Test
     void bearerExpiryTravelsThroughTheKey() {
         // What lets a socket opened with the key be closed when the bearer token it came from expires.
         var config = TestTokens.secretConfig(TestTokens.SECRET, "", Optional.empty());

@@ -82,6 +82,20 @@ final class TestTokens {
         return hmac(JWSAlgorithm.HS256, SECRET, claims);
     }
 
+    /**
+     * An HS256 token whose payload is exactly {@code json}, signed with {@link #SECRET}: for names that
+     * nimbus's own serialiser would mangle, such as a lone surrogate written as a JSON escape.
+     */
+    static String hs256Json(String json) {
+        com.nimbusds.jose.JWSObject jws = new com.nimbusds.jose.JWSObject(new JWSHeader(JWSAlgorithm.HS256), new com.nimbusds.jose.Payload(json));
+        try {
+            jws.sign(new MACSigner(SECRET.getBytes(StandardCharsets.UTF_8)));
+        } catch (JOSEException e) {
+            throw new IllegalStateException(e);
+        }
+        return jws.serialize();
+    }
+
     /** A valid HS256 token signed with secret. */
     static String hs256Token(String secret) {
         return hmac(JWSAlgorithm.HS256, secret, validClaims().build());

@@ -10,6 +10,7 @@ import static io.courier.auth.TestTokens.validClaims;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.nimbusds.jose.EncryptionMethod;
 import com.nimbusds.jose.JOSEObjectType;
@@ -125,6 +126,27 @@ class TokenVerifierTest {
                 validClaims().issuer(ISSUER).claim("role", "authenticated").claim("email", "a@example.com").build(), new MACSigner(SECRET.getBytes()));
         Principal principal = WITH_ISSUER.verifyBearer("Bearer " + token);
         assertEquals(new Principal("authenticated", Optional.of("5f2b8c1e-user"), Optional.of(NOW.plusSeconds(3600))), principal);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {
+        "\"aud\":\"tenant\\ud800\"", "\"aud\":\"\\udc00tenant\"", "\"aud\":\"ten\\u0000ant\"", "\"aud\":\"tenant\\u009b\"",
+        "\"aud\":\"ok\",\"sub\":\"user\\ud800\"", "\"aud\":\"ok\",\"sub\":\"user\\n\"", "\"aud\":\"ok\",\"sub\":\"\\u007f\""})
+    void refusesAudienceOrSubjectThatIsNotAValidName(String claims) {
+        String token = TestTokens.hs256Json("{" + claims + ",\"exp\":" + NOW.plusSeconds(3600).getEpochSecond() + "}");
+        CourierException e = assertThrows(CourierException.class, () -> hs256Verifier(Optional.empty()).verify(token));
+        assertEquals(ErrorCode.ETOKEN_INVALID, e.code());
+        assertEquals("claims", e.reason());
+        assertTrue(e.getMessage().contains("claim is not a valid name"), e.getMessage());
+    }
+
+    @Test
+    void acceptsAstralCharactersInAudienceAndSubject() {
+        String token = TestTokens.hs256Json("{\"aud\":\"t\\ud83d\\ude00\",\"sub\":\"\\ud834\\udd1e\",\"exp\":"
+                + NOW.plusSeconds(3600).getEpochSecond() + "}");
+        Principal principal = hs256Verifier(Optional.empty()).verify(token);
+        assertEquals("t\ud83d\ude00", principal.audience());
+        assertEquals(Optional.of("\ud834\udd1e"), principal.subject());
     }
 
     @Test

@@ -355,6 +355,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void secretsThatCannotBeEncodedAsUtf8AreRefusedWithoutEchoingThem() {
+        // With replacement, "...\ud800" and "...\udc00" would both have been the HMAC key "...?".
+        String jwt = refusal("courier.jwt.secret", Map.of("COURIER_JWT_SECRET", "jwt-secret-that-is-long-enough-0123456789\ud800"));
+        assertTrue(jwt.contains("unpaired surrogate"), jwt);
+        assertFalse(jwt.contains("jwt-secret"), jwt);
+        String metrics = refusal("courier.metrics.token", Map.of("COURIER_METRICS_TOKEN", "metrics-\udc00token"));
+        assertFalse(metrics.contains("metrics-"), metrics);
+    }
+
+    @Test
     void toStringNeverShowsSecrets() {
         Config config = load(Map.of(
                 "COURIER_DATABASE_URL", "postgres://courier:db-password-1@db.example/courier",
