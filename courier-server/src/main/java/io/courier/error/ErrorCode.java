@@ -36,8 +36,13 @@ public enum ErrorCode {
     EREQUEST_TIMEOUT(408),
     ENOT_FOUND(404),
     EMETHOD_NOT_ALLOWED(405),
-    /** {@code /ws} requested without WebSocket upgrade headers. */
+    /**
+     * {@code /ws} requested without WebSocket upgrade headers, or for a WebSocket version other than
+     * 13 (RFC 6455); the answer carries {@code Sec-WebSocket-Version: 13}.
+     */
     EUPGRADE_REQUIRED(426),
+    /** A version-13 upgrade that breaks RFC 6455 section 4.2.1 (a missing, repeated or malformed {@code Sec-WebSocket-Key}). */
+    EHANDSHAKE_INVALID(400),
     /** The database could not be reached within the configured timeout; retry later. */
     EDB_UNAVAILABLE(503),
     /** The server is shutting down or its worker queue is full; retry later. */

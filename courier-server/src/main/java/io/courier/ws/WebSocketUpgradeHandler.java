@@ -25,22 +25,24 @@ import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
-import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.netty.util.ReferenceCountUtil;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Guards {@code GET /ws?token=KEY}: refuses requests that are not WebSocket upgrades (426) or carry
- * no valid signed key (401, no upgrade), then performs the handshake and turns the HTTP pipeline
- * into a WebSocket one. Every other request passes through to the REST handlers.
+ * Guards {@code GET /ws?token=KEY}: refuses requests that are not WebSocket upgrades or not version
+ * 13 (426), malformed RFC 6455 handshakes (400) and requests without a valid signed key (401, no
+ * upgrade), then performs the handshake and turns the HTTP pipeline into a WebSocket one. Every other request passes through to the REST handlers.
  * Event loop only; stateless, so one instance serves every channel.
  */
 @ChannelHandler.Sharable
 public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter {
     public static final String PATH = "/ws";
+    /** The refusal reason (and metric label) of a handshake for a version other than 13. */
+    private static final String UNSUPPORTED_VERSION = "unsupported_version";
 
     private final ConnectionKeys keys;
     private final Hub hub;
@@ -61,7 +63,8 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
         this.decoderConfig = WebSocketDecoderConfig.newBuilder()
                 .maxFramePayloadLength(config.maxFrameBytes())
                 .allowExtensions(false)
-                .closeOnProtocolViolation(true)
+                // SessionHandler sends the close frame itself, so every server-initiated close is graceful.
+                .closeOnProtocolViolation(false)
                 .withUTF8Validator(true)
                 .build();
     }
@@ -102,20 +105,52 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
     }
 
     private void refuse(ChannelHandlerContext ctx, FullHttpRequest request, CourierException e) {
-        metrics.handshakeRefused(e.code() == ErrorCode.EUPGRADE_REQUIRED ? "not_upgrade" : e.reason());
+        metrics.handshakeRefused(e.reason());
         FullHttpResponse response = HttpErrors.response(ctx.alloc(), e.code(), e.getMessage());
         if (e.code() == ErrorCode.EUPGRADE_REQUIRED) {
             response.headers().set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+            // RFC 6455 section 4.4: name the versions the server speaks.
+            response.headers().set(HttpHeaderNames.SEC_WEBSOCKET_VERSION, "13");
         } else if (e.code() == ErrorCode.EMETHOD_NOT_ALLOWED) {
             response.headers().set(HttpHeaderNames.ALLOW, "GET");
         }
+        // A refused upgrade attempt may be followed by bytes that are not HTTP (Hixie-76 sends 8 key
+        // bytes after the head), so only a plain GET without upgrade headers keeps the connection.
         boolean keepAlive = HttpUtil.isKeepAlive(request) && e.code() != ErrorCode.ETOKEN_INVALID
-                && e.code() != ErrorCode.EBODY_INVALID;
+                && e.code() != ErrorCode.EBODY_INVALID && e.code() != ErrorCode.EHANDSHAKE_INVALID
+                && !UNSUPPORTED_VERSION.equals(e.reason());
         HttpUtil.setKeepAlive(response, keepAlive);
         var written = ctx.writeAndFlush(response);
         if (!keepAlive) {
             written.addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    /**
+     * Only RFC 6455 is spoken (section 4.2.1): exactly one {@code Sec-WebSocket-Version: 13}, else 426
+     * (a missing version is one of the Hixie drafts); exactly one {@code Sec-WebSocket-Key} that
+     * decodes from base64 to 16 bytes, else 400.
+     */
+    private static void checkRfc6455(FullHttpRequest request) {
+        List<String> versions = request.headers().getAll(HttpHeaderNames.SEC_WEBSOCKET_VERSION);
+        if (versions.size() != 1 || !"13".equals(versions.get(0).trim())) {
+            throw new CourierException(ErrorCode.EUPGRADE_REQUIRED, UNSUPPORTED_VERSION,
+                    "Sec-WebSocket-Version: " + (versions.isEmpty() ? "missing" : String.join(", ", versions)) + " (expected: 13)");
+        }
+        List<String> keys = request.headers().getAll(HttpHeaderNames.SEC_WEBSOCKET_KEY);
+        if (keys.size() != 1 || !isNonce(keys.get(0).trim())) {
+            throw new CourierException(ErrorCode.EHANDSHAKE_INVALID,
+                    "Sec-WebSocket-Key: " + (keys.isEmpty() ? "missing" : keys.size() > 1 ? "repeated" : "malformed")
+                            + " (expected: one base64-encoded 16-byte value)");
+        }
+    }
+
+    private static boolean isNonce(String key) {
+        try {
+            return Base64.getDecoder().decode(key).length == 16;
+        } catch (IllegalArgumentException e) {
+            return false;
         }
     }
 
@@ -125,17 +160,14 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
         }
         if (!request.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
                 || !request.headers().contains(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
-            throw new CourierException(ErrorCode.EUPGRADE_REQUIRED, PATH + " needs a WebSocket upgrade request");
+            throw new CourierException(ErrorCode.EUPGRADE_REQUIRED, "not_upgrade", PATH + " needs a WebSocket upgrade request");
         }
+        checkRfc6455(request);
         List<String> token = uri.parameters().get("token");
         Principal principal = keys.verify(token == null || token.isEmpty() ? null : token.get(0));
 
         String location = "ws://" + request.headers().get(HttpHeaderNames.HOST, "localhost") + PATH;
-        WebSocketServerHandshaker handshaker = new WebSocketServerHandshakerFactory(location, null, decoderConfig).newHandshaker(request);
-        if (handshaker == null) {
-            WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
-            return;
-        }
+        WebSocketServerHandshaker handshaker = new Rfc6455Handshaker(location, decoderConfig);
         ChannelPipeline pipeline = ctx.pipeline();
         // courier.audience.max.connections: checked and taken in one step, as two event loops may race for the last slot.
         int audienceMax = config.limits().audienceMaxConnections();
@@ -164,7 +196,7 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
             pipeline.remove(WebSocketUpgradeHandler.this);
             // RFC 6455 section 8.1: a text frame that is not UTF-8 fails the connection (1007).
             // Netty adds this check only inside WebSocketServerProtocolHandler, which we don't use.
-            pipeline.addLast("ws-utf8", new Utf8FrameValidator(true));
+            pipeline.addLast("ws-utf8", new Utf8FrameValidator(false));
             pipeline.addLast("ws-aggregator", new WebSocketFrameAggregator(config.maxFrameBytes()));
             // Keepalive is judged by what the client sends: a subscriber that only receives traffic
             // is still pinged, and must answer. Ping after each ping interval without a read; close

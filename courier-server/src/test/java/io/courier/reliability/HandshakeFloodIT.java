@@ -229,7 +229,7 @@ class HandshakeFloodIT {
     private static String refused(int port, String path) {
         try (HttpWire wire = new HttpWire(port, ANSWER_TIMEOUT)) {
             wire.send("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                    + "Sec-WebSocket-Key: Y291cmllci1mbG9vZC10ZXN0\r\nSec-WebSocket-Version: 13\r\n\r\n");
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
             HttpWire.Response r = wire.read();
             if (r.status() != 401 || !"ETOKEN_INVALID".equals(JsonField.get(r.body(), "error.code"))) {
                 return path + " -> " + r;

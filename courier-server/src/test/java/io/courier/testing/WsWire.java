@@ -64,7 +64,7 @@ public final class WsWire implements AutoCloseable {
             socket.setSoTimeout((int) timeout.toMillis());
             socket.setTcpNoDelay(true);
             WsWire wire = new WsWire(socket);
-            String key = Base64.getEncoder().encodeToString("courier-wire-test".getBytes(StandardCharsets.US_ASCII));
+            String key = Base64.getEncoder().encodeToString("courier-wiretest".getBytes(StandardCharsets.US_ASCII));
             wire.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                     + "Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
             String head = wire.readHead();

@@ -41,4 +41,35 @@ class RateLimitIT {
             }
         }
     }
+
+    /**
+     * The issue's case: limit 50, a client sending 150 frames a second. Refusals used to be forgotten
+     * at every refill, so it was refused for ever and never closed. The pace is only the client's
+     * send schedule; the assertion is the close code, whenever it comes (about 1.5 s in).
+     */
+    @Test
+    void sendingAtThreeTimesTheLimitIsClosedWith1008() {
+        int limit = 50;
+        try (TestServer server = TestServer.start(Map.of("courier.ws.rate.limit.per.second", Integer.toString(limit)))) {
+            try (WsClient flood = server.connect(server.setUp(TestServer.uniqueAudience()))) {
+                long start = System.nanoTime();
+                long intervalNanos = 1_000_000_000L / (3 * limit);
+                int sent = 0;
+                // Bounded: 20 s of sending is over ten times what the close needs.
+                for (; sent < 3 * limit * 20 && !flood.isClosed(); sent++) {
+                    long due = start + sent * intervalNanos;
+                    long wait = due - System.nanoTime();
+                    if (wait > 0) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(wait); // pacing the sender, not synchronisation
+                    }
+                    try {
+                        flood.send("{\"action\":\"broadcast\",\"message\":{}}");
+                    } catch (java.util.concurrent.CompletionException e) {
+                        break; // the server closed while this frame was being sent
+                    }
+                }
+                assertEquals(1008, flood.closeCode(), "closed after " + sent + " frames");
+            }
+        }
+    }
 }
