@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 class LoadPlanTest {
     private static final String SECRET = "0123456789abcdef0123456789abcdef";
 
-    private static LoadOptions parse(String... flags) {
+    static LoadOptions parse(String... flags) {
         String[] args = new String[flags.length + 4];
         args[0] = "--url";
         args[1] = "http://127.0.0.1:9";

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -15,14 +14,10 @@ class PublishPhaseTest {
     private static final long S = TimeUnit.SECONDS.toNanos(1);
     private static final long T0 = 1_000 * S;
 
-    private static LoadOptions parse(String... flags) {
-        String[] args = new String[flags.length + 4];
-        args[0] = "--url";
-        args[1] = "http://127.0.0.1:9";
-        args[2] = "--secret";
-        args[3] = "0123456789abcdef0123456789abcdef";
-        System.arraycopy(flags, 0, args, 4, flags.length);
-        return LoadOptions.parse(args, Map.of());
+    /** Publishers done, {@code received} of 100 expected: not over a nanosecond before {@code endNanos}, over at it. */
+    private static void assertEndsAt(Drain drain, long received, long endNanos) {
+        assertFalse(drain.drained(true, received, 100, endNanos - 1));
+        assertTrue(drain.drained(true, received, 100, endNanos));
     }
 
     @Test
@@ -36,8 +31,7 @@ class PublishPhaseTest {
     void fiveSecondsWithoutADeliveryEndTheDrainAndEachDeliveryRestartsThatClock() {
         Drain drain = new Drain(T0, 20 * S, 30, 50);
         assertFalse(drain.drained(true, 60, 100, T0 + 21 * S));
-        assertFalse(drain.drained(true, 60, 100, T0 + 26 * S - 1));
-        assertTrue(drain.drained(true, 60, 100, T0 + 26 * S));
+        assertEndsAt(drain, 60, T0 + 26 * S);
         assertEquals(T0 + 21 * S, drain.lastChangeNanos(), "the drain ended with the last delivery, not when it was noticed");
     }
 
@@ -45,25 +39,23 @@ class PublishPhaseTest {
     void deliveriesSeenWhilePublishingCountAsProgress() {
         Drain drain = new Drain(T0, 20 * S, 30, 0);
         drain.drained(false, 10, 100, T0 + 19 * S);
-        assertFalse(drain.drained(true, 10, 100, T0 + 24 * S - 1));
-        assertTrue(drain.drained(true, 10, 100, T0 + 24 * S));
+        assertEndsAt(drain, 10, T0 + 24 * S);
     }
 
     @Test
     void theDrainTimeoutEndsAPhaseThatStillTrickles() {
         Drain drain = new Drain(T0, 20 * S, 3, 0);
         assertFalse(drain.drained(true, 1, 100, T0 + 22 * S));
-        assertFalse(drain.drained(true, 2, 100, T0 + 23 * S - 1));
-        assertTrue(drain.drained(true, 3, 100, T0 + 23 * S));
+        assertEndsAt(drain, 2, T0 + 23 * S);
     }
 
     @Test
     void onlyAnUnpacedPhaseIsHeldBackByTheLagOfTheSubscribersThatRead() {
-        LoadOptions options = parse("--size", "100");
+        LoadOptions options = LoadPlanTest.parse("--size", "100");
         long[] reading = {400, 600};
         assertEquals(1000 * 1000, PublishPhase.lagLimit(0, options, reading));
         assertEquals(Long.MAX_VALUE, PublishPhase.lagLimit(50, options, reading), "a paced phase is open loop");
-        assertEquals(Long.MAX_VALUE, PublishPhase.lagLimit(0, parse("--max-lag", "0"), reading), "--max-lag 0 is off");
+        assertEquals(Long.MAX_VALUE, PublishPhase.lagLimit(0, LoadPlanTest.parse("--max-lag", "0"), reading), "--max-lag 0 is off");
         assertEquals(1000, PublishPhase.lagLimit(0, options, new long[] {0, 0}), "no reader still lets one message per bound out");
     }
 
