@@ -10,7 +10,6 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Semaphore;
@@ -34,11 +33,9 @@ import org.HdrHistogram.Histogram;
  */
 public final class Load {
     private static final long SECOND_NANOS = TimeUnit.SECONDS.toNanos(1);
-    /** A drain that makes no progress for this long is over: whatever is missing is lost. */
-    private static final long STALL_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** A probe gives up as a drain does: not read by every subscriber within this long, it is incomplete. */
+    private static final long STALL_NANOS = Drain.STALL_NANOS;
     private static final long PROBE_GAP_MILLIS = 100;
-    /** Outstanding bytes per subscriber at most while publishing unpaced; see {@link #lagMessages}. */
-    static final long LAG_BYTES = 256 * 1024;
 
     private final LoadOptions options;
     private final ClientTransport transport = ClientTransport.detect();
@@ -119,11 +116,13 @@ public final class Load {
             metricsBefore = serverMetrics.scrape();
             if (fanout) {
                 long[] readingPerTopic = readingPerTopic(topics.length);
+                PublishPhase.Rig rig = new PublishPhase.Rig(options, deliveries, connector, serverMetrics, publisherLoop, keys, topics,
+                        readingPerTopic, this::stallSlowSubscribers);
                 double rate = options.rate();
                 int firstId = 0;
                 if (options.calibrateSeconds() > 0) {
-                    calibration = publishPhase("calibrating", publisherLoop, keys, topics, readingPerTopic, firstId, 0,
-                            options.calibrateSeconds(), false, -1);
+                    PublishPhase.Plan plan = new PublishPhase.Plan("calibrating", firstId, 0, options.calibrateSeconds(), false, -1);
+                    calibration = new PublishPhase(rig, plan).run();
                     results.addAll(calibration.results());
                     rate = Math.max(1, calibration.publishesPerSecond() * options.loadPercent() / 100.0);
                     progress("calibrated: %.0f publishes/s at most; measuring at %d%% = %.0f publishes/s", calibration.publishesPerSecond(),
@@ -134,8 +133,8 @@ public final class Load {
                 if (hooks != null) {
                     hooks.start();
                 }
-                measured = publishPhase("publishing", publisherLoop, keys, topics, readingPerTopic, firstId, rate, options.durationSeconds(),
-                        options.slowPercent() > 0, metricsBefore.slowConsumerCloses());
+                measured = new PublishPhase(rig, new PublishPhase.Plan("publishing", firstId, rate, options.durationSeconds(),
+                        options.slowPercent() > 0, metricsBefore.slowConsumerCloses())).run();
                 if (hooks != null) {
                     hooks.join();
                     hookCalls = new Summary.Hooks(hooks.due(), hooks.acked(), hooks.failed());
@@ -263,170 +262,6 @@ public final class Load {
             }
         }
         return perTopic;
-    }
-
-    /**
-     * Runs the publishers for {@code seconds} at {@code rate} in total (0: as fast as the bounds allow),
-     * samples the timeline every second, and waits for the deliveries to drain.
-     *
-     * @param firstId the first publisher id of this phase; publisher p is {@code firstId + p}
-     * @param stallSlow whether the slow subscribers stop reading {@code --slow-after} seconds in
-     * @param slowConsumerClosesBefore the server's count of slow-consumer closes before the phase, -1 if unknown
-     */
-    private Summary.Phase publishPhase(String name, EventLoopGroup loop, SignedKeys keys, String[] topics, long[] readingPerTopic, int firstId,
-                                       double rate, int seconds, boolean stallSlow, double slowConsumerClosesBefore) throws Exception {
-        int p = options.publishers();
-        PublisherHandler[] publishers = new PublisherHandler[p];
-        Channel[] publisherChannels = new Channel[p];
-        long totalReading = Arrays.stream(readingPerTopic).sum();
-        // A paced publisher offers its load whatever happens (open loop); only an unpaced one is held back.
-        long lagLimit = rate > 0 || options.maxLagMessages() == 0 ? Long.MAX_VALUE : Math.max(1, totalReading) * lagMessages(options);
-        List<Promise<Void>> ready = new ArrayList<>();
-        int[][] topicsOf = new int[p][];
-        for (int i = 0; i < p; i++) {
-            int[] mine = mineOf(i, p, topics.length);
-            topicsOf[i] = mine;
-            String[] names = new String[mine.length];
-            for (int j = 0; j < mine.length; j++) {
-                names[j] = topics[mine[j]];
-            }
-            Promise<Void> up = ImmediateEventExecutor.INSTANCE.newPromise();
-            Promise<PublisherHandler.Result> done = ImmediateEventExecutor.INSTANCE.newPromise();
-            PublisherHandler publisher = new PublisherHandler(up, done, deliveries, firstId + i, mine, names, options.sizeBytes(),
-                    options.window(), rate / p, lagLimit);
-            publishers[i] = publisher;
-            publisherChannels[i] = connector.open(loop, keys.next(), up, pipeline -> pipeline.addLast("publisher", publisher));
-            ready.add(up);
-        }
-        for (Promise<Void> up : ready) {
-            if (!up.await(15, TimeUnit.SECONDS) || !up.isSuccess()) {
-                throw new IllegalStateException("publisher not connected: " + (up.cause() == null ? "timeout" : up.cause()));
-            }
-        }
-
-        CpuSampler cpu = new CpuSampler(options.serverPid());
-        CpuSampler.Snapshot cpuBefore = cpu.take();
-        long receivedBefore = deliveries.received();
-        long expectedBefore = deliveries.expected();
-        long durationNanos = TimeUnit.SECONDS.toNanos(seconds);
-        deliveries.intervalLatency(null); // what came before this phase is not part of it
-        Histogram all = new Histogram(3);
-        Histogram beforeStall = new Histogram(3);
-        Histogram whileStalled = new Histogram(3);
-        Histogram afterCut = new Histogram(3);
-        Timeline timeline = new Timeline();
-        for (int i = 0; i < p; i++) {
-            int[] mine = topicsOf[i];
-            long[] fanout = new long[mine.length];
-            for (int j = 0; j < mine.length; j++) {
-                fanout[j] = readingPerTopic[mine[j]];
-            }
-            publishers[i].start(fanout, durationNanos);
-        }
-        long start = System.nanoTime();
-        long stallAt = stallSlow ? start + TimeUnit.SECONDS.toNanos(options.slowAfterSeconds()) : Long.MAX_VALUE;
-        long stalledAtNanos = 0;
-        int stalledCount = 0;
-        // Slow-consumer closes before the stall: the count once the connections were open.
-        double cutBaseline = slowConsumerClosesBefore;
-        double firstCutSeconds = -1;
-        double lastCutSeconds = -1;
-        double cut = 0;
-        long deadline = start + durationNanos + TimeUnit.SECONDS.toNanos(60);
-        long lastTick = start;
-        long lastReceived = receivedBefore;
-        long lastAcked = 0;
-        long lastChange = start;
-        long lastSeen = receivedBefore;
-        boolean allDone = false;
-        Histogram interval = null;
-        while (true) {
-            long now = System.nanoTime();
-            if (stalledAtNanos == 0 && now >= stallAt) {
-                stalledCount = stallSlowSubscribers();
-                stalledAtNanos = System.nanoTime();
-            }
-            if (!allDone) {
-                allDone = Arrays.stream(publishers).allMatch(x -> x.done().isDone());
-                if (now > deadline) {
-                    throw new IllegalStateException("publishers did not finish: no replies within 60 s of the end");
-                }
-            }
-            long received = deliveries.received();
-            if (received != lastSeen) {
-                lastSeen = received;
-                lastChange = now;
-            }
-            boolean drained = allDone && (received >= deliveries.expected() || now - lastChange >= STALL_NANOS
-                    || now - start >= durationNanos + TimeUnit.SECONDS.toNanos(options.drainTimeoutSeconds()));
-            if (now - lastTick >= SECOND_NANOS || drained) {
-                // A stalled client cannot see its own cut-off (it reads nothing, not even the close
-                // frame), so the server's count tells when it happened, to the second.
-                if (stalledAtNanos != 0 && cutBaseline >= 0 && cut < stalledCount) {
-                    double closes = serverMetrics.scrape().slowConsumerCloses();
-                    if (closes >= 0 && closes - cutBaseline > cut) {
-                        double since = (System.nanoTime() - stalledAtNanos) / 1e9;
-                        firstCutSeconds = firstCutSeconds < 0 ? since : firstCutSeconds;
-                        lastCutSeconds = since;
-                        cut = closes - cutBaseline;
-                    }
-                }
-                double dt = (now - lastTick) / 1e9;
-                long acked = Arrays.stream(publishers).mapToLong(PublisherHandler::acked).sum();
-                interval = deliveries.intervalLatency(interval);
-                all.add(interval);
-                (stalledAtNanos == 0 ? beforeStall : cut < stalledCount ? whileStalled : afterCut).add(interval);
-                long open = options.subscribers() - deliveries.disconnectedEarly();
-                timeline.add((now - start) / 1e9, (received - lastReceived) / dt, (acked - lastAcked) / dt, interval, open);
-                progress("%s %3.0f s: %d open, %,.0f deliveries/s, %,.0f publishes/s, p99 %s (last second), p99 %s (so far)", name,
-                        (now - start) / 1e9, open, (received - lastReceived) / dt, (acked - lastAcked) / dt, millis(interval, 99),
-                        millis(all, 99));
-                lastTick = now;
-                lastReceived = received;
-                lastAcked = acked;
-            }
-            if (drained) {
-                break;
-            }
-            Thread.sleep(1);
-        }
-        List<PublisherHandler.Result> results = new ArrayList<>();
-        for (PublisherHandler publisher : publishers) {
-            if (!publisher.done().isSuccess()) {
-                throw new IllegalStateException("publisher failed: " + publisher.done().cause());
-            }
-            results.add(publisher.done().getNow());
-        }
-        for (Channel c : publisherChannels) {
-            c.close();
-        }
-        CpuSampler.Usage usage = cpu.take().since(cpuBefore);
-        long first = results.stream().mapToLong(PublisherHandler.Result::firstPublishNanos).min().orElse(start);
-        long last = results.stream().mapToLong(PublisherHandler.Result::lastPublishNanos).max().orElse(start);
-        double publishSeconds = (last - first) / 1e9;
-        double drainSeconds = Math.max(0, (lastChange - last) / 1e9);
-        return new Summary.Phase(name, rate, results, publishSeconds, drainSeconds, deliveries.expected() - expectedBefore,
-                deliveries.received() - receivedBefore, all, usage, timeline.points(),
-                stalledAtNanos == 0 ? null : new Summary.Stall(stalledAtNanos, (stalledAtNanos - start) / 1e9, stalledCount, (long) cut,
-                        firstCutSeconds, lastCutSeconds, beforeStall, whileStalled, afterCut));
-    }
-
-    /**
-     * Messages each subscriber may have outstanding while publishers run unpaced: {@code --max-lag},
-     * but never more than {@link #LAG_BYTES} of them, so that large messages do not pile up past the
-     * server's slow-consumer bound (1 MiB by default) and measure disconnects instead of throughput.
-     */
-    static long lagMessages(LoadOptions options) {
-        return Math.min(options.maxLagMessages(), Math.max(1, LAG_BYTES / options.sizeBytes()));
-    }
-
-    /** Publisher {@code p} of {@code publishers} takes the topics t with t mod publishers = p. */
-    static int[] mineOf(int p, int publishers, int topics) {
-        int[] mine = new int[(topics - p + publishers - 1) / publishers];
-        for (int j = 0; j < mine.length; j++) {
-            mine[j] = p + j * publishers;
-        }
-        return mine;
     }
 
     /** Stops reading on every slow subscriber; returns how many. */
@@ -573,7 +408,7 @@ public final class Load {
         return String.format(Locale.ROOT, "%.2f ms", micros / 1000.0);
     }
 
-    private static void progress(String format, Object... args) {
+    static void progress(String format, Object... args) {
         System.out.printf(Locale.ROOT, "... " + format + "%n", args);
         System.out.flush();
     }

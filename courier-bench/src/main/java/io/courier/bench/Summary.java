@@ -206,7 +206,7 @@ record Summary(LoadOptions options, String transport, Instant startedAt, Opened 
                 new Field("sizeBytes", o.sizeBytes(), ", " + o.sizeBytes() + " B messages"),
                 new Field("durationSeconds", o.durationSeconds(), ", " + o.durationSeconds() + " s"), Field.text(", rate " + rate),
                 new Field("window", o.window(), ", window " + o.window()),
-                new Field("maxLagMessages", o.maxLagMessages(), ", max lag " + (o.maxLagMessages() == 0 ? "off" : Load.lagMessages(o) + " msgs")),
+                new Field("maxLagMessages", o.maxLagMessages(), ", max lag " + (o.maxLagMessages() == 0 ? "off" : PublishPhase.lagMessages(o) + " msgs")),
                 transportAndUrl, threads, url));
         fields.addAll(notPrinted);
         return new Line("setup", fields);

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 class LoadPlanTest {
     private static final String SECRET = "0123456789abcdef0123456789abcdef";
 
-    private static LoadOptions parse(String... flags) {
+    static LoadOptions parse(String... flags) {
         String[] args = new String[flags.length + 4];
         args[0] = "--url";
         args[1] = "http://127.0.0.1:9";
@@ -33,7 +33,7 @@ class LoadPlanTest {
     void publishersShareTheTopicsWithoutOverlap() {
         Set<Integer> seen = new HashSet<>();
         for (int p = 0; p < 10; p++) {
-            int[] mine = Load.mineOf(p, 10, 100);
+            int[] mine = PublishPhase.mineOf(p, 10, 100);
             assertEquals(10, mine.length);
             for (int t : mine) {
                 assertEquals(p, t % 10);
@@ -41,7 +41,7 @@ class LoadPlanTest {
             }
         }
         assertEquals(100, seen.size());
-        assertArrayEquals(new int[] {1, 4}, Load.mineOf(1, 3, 5));
+        assertArrayEquals(new int[] {1, 4}, PublishPhase.mineOf(1, 3, 5));
     }
 
     @Test
@@ -94,10 +94,10 @@ class LoadPlanTest {
 
     @Test
     void theLagBoundHoldsLargeMessagesUnderAQuarterMebibytePerSubscriber() {
-        assertEquals(1000, Load.lagMessages(parse("--size", "100")));
-        assertEquals(256, Load.lagMessages(parse("--size", "1024")));
-        assertEquals(16, Load.lagMessages(parse("--size", "16384")));
-        assertEquals(10, Load.lagMessages(parse("--size", "100", "--max-lag", "10")));
+        assertEquals(1000, PublishPhase.lagMessages(parse("--size", "100")));
+        assertEquals(256, PublishPhase.lagMessages(parse("--size", "1024")));
+        assertEquals(16, PublishPhase.lagMessages(parse("--size", "16384")));
+        assertEquals(10, PublishPhase.lagMessages(parse("--size", "100", "--max-lag", "10")));
     }
 
     @Test
