@@ -38,6 +38,8 @@ public enum ErrorCode {
     EMETHOD_NOT_ALLOWED(405),
     /** {@code /ws} requested without WebSocket upgrade headers. */
     EUPGRADE_REQUIRED(426),
+    /** An {@code Expect} header other than {@code 100-continue}. */
+    EEXPECTATION_FAILED(417),
     /** The database could not be reached within the configured timeout; retry later. */
     EDB_UNAVAILABLE(503),
     /** The server is shutting down or its worker queue is full; retry later. */
