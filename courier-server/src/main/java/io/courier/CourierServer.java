@@ -6,6 +6,7 @@ import io.courier.auth.TokenVerifier;
 import io.courier.config.Config;
 import io.courier.http.ApiHandler;
 import io.courier.http.AudienceRoutes;
+import io.courier.http.BodyBudget;
 import io.courier.http.HealthRoutes;
 import io.courier.http.HookRoute;
 import io.courier.http.MetricsRoute;
@@ -102,6 +103,8 @@ public final class CourierServer implements AutoCloseable {
         }
         WebSocketUpgradeHandler upgrade = new WebSocketUpgradeHandler(connectionKeys, hub, config, ServerInitializer.HTTP_HANDLERS, metrics);
         ApiHandler api = new ApiHandler(router, verifier, metrics);
+        BodyBudget bodyBudget = new BodyBudget(config.maxBufferedBytes());
+        metrics.watchBufferedBodies(bodyBudget::heldBytes);
 
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(boss, workers)
@@ -112,7 +115,7 @@ public final class CourierServer implements AutoCloseable {
                 .childOption(ChannelOption.ALLOCATOR, allocator)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
                         new WriteBufferWaterMark(config.slowConsumerBytes() / 2, config.slowConsumerBytes()))
-                .childHandler(new ServerInitializer(config, upgrade, api, openChannels));
+                .childHandler(new ServerInitializer(config, upgrade, api, openChannels, router, verifier, bodyBudget, metrics));
         if (config.sendBufferBytes() > 0) {
             bootstrap.childOption(ChannelOption.SO_SNDBUF, config.sendBufferBytes());
         }

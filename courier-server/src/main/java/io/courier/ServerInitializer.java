@@ -2,7 +2,12 @@ package io.courier;
 
 import io.courier.config.Config;
 import io.courier.http.ApiHandler;
+import io.courier.auth.TokenVerifier;
+import io.courier.http.BodyBudget;
 import io.courier.http.BodyLimitAggregator;
+import io.courier.http.RequestGateHandler;
+import io.courier.http.Router;
+import io.courier.metrics.CourierMetrics;
 import io.courier.http.RequestTimeoutHandler;
 import io.courier.ws.WebSocketUpgradeHandler;
 import io.netty.channel.ChannelInitializer;
@@ -20,23 +25,32 @@ import java.util.List;
 /**
  * The one place the pipeline is assembled. Every connection starts as HTTP:
  * <pre>
- *   http (codec) → timeout (request deadline) → aggregator (body limit) → flow (one request at a time) → cors → ws-upgrade → api (router)
+ *   http-bytes → http (codec) → timeout (header and request deadlines) → cors → gate (auth, body budget) → aggregator (body limit) → flow (one request at a time) → ws-upgrade → api (router)
  * </pre>
  * A valid upgrade at {@code /ws} replaces the HTTP handlers with WebSocket ones (see
  * {@link WebSocketUpgradeHandler}); any other request is answered by the router.
  */
 final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     /** HTTP-only handlers, removed once a connection becomes a WebSocket. */
-    static final List<String> HTTP_HANDLERS = List.of("timeout", "aggregator", "flow", "cors", "api");
+    static final List<String> HTTP_HANDLERS = List.of("timeout", "gate", "aggregator", "flow", "cors", "api");
 
     private final Config config;
     private final CorsConfig cors;
     private final WebSocketUpgradeHandler upgrade;
     private final ApiHandler api;
     private final ChannelGroup openChannels;
+    private final Router router;
+    private final TokenVerifier verifier;
+    private final BodyBudget bodyBudget;
+    private final CourierMetrics metrics;
 
-    ServerInitializer(Config config, WebSocketUpgradeHandler upgrade, ApiHandler api, ChannelGroup openChannels) {
+    ServerInitializer(Config config, WebSocketUpgradeHandler upgrade, ApiHandler api, ChannelGroup openChannels,
+            Router router, TokenVerifier verifier, BodyBudget bodyBudget, CourierMetrics metrics) {
         this.config = config;
+        this.router = router;
+        this.verifier = verifier;
+        this.bodyBudget = bodyBudget;
+        this.metrics = metrics;
         this.upgrade = upgrade;
         this.api = api;
         this.openChannels = openChannels;
@@ -54,13 +68,19 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     protected void initChannel(SocketChannel ch) {
         openChannels.add(ch);
         ChannelPipeline p = ch.pipeline();
+        RequestTimeoutHandler timeout = new RequestTimeoutHandler(config.requestTimeout(), config.headerTimeout());
+        // Sees the bytes of a head the codec has not decoded yet; removed with "timeout".
+        p.addLast("http-bytes", timeout.byteWatcher());
         p.addLast("http", new HttpServerCodec(4096, 8192, 8192));
-        p.addLast("timeout", new RequestTimeoutHandler(config.requestTimeout()));
+        p.addLast("timeout", timeout);
+        // Before the gate: preflights need no token, and refusals carry the CORS headers too.
+        p.addLast("cors", new CorsHandler(cors));
+        // Authenticates and budgets a request from its head, before the aggregator reads its body.
+        p.addLast("gate", new RequestGateHandler(router, verifier, bodyBudget, config.maxBodyBytes(), metrics));
         p.addLast("aggregator", new BodyLimitAggregator(config.maxBodyBytes()));
         // Hands on one request per read while the router has paused reading, so pipelined requests
         // are answered in order even when an answer completes on a worker thread.
         p.addLast("flow", new FlowControlHandler());
-        p.addLast("cors", new CorsHandler(cors));
         p.addLast("ws-upgrade", upgrade);
         p.addLast("api", api);
     }

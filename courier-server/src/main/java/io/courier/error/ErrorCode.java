@@ -43,6 +43,8 @@ public enum ErrorCode {
     EUPGRADE_REQUIRED(426),
     /** A version-13 upgrade that breaks RFC 6455 section 4.2.1 (a missing, repeated or malformed {@code Sec-WebSocket-Key}). */
     EHANDSHAKE_INVALID(400),
+    /** An {@code Expect} header other than {@code 100-continue}. */
+    EEXPECTATION_FAILED(417),
     /** The database could not be reached within the configured timeout; retry later. */
     EDB_UNAVAILABLE(503),
     /** The server is shutting down or its worker queue is full; retry later. */

@@ -18,8 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The last HTTP handler: finds the route for a request, checks its bearer token when the route
- * needs one, and lets the route answer. Unknown path → 404, known path with another method → 405
+ * The last HTTP handler: finds the route for a request, takes its principal when the route needs
+ * one (verified by {@link RequestGateHandler} before the body was read), and lets the route answer. Unknown path → 404, known path with another method → 405
  * with {@code Allow}. Event loop only; stateless, so one instance serves every channel.
  */
 @ChannelHandler.Sharable
@@ -81,7 +81,7 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
         }
         try {
             if (entry.authenticated()) {
-                exchange.principal(verify(request));
+                exchange.principal(verify(ctx, request));
             }
             entry.route().handle(exchange);
         } catch (CourierException e) {
@@ -89,9 +89,16 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
         }
     }
 
-    private io.courier.auth.Principal verify(FullHttpRequest request) {
+    private io.courier.auth.Principal verify(ChannelHandlerContext ctx, FullHttpRequest request) {
+        String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+        RequestGateHandler.Verified verified = ctx.channel().attr(RequestGateHandler.VERIFIED).get();
+        if (verified != null && verified.authorization().equals(authorization)) {
+            // RequestGateHandler verified this very header from the request's head. It checks every
+            // head, so a pipelined request with another token finds no match and is verified here.
+            return verified.principal();
+        }
         try {
-            return tokens.verifyBearer(request.headers().get(HttpHeaderNames.AUTHORIZATION));
+            return tokens.verifyBearer(authorization);
         } catch (CourierException e) {
             metrics.authFailed(e.reason());
             throw e;

@@ -5,14 +5,16 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 
 /**
- * Netty's aggregator, answering an oversized body with our JSON 413 instead of an empty one. The
- * connection is closed afterwards: the rest of the body may still be on its way.
+ * Netty's aggregator, answering an oversized body with our JSON 413 and an unsupported
+ * {@code Expect} with our JSON 417 instead of empty ones. After a 413 the connection is closed: the
+ * rest of the body may still be on its way.
  */
 public final class BodyLimitAggregator extends HttpObjectAggregator {
     private final int maxBodyBytes;
@@ -30,10 +32,18 @@ public final class BodyLimitAggregator extends HttpObjectAggregator {
     protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
         Object response = super.newContinueResponse(start, maxContentLength, pipeline);
         if (response instanceof FullHttpResponse r && r.status().code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()) {
+            r.release();
             FullHttpResponse json = HttpErrors.response(pipeline.channel().alloc(), ErrorCode.EBODY_TOO_LARGE,
                     "request body exceeds " + maxBodyBytes + " bytes");
             HttpUtil.setKeepAlive(json, false);
             return json;
+        }
+        if (response instanceof FullHttpResponse r && r.status().code() == HttpResponseStatus.EXPECTATION_FAILED.code()) {
+            // RFC 9110 section 10.1.1: an expectation other than 100-continue MAY be answered 417.
+            // The body is ignored (the aggregator discards it) and the connection stays usable.
+            r.release();
+            return HttpErrors.response(pipeline.channel().alloc(), ErrorCode.EEXPECTATION_FAILED,
+                    "unsupported expectation: " + start.headers().get(HttpHeaderNames.EXPECT));
         }
         return response;
     }

@@ -111,6 +111,12 @@ public final class CourierMetrics implements FanoutListener {
         Gauge.builder("courier.topics", catalog, Catalog::topicCount).description("Topics held in memory").register(registry);
     }
 
+    /** The bytes reserved by request bodies being received ({@code courier.http.max.buffered.bytes}). */
+    public void watchBufferedBodies(java.util.function.LongSupplier heldBytes) {
+        Gauge.builder("courier.http.buffered", heldBytes, h -> h.getAsLong()).baseUnit("bytes").strongReference(true)
+                .description("Bytes reserved by HTTP request bodies being received").register(registry);
+    }
+
     public void published(MessageSource source, boolean broadcast) {
         published[source.ordinal()][broadcast ? 1 : 0].increment();
     }

@@ -1,0 +1,41 @@
+package io.courier.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.courier.testing.HttpWire;
+import io.courier.testing.JsonField;
+import io.courier.testing.TestServer;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** A head still incomplete when the (shorter) request timeout fires is answered 408, not closed silently. */
+class RequestTimeoutHeadIT {
+    private static TestServer server;
+
+    @BeforeAll
+    static void start() {
+        server = TestServer.start(Map.of(
+                "courier.http.header.timeout.seconds", "60",
+                "courier.http.request.timeout.seconds", "1"));
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @Test
+    void headersIncompleteAtTheRequestTimeoutGet408() {
+        try (HttpWire wire = new HttpWire(server.port(), Duration.ofSeconds(15))) {
+            wire.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+
+            HttpWire.Response response = wire.readOrClosed().orElseThrow(() -> new AssertionError("closed without an answer"));
+
+            assertEquals(408, response.status(), response.toString());
+            assertEquals("EREQUEST_TIMEOUT", JsonField.get(response.body(), "error.code"));
+        }
+    }
+}
