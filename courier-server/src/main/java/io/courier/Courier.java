@@ -35,6 +35,7 @@ public final class Courier {
     }
 
     public static void main(String[] args) {
+        DirectMemory.prepare();
         try {
             if (args.length > 0 && args[0].equals("token")) {
                 System.out.println(token(flags(args, 1)));

@@ -120,8 +120,12 @@ public final class CourierServer implements AutoCloseable {
             bootstrap.childOption(ChannelOption.SO_SNDBUF, config.sendBufferBytes());
         }
         this.serverChannel = bootstrap.bind(config.host(), config.port()).sync().channel();
-        log.info("courier listening on http://{}:{} (transport={}, store={}, jwt={})", config.host(), port(),
-                transport.name(), jdbc.describe(), jwtKeys.describe());
+        log.info("courier listening on http://{}:{} (transport={}, direct={}, store={}, jwt={})", config.host(), port(),
+                transport.name(), DirectMemory.describe(), jdbc.describe(), jwtKeys.describe());
+        if (!DirectMemory.failsFast()) {
+            log.warn("direct memory is accounted by the JDK: an allocation over the limit blocks its event loop for up to"
+                    + " a second before failing; run the jar with java -jar, or add --add-opens java.base/java.nio=ALL-UNNAMED");
+        }
     }
 
     /** Builds and binds a server; throws {@link io.courier.config.ConfigException} for key problems. */

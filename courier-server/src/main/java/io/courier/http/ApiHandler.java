@@ -3,6 +3,7 @@ package io.courier.http;
 import io.courier.auth.TokenVerifier;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
+import io.courier.logging.RateLimitedLog;
 import io.courier.metrics.CourierMetrics;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -14,6 +15,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,6 +27,7 @@ import org.slf4j.LoggerFactory;
 @ChannelHandler.Sharable
 public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
+    private static final RateLimitedLog outOfMemory = new RateLimitedLog(log, 10, TimeUnit.SECONDS);
 
     private final Router router;
     private final TokenVerifier tokens;
@@ -107,7 +110,16 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        log.debug("HTTP connection error from {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        if (cause instanceof OutOfMemoryError) {
+            // Direct memory ran out while reading this connection (io.courier.DirectMemory): it alone
+            // fails; the operator hears of it, at most every 10 s.
+            var warning = outOfMemory.warning();
+            if (warning != null) {
+                warning.addKeyValue("remote", ctx.channel().remoteAddress()).log("closing a connection: {}", cause.toString());
+            }
+        } else {
+            log.debug("HTTP connection error from {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        }
         ctx.close();
     }
 }

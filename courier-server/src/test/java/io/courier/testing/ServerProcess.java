@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -44,8 +45,19 @@ public final class ServerProcess implements AutoCloseable {
      * @param logFile where stderr (the log) goes; stdout goes next to it
      */
     public static ServerProcess start(Map<String, String> env, Path logFile) {
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", classPath(), Courier.class.getName());
+        return start(env, logFile, List.of());
+    }
+
+    /**
+     * As {@link #start(Map, Path)}, with extra JVM options (e.g. {@code -XX:MaxDirectMemorySize=24m}).
+     * The JVM opens {@code java.nio} as the jar's manifest does, so direct memory is accounted the
+     * way it is in production.
+     */
+    public static ServerProcess start(Map<String, String> env, Path logFile, List<String> jvmOptions) {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-XX:TieredStopAtLevel=1", "--add-opens", "java.base/java.nio=ALL-UNNAMED"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", classPath(), Courier.class.getName()));
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectOutput(logFile.resolveSibling(logFile.getFileName() + ".out").toFile())
                 .redirectError(logFile.toFile());
