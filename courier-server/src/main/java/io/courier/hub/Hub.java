@@ -20,7 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the database: it reads two lock-free maps, encodes the frame once, and hands each event loop
  * that has members one item of work ({@link Fanout}).
  *
- * <p>Threads: {@link #publish} and {@link #broadcast} from any thread. {@link #connect},
+ * <p>Threads: {@link #publish} and {@link #broadcast} from any thread; {@link #throttle} on the
+ * publisher's event loop. {@link #connect},
  * {@link #subscribe}, {@link #unsubscribe} and {@link #disconnect} on the subscriber's own event
  * loop, which is what lets each {@link LoopSlot} go without a lock. Empty groups and audiences are
  * removed, so the structures shrink back when connections leave.
