@@ -79,7 +79,9 @@ public final class CourierServer implements AutoCloseable {
         // load generator, the pooled allocator with recycler settings tuned for fan-out allocated
         // less per delivery in JMH but halved deliveries per second over real sockets (RESULTS.md).
         ByteBufAllocator allocator = ByteBufAllocator.DEFAULT;
-        this.hub = new Hub(workers, catalog, allocator, metrics);
+        // A loop's fan-out queue holds bursts of up to 16 times the slow-consumer bound while its
+        // subscribers catch up; past that, publishing sockets stop being read (Hub.throttle).
+        this.hub = new Hub(workers, catalog, allocator, metrics, 16L * config.slowConsumerBytes());
         metrics.watch(hub, catalog);
         this.background = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "courier-background");

@@ -1,11 +1,14 @@
 package io.courier.hub;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.util.internal.PlatformDependent;
 import java.util.ArrayList;
 import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The fan-out work queue of one event loop. Publishers on any thread enqueue one item per publish
@@ -16,6 +19,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * hand-off and a system call per subscriber. Draining in batches lets a busy connection collect
  * many frames per {@code writev}, while an idle server still flushes each message at once because
  * the drain runs as soon as the first item arrives.
+ *
+ * <p>Bursts: a subscriber is flushed inside the drain every few dozen KiB ({@link Subscriber}), and
+ * when one goes past the slow-consumer bound (its channel turns unwritable) the drain stops after
+ * the publish in hand and waits, queue and all, until every such subscriber has written down to half
+ * the bound or been cut off. So a burst never piles more than the bound plus one publish onto a
+ * subscriber that keeps reading, however large the burst; the session cuts off one that stays
+ * unwritable for a grace period. While the loop waits its queue grows; past {@code maxQueuedBytes}
+ * publishing sockets are told to stop reading ({@link #hold}) until it is half drained.
  */
 final class Fanout implements Runnable {
     private record Work(ByteBuf frame, LoopSlot slot, long startNanos) {
@@ -32,10 +43,20 @@ final class Fanout implements Runnable {
     /** When each publish of the current batch entered the hub. Event loop only; reused. */
     private final long[] batchStarts = new long[MAX_BATCH];
     private final FanoutListener listener;
+    /** Frame bytes submitted and not yet drained. Any thread. */
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private final long maxQueuedBytes;
+    /** Publishing channels that stopped reading until this queue drains to half its limit. Any thread. */
+    private final Queue<Channel> held = new ConcurrentLinkedQueue<>();
+    /** Subscribers past the slow-consumer bound that the drain waits for. Event loop only. */
+    private final ArrayList<Subscriber> behind = new ArrayList<>();
+    /** True while the drain waits for {@link #behind} to empty; {@link #scheduled} stays set meanwhile. Event loop only. */
+    private boolean paused;
 
-    Fanout(EventLoop loop, FanoutListener listener) {
+    Fanout(EventLoop loop, FanoutListener listener, long maxQueuedBytes) {
         this.loop = loop;
         this.listener = listener;
+        this.maxQueuedBytes = maxQueuedBytes;
     }
 
     EventLoop loop() {
@@ -44,6 +65,7 @@ final class Fanout implements Runnable {
 
     /** Any thread. Takes one reference of {@code frame}, released once written. */
     void submit(ByteBuf frame, LoopSlot slot, long startNanos) {
+        queuedBytes.addAndGet(frame.readableBytes());
         queue.offer(new Work(frame, slot, startNanos));
         if (scheduled.compareAndSet(false, true)) {
             loop.execute(this);
@@ -55,9 +77,65 @@ final class Fanout implements Runnable {
         toFlush.add(subscriber);
     }
 
+    /** True when more than {@code maxQueuedBytes} wait in this loop's queue. Any thread. */
+    boolean overloaded() {
+        return queuedBytes.get() > maxQueuedBytes;
+    }
+
+    /**
+     * Stops reading {@code publisher} until this queue is down to half its limit. The channel's
+     * event loop (any thread would do: auto-read is thread-safe in Netty).
+     */
+    void hold(Channel publisher) {
+        publisher.config().setAutoRead(false);
+        held.offer(publisher);
+        // The drain may have emptied the queue between the caller's check and the offer above.
+        releaseHeldIfDrained();
+    }
+
+    private void releaseHeldIfDrained() {
+        if (held.isEmpty() || queuedBytes.get() > maxQueuedBytes / 2) {
+            return;
+        }
+        Channel c;
+        while ((c = held.poll()) != null) {
+            c.config().setAutoRead(true);
+        }
+    }
+
+    // Event loop only.
+    void fellBehind(Subscriber s) {
+        if (!s.behind) {
+            s.behind = true;
+            behind.add(s);
+        }
+    }
+
+    /** {@code s} is writable again, cut off or gone: stop waiting for it. Event loop only. */
+    void caughtUp(Subscriber s) {
+        if (s.behind) {
+            s.behind = false;
+            behind.remove(s);
+        }
+        if (paused && behind.isEmpty()) {
+            paused = false;
+            loop.execute(this);
+        }
+    }
+
     @Override
     public void run() {
+        if (!behind.isEmpty()) {
+            // Wait for a subscriber past its bound; caughtUp() schedules the next turn.
+            paused = true;
+            return;
+        }
         drain();
+        releaseHeldIfDrained();
+        if (!behind.isEmpty()) {
+            paused = true;
+            return;
+        }
         if (!queue.isEmpty()) {
             // Still busy: stay scheduled but let the loop serve its sockets before the next batch.
             loop.execute(this);
@@ -73,16 +151,20 @@ final class Fanout implements Runnable {
 
     private void drain() {
         long deliveries = 0;
+        long bytes = 0;
         int drained = 0;
         Work work;
-        while (drained < MAX_BATCH && (work = queue.poll()) != null) {
+        // A subscriber that went past its bound stops the batch after the publish in hand.
+        while (drained < MAX_BATCH && behind.isEmpty() && (work = queue.poll()) != null) {
             batchStarts[drained++] = work.startNanos();
+            bytes += work.frame().readableBytes();
             try {
                 deliveries += work.slot().deliver(work.frame());
             } finally {
                 work.frame().release();
             }
         }
+        queuedBytes.addAndGet(-bytes);
         for (int i = 0, n = toFlush.size(); i < n; i++) {
             Subscriber s = toFlush.get(i);
             s.flushPending = false;
@@ -102,7 +184,9 @@ final class Fanout implements Runnable {
     void discard() {
         Work work;
         while ((work = queue.poll()) != null) {
+            queuedBytes.addAndGet(-work.frame().readableBytes());
             work.frame().release();
         }
+        releaseHeldIfDrained();
     }
 }

@@ -20,7 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the database: it reads two lock-free maps, encodes the frame once, and hands each event loop
  * that has members one item of work ({@link Fanout}).
  *
- * <p>Threads: {@link #publish} and {@link #broadcast} from any thread. {@link #connect},
+ * <p>Threads: {@link #publish} and {@link #broadcast} from any thread; {@link #throttle} on the
+ * publisher's event loop. {@link #connect},
  * {@link #subscribe}, {@link #unsubscribe} and {@link #disconnect} on the subscriber's own event
  * loop, which is what lets each {@link LoopSlot} go without a lock. Empty groups and audiences are
  * removed, so the structures shrink back when connections leave.
@@ -44,14 +45,23 @@ public final class Hub {
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger subscriptions = new AtomicInteger();
 
-    /** @param loops the event loops that own WebSocket channels */
+    /** A hub whose fan-out queues are never limited (see the other constructor). */
     public Hub(EventLoopGroup loops, Catalog catalog, ByteBufAllocator alloc, FanoutListener listener) {
+        this(loops, catalog, alloc, listener, Long.MAX_VALUE);
+    }
+
+    /**
+     * @param loops the event loops that own WebSocket channels
+     * @param maxQueuedBytes frame bytes one loop's fan-out may hold queued before {@link #throttle}
+     *     stops publishing sockets reading
+     */
+    public Hub(EventLoopGroup loops, Catalog catalog, ByteBufAllocator alloc, FanoutListener listener, long maxQueuedBytes) {
         this.catalog = catalog;
         this.alloc = alloc;
         List<Fanout> list = new ArrayList<>();
         for (EventExecutor e : loops) {
             loopIndex.put(e, list.size());
-            list.add(new Fanout((io.netty.channel.EventLoop) e, listener));
+            list.add(new Fanout((io.netty.channel.EventLoop) e, listener, maxQueuedBytes));
         }
         this.fanouts = list.toArray(new Fanout[0]);
     }
@@ -108,6 +118,7 @@ public final class Hub {
         s.topics.clear();
         room.everyone.slots[loop].remove(s.everyone);
         s.everyone = null;
+        s.fanout.caughtUp(s);
         rooms.computeIfPresent(s.audience, (a, r) -> --r.everyone.refs == 0 ? null : r);
         connections.decrementAndGet();
     }
@@ -166,6 +177,21 @@ public final class Hub {
     public int broadcast(String audience, ByteBuf message) {
         Room room = rooms.get(audience);
         return room == null ? 0 : fanOut(room.everyone, message);
+    }
+
+    /**
+     * Call after {@code publisher} published: while some loop's fan-out is far behind (its queue over
+     * the limit, because subscribers there are slower than the publishers) the publishing socket
+     * stops being read, and reads again once that queue is half drained. Slowing the publisher
+     * keeps memory bounded without cutting off subscribers that keep reading. Publisher's event loop.
+     */
+    public void throttle(Channel publisher) {
+        for (Fanout f : fanouts) {
+            if (f.overloaded()) {
+                f.hold(publisher);
+                return;
+            }
+        }
     }
 
     private int fanOut(Group group, ByteBuf message) {

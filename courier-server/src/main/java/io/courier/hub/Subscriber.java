@@ -32,6 +32,18 @@ public final class Subscriber {
     boolean flushPending;
     /** Set when the connection fell behind; it gets no more deliveries. Event loop only. */
     boolean cutOff;
+    /** True while this subscriber is in its loop's list of those the fan-out waits for. Event loop only. */
+    boolean behind;
+    /** Bytes written since the last flush. Event loop only. */
+    private long unflushedBytes;
+    /**
+     * Past this many unflushed bytes a delivery flushes at once, inside the drain: a batch of
+     * large publishes would otherwise pile up in the outbound buffer and count against the
+     * slow-consumer bound before the client had a chance to read any of it. A quarter of the
+     * bound (the high water mark), at most 64 KiB: the largest segment loopback hands over at
+     * once, so small messages still leave in one {@code writev} per drain.
+     */
+    private final long flushBytes;
 
     Subscriber(Channel channel, String audience, Fanout fanout, int loop) {
         this.channel = channel;
@@ -40,6 +52,7 @@ public final class Subscriber {
         this.loop = loop;
         ChannelHandlerContext first = channel.pipeline().firstContext();
         this.head = first != null ? first : channel;
+        this.flushBytes = Math.max(1, Math.min(64 * 1024, channel.config().getWriteBufferHighWaterMark() / 4));
     }
 
     public String audience() {
@@ -56,12 +69,30 @@ public final class Subscriber {
 
     /** Flushes what {@link #deliver} wrote, skipping the handlers as the writes did. Event loop only. */
     void flush() {
+        unflushedBytes = 0;
         head.flush();
     }
 
     /** Stops deliveries to this subscriber (it is being closed as a slow consumer). Event loop only. */
     public void cutOff() {
         cutOff = true;
+        fanout.caughtUp(this);
+    }
+
+    /**
+     * The connection's unsent data passed the slow-consumer bound (it became unwritable): the
+     * fan-out of its loop finishes the publish in hand and waits until {@link #caughtUp} or
+     * {@link #cutOff}. Event loop only.
+     */
+    public void fellBehind() {
+        if (!cutOff) {
+            fanout.fellBehind(this);
+        }
+    }
+
+    /** The connection's unsent data fell back under half the bound (writable again). Event loop only. */
+    public void caughtUp() {
+        fanout.caughtUp(this);
     }
 
     /** Writes a shared frame; {@code frame} is not consumed. Event loop only. */
@@ -70,6 +101,10 @@ public final class Subscriber {
             return false;
         }
         head.write(frame.retainedDuplicate(), channel.voidPromise());
+        unflushedBytes += frame.readableBytes();
+        if (unflushedBytes >= flushBytes) {
+            flush(); // stays in the flush list: the drain's closing flush is then a cheap no-op
+        }
         if (!flushPending) {
             flushPending = true;
             fanout.needsFlush(this);

@@ -51,13 +51,18 @@ import org.slf4j.LoggerFactory;
 final class SessionHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(SessionHandler.class);
     private static final RateLimitedLog clientErrors = new RateLimitedLog(log, 10, TimeUnit.SECONDS);
-    /** How long a slow consumer gets to take its close frame before the socket is dropped. */
-    private static final long SLOW_CLOSE_GRACE_MILLIS = 1000;
     /**
      * How long a connection the server closes may take to read its close frame and close in turn;
      * then it is dropped. Loopback clients (the JDK's, browsers) close within milliseconds.
      */
     private static final long CLOSE_GRACE_MILLIS = 2000;
+    /**
+     * How long a connection may stay past the slow-consumer bound (unwritable) before it is cut
+     * off. Its loop's fan-out waits meanwhile, so this is also the longest a stalled client delays
+     * the others on its loop. A client reading at loopback speed takes well under a millisecond to
+     * write half the bound (512 KiB by default) down; the rest is room for a descheduled thread.
+     */
+    private static final long BEHIND_GRACE_MILLIS = 500;
 
     private final Hub hub;
     private final Principal principal;
@@ -70,6 +75,8 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> expiry;
     private final String id = UUID.randomUUID().toString();
     private Subscriber subscriber;
+    /** Counts writability changes, so that a grace timer only cuts off the episode it was set for. */
+    private long behindEpisode;
     /** Why the connection ends, set by whoever starts closing it; the client unless we did. */
     private CloseReason closeReason = CloseReason.CLIENT;
     /** Set once a close frame is on its way (either side's); from then on input is discarded. */
@@ -182,6 +189,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             }
             if (command.action().needsMessage()) {
                 metrics.published(MessageSource.SOCKET, command.action() == Action.BROADCAST);
+                hub.throttle(ctx.channel());
             }
             if (command.id() != null) {
                 ctx.writeAndFlush(new TextWebSocketFrame(Replies.ack(ctx.alloc(), command)));
@@ -211,18 +219,35 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (!ctx.channel().isWritable() && subscriber != null && ctx.channel().isActive()) {
-            // Past the high water mark: the client reads slower than we publish. Stop feeding it,
-            // tell it why, and drop it shortly even if it never reads the close frame.
-            var warning = clientErrors.warning();
-            if (warning != null) {
-                withConnection(warning, ctx).log("slow consumer cut off");
+        if (subscriber != null && ctx.channel().isActive()) {
+            if (ctx.channel().isWritable()) {
+                behindEpisode++;
+                subscriber.caughtUp();
+            } else {
+                // Past the high water mark: the fan-out of this loop waits for us (see Fanout). A
+                // client that keeps reading gets back under half the bound in far less than the
+                // grace; one that does not is slow: stop feeding it, tell it why, and drop it
+                // shortly even if it never reads the close frame.
+                subscriber.fellBehind();
+                long episode = ++behindEpisode;
+                ctx.executor().schedule(() -> {
+                    if (episode == behindEpisode && !ctx.channel().isWritable() && ctx.channel().isActive()) {
+                        cutOffSlowConsumer(ctx);
+                    }
+                }, BEHIND_GRACE_MILLIS, TimeUnit.MILLISECONDS);
             }
-            subscriber.cutOff();
-            close(ctx, CloseCode.SLOW_CONSUMER, CloseReason.SLOW_CONSUMER);
-            ctx.executor().schedule(() -> ctx.close(), SLOW_CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
         }
         ctx.fireChannelWritabilityChanged();
+    }
+
+    private void cutOffSlowConsumer(ChannelHandlerContext ctx) {
+        var warning = clientErrors.warning();
+        if (warning != null) {
+            withConnection(warning, ctx).log("slow consumer cut off");
+        }
+        // close() stops deliveries and drops the socket after its grace even if the close frame,
+        // queued behind what the client never read, cannot leave.
+        close(ctx, CloseCode.SLOW_CONSUMER, CloseReason.SLOW_CONSUMER);
     }
 
     @Override

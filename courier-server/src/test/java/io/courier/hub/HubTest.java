@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
@@ -152,5 +153,50 @@ class HubTest {
     @Test
     void channelOnAForeignLoopIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> hub.connect(b, "aud"));
+    }
+
+    @Test
+    void fanOutWaitsForASubscriberPastItsBoundAndResumesWhenItCatchesUp() {
+        Subscriber s1 = hub.connect(a, "aud");
+        hub.subscribe(s1, "t");
+        s1.fellBehind(); // what the session does when the channel turns unwritable
+        ByteBuf message = json("{\"k\":1}");
+        hub.publish("aud", "t", message);
+        a.runPendingTasks();
+        assertNull(a.readOutbound(), "nothing is written while a subscriber of the loop is past its bound");
+        assertEquals(0, delivered.get());
+
+        s1.caughtUp(); // writable again
+        a.runPendingTasks();
+        assertEquals("{\"action\":\"publish\",\"topic\":\"t\",\"message\":{\"k\":1}}", readFrame(a));
+        assertEquals(1, delivered.get());
+
+        s1.fellBehind();
+        hub.publish("aud", "t", message);
+        message.release();
+        a.runPendingTasks();
+        assertNull(a.readOutbound());
+        s1.cutOff(); // cut off after the grace: the loop goes on without it
+        a.runPendingTasks();
+        assertNull(a.readOutbound(), "a cut-off subscriber gets nothing");
+        assertEquals(2, fanOuts.get(), "the waiting publish was fanned out once the loop stopped waiting");
+    }
+
+    @Test
+    void publisherStopsReadingWhileALoopsQueueIsPastItsLimit() {
+        Hub limited = new Hub(a.eventLoop(), catalog, ByteBufAllocator.DEFAULT, FanoutListener.NONE, 100);
+        Subscriber s1 = limited.connect(a, "aud");
+        limited.subscribe(s1, "t");
+        EmbeddedChannel publisher = b;
+        ByteBuf message = json("{\"pad\":\"" + "x".repeat(200) + "\"}");
+        limited.publish("aud", "t", message);
+        message.release();
+        limited.throttle(publisher);
+        assertFalse(publisher.config().isAutoRead(), "over 100 queued bytes: the publisher is not read");
+        a.runPendingTasks();
+        assertTrue(publisher.config().isAutoRead(), "reads again once the queue is drained");
+        assertTrue(readFrame(a).contains("xxx"));
+        limited.throttle(publisher);
+        assertTrue(publisher.config().isAutoRead(), "an empty queue holds nobody");
     }
 }

@@ -59,8 +59,21 @@ public final class WsWire implements AutoCloseable {
      * connection; reads then time out after {@code timeout}.
      */
     public static WsWire open(int port, String path, Duration timeout) {
+        return open(port, path, timeout, 0);
+    }
+
+    /**
+     * As {@link #open(int, String, Duration)}, with the socket's receive buffer (SO_RCVBUF) fixed
+     * before connecting when {@code receiveBufferBytes > 0}, so that what a client that never reads
+     * can hold in its kernel is bounded.
+     */
+    public static WsWire open(int port, String path, Duration timeout, int receiveBufferBytes) {
         try {
-            Socket socket = new Socket("127.0.0.1", port);
+            Socket socket = new Socket();
+            if (receiveBufferBytes > 0) {
+                socket.setReceiveBufferSize(receiveBufferBytes);
+            }
+            socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), (int) timeout.toMillis());
             socket.setSoTimeout((int) timeout.toMillis());
             socket.setTcpNoDelay(true);
             WsWire wire = new WsWire(socket);
@@ -106,6 +119,34 @@ public final class WsWire implements AutoCloseable {
             throw new AssertionError("no frame within the read timeout");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /** What a connection carried until it ended: payload bytes before the end, and the close code if a close frame came. */
+    public record Drained(long payloadBytes, int frames, Integer closeCode) {
+    }
+
+    /** Reads every frame until a close frame or EOF, counting payload bytes; fails on the read timeout. */
+    public Drained drain() {
+        long bytes = 0;
+        int frames = 0;
+        try {
+            while (true) {
+                Frame f = nextFrame();
+                if (f == null) {
+                    return new Drained(bytes, frames, null);
+                }
+                if (f.opcode() == 0x8) {
+                    int code = f.payload().length >= 2 ? ((f.payload()[0] & 0xFF) << 8) | (f.payload()[1] & 0xFF) : -1;
+                    return new Drained(bytes, frames, code);
+                }
+                bytes += f.payload().length;
+                frames++;
+            }
+        } catch (SocketTimeoutException e) {
+            throw new AssertionError("neither a close frame nor EOF within the read timeout");
+        } catch (IOException e) {
+            return new Drained(bytes, frames, null); // reset
         }
     }
 
