@@ -3,6 +3,7 @@ package io.courier.http;
 import io.courier.auth.TokenVerifier;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
+import io.courier.error.HttpErrors;
 import io.courier.logging.RateLimitedLog;
 import io.courier.metrics.CourierMetrics;
 import io.netty.channel.ChannelHandler;

@@ -5,7 +5,7 @@ import io.courier.auth.Principal;
 import io.courier.config.Config;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
-import io.courier.http.HttpErrors;
+import io.courier.error.HttpErrors;
 import io.courier.hub.Hub;
 import io.courier.limit.KeyedCounts;
 import io.courier.metrics.CourierMetrics;
