@@ -24,8 +24,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -141,7 +143,7 @@ public final class Exchange {
     }
 
     /** Completes with the answer of {@code ok} or the failure, on whichever thread finishes. */
-    public <T> void answer(java.util.concurrent.CompletableFuture<T> future, java.util.function.Consumer<T> ok) {
+    public <T> void answer(CompletableFuture<T> future, Consumer<T> ok) {
         future.whenComplete((value, error) -> {
             if (error != null) {
                 fail(error);

@@ -36,7 +36,7 @@ public final class Hub {
         }
     }
 
-    private final Catalog catalog;
+    private final KnownTopics topics;
     private final ByteBufAllocator alloc;
     private final Fanout[] fanouts;
     private final Map<EventExecutor, Integer> loopIndex = new IdentityHashMap<>();
@@ -45,8 +45,8 @@ public final class Hub {
     private final AtomicInteger subscriptions = new AtomicInteger();
 
     /** @param loops the event loops that own WebSocket channels */
-    public Hub(EventLoopGroup loops, Catalog catalog, ByteBufAllocator alloc, FanoutListener listener) {
-        this.catalog = catalog;
+    public Hub(EventLoopGroup loops, KnownTopics topics, ByteBufAllocator alloc, FanoutListener listener) {
+        this.topics = topics;
         this.alloc = alloc;
         List<Fanout> list = new ArrayList<>();
         for (EventExecutor e : loops) {
@@ -56,8 +56,8 @@ public final class Hub {
         this.fanouts = list.toArray(new Fanout[0]);
     }
 
-    public Catalog catalog() {
-        return catalog;
+    public KnownTopics topics() {
+        return topics;
     }
 
     public int connections() {
@@ -154,7 +154,7 @@ public final class Hub {
      * @throws CourierException ETOPIC_NOTFOUND when the audience has no such topic
      */
     public int publish(String audience, String topic, ByteBuf message) {
-        if (!catalog.contains(audience, topic)) {
+        if (!topics.contains(audience, topic)) {
             throw new CourierException(ErrorCode.ETOPIC_NOTFOUND, "no topic '" + topic + "' in audience " + audience);
         }
         Room room = rooms.get(audience);

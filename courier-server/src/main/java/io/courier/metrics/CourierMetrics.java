@@ -1,9 +1,6 @@
 package io.courier.metrics;
 
 import io.courier.error.ErrorCode;
-import io.courier.hub.Catalog;
-import io.courier.hub.FanoutListener;
-import io.courier.hub.Hub;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -28,6 +25,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * Every meter Courier publishes, named by Prometheus conventions ({@code courier_} prefix, base
@@ -35,7 +33,7 @@ import java.util.function.IntSupplier;
  * hot path is an array or enum-map read plus a lock-free increment: no allocation, no lock, no
  * per-audience or per-topic label (their number is unbounded). Any thread.
  */
-public final class CourierMetrics implements FanoutListener {
+public final class CourierMetrics {
     private static final Set<HttpMethod> KNOWN_METHODS = Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.OPTIONS,
             HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.PATCH, HttpMethod.HEAD);
 
@@ -102,18 +100,30 @@ public final class CourierMetrics implements FanoutListener {
         return registry;
     }
 
-    /** Gauges read from the hub and catalogue at scrape time. */
-    public void watch(Hub hub, Catalog catalog) {
-        Gauge.builder("courier.connections", hub, Hub::connections).description("Open WebSocket connections").register(registry);
-        Gauge.builder("courier.subscriptions", hub, Hub::subscriptions).description("Topic subscriptions held by open connections").register(registry);
-        Gauge.builder("courier.audiences.active", hub, Hub::activeAudiences).description("Audiences with at least one open connection").register(registry);
-        Gauge.builder("courier.audiences", catalog, Catalog::audienceCount).description("Audiences with topics held in memory").register(registry);
-        Gauge.builder("courier.topics", catalog, Catalog::topicCount).description("Topics held in memory").register(registry);
+    /**
+     * Gauges read from the hub at scrape time. The assembler hands in the readings, so this package
+     * does not know the hub. Each supplier is held strongly: a gauge holds its object weakly, and a
+     * method reference made for the call would otherwise be collected and read as NaN.
+     */
+    public void watchHub(IntSupplier connections, IntSupplier subscriptions, IntSupplier activeAudiences) {
+        gauge("courier.connections", "Open WebSocket connections", connections);
+        gauge("courier.subscriptions", "Topic subscriptions held by open connections", subscriptions);
+        gauge("courier.audiences.active", "Audiences with at least one open connection", activeAudiences);
+    }
+
+    /** Gauges read from the topic catalogue at scrape time. */
+    public void watchTopics(IntSupplier audiences, IntSupplier topics) {
+        gauge("courier.audiences", "Audiences with topics held in memory", audiences);
+        gauge("courier.topics", "Topics held in memory", topics);
+    }
+
+    private void gauge(String name, String description, IntSupplier value) {
+        Gauge.builder(name, value, IntSupplier::getAsInt).strongReference(true).description(description).register(registry);
     }
 
     /** The bytes reserved by request bodies being received ({@code courier.http.max.buffered.bytes}). */
-    public void watchBufferedBodies(java.util.function.LongSupplier heldBytes) {
-        Gauge.builder("courier.http.buffered", heldBytes, h -> h.getAsLong()).baseUnit("bytes").strongReference(true)
+    public void watchBufferedBodies(LongSupplier heldBytes) {
+        Gauge.builder("courier.http.buffered", heldBytes, LongSupplier::getAsLong).baseUnit("bytes").strongReference(true)
                 .description("Bytes reserved by HTTP request bodies being received").register(registry);
     }
 
@@ -141,8 +151,7 @@ public final class CourierMetrics implements FanoutListener {
 
     /** Open TCP connections of every kind, the number {@code courier.max.connections} caps. */
     public void watchTcpConnections(IntSupplier open) {
-        Gauge.builder("courier.tcp.connections", open, o -> o.getAsInt())
-                .description("Open TCP connections, HTTP and WebSocket").register(registry);
+        gauge("courier.tcp.connections", "Open TCP connections, HTTP and WebSocket", open);
     }
 
     /** @param reason {@code max_connections} or {@code max_connections_per_address} */
@@ -175,12 +184,12 @@ public final class CourierMetrics implements FanoutListener {
                 .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
     }
 
-    @Override
+    /** Frames handed to subscriber connections by one fan-out batch. */
     public void delivered(long count) {
         deliveries.increment(count);
     }
 
-    @Override
+    /** From a publish entering the hub to its last write on one event loop being flushed. */
     public void fannedOut(long nanos) {
         fanout.record(nanos, TimeUnit.NANOSECONDS);
     }

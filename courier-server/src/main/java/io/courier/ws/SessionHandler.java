@@ -200,7 +200,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         if (subscriber.isSubscribed(topic)) {
             return;
         }
-        if (!hub.catalog().contains(principal.audience(), topic)) {
+        if (!hub.topics().contains(principal.audience(), topic)) {
             throw new CourierException(ErrorCode.ETOPIC_NOTFOUND, "no topic '" + topic + "' in audience " + principal.audience());
         }
         if (subscriber.subscriptionCount() >= maxSubscriptions) {

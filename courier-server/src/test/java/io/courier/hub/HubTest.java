@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
+import io.courier.topic.Catalog;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -33,7 +34,7 @@ class HubTest {
         a = new EmbeddedChannel();
         // Every EmbeddedChannel has its own loop; the hub must know the one both channels share.
         b = new EmbeddedChannel();
-        hub = new Hub(a.eventLoop(), catalog, ByteBufAllocator.DEFAULT, new FanoutListener() {
+        hub = new Hub(a.eventLoop(), catalog::contains, ByteBufAllocator.DEFAULT, new FanoutListener() {
             @Override
             public void delivered(long deliveries) {
                 delivered.addAndGet(deliveries);
