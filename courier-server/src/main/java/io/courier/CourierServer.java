@@ -19,6 +19,7 @@ import io.courier.hub.Hub;
 import io.courier.limit.AudienceRateLimit;
 import io.courier.limit.ConnectionLimitHandler;
 import io.courier.metrics.CourierMetrics;
+import io.courier.pipeline.Stage;
 import io.courier.store.AsyncStore;
 import io.courier.store.JdbcStore;
 import io.courier.topic.Topics;
@@ -104,7 +105,7 @@ public final class CourierServer implements AutoCloseable {
         if (config.metrics().enabled()) {
             metricsRoute.register(router);
         }
-        WebSocketUpgradeHandler upgrade = new WebSocketUpgradeHandler(connectionKeys, hub, config, ServerInitializer.HTTP_HANDLERS, metrics);
+        WebSocketUpgradeHandler upgrade = new WebSocketUpgradeHandler(connectionKeys, hub, config, metrics);
         ApiHandler api = new ApiHandler(router, verifier, metrics);
         BodyBudget bodyBudget = new BodyBudget(config.maxBufferedBytes());
         metrics.watchBufferedBodies(bodyBudget::heldBytes);
@@ -197,7 +198,7 @@ public final class CourierServer implements AutoCloseable {
         long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
         serverChannel.close().awaitUninterruptibly();
         for (Channel ch : openChannels) {
-            if (ch.pipeline().get("ws-session") != null) {
+            if (ch.pipeline().get(Stage.WS_SESSION.handlerName()) != null) {
                 ch.pipeline().fireUserEventTriggered(ShutdownEvent.INSTANCE);
             } else {
                 ch.close();

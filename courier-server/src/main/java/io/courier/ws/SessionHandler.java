@@ -10,6 +10,7 @@ import io.courier.logging.RateLimitedLog;
 import io.courier.metrics.CloseReason;
 import io.courier.metrics.CourierMetrics;
 import io.courier.metrics.MessageSource;
+import io.courier.pipeline.Stage;
 import io.courier.protocol.Action;
 import io.courier.protocol.Command;
 import io.courier.protocol.Replies;
@@ -314,7 +315,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         if (subscriber != null) {
             subscriber.cutOff();
         }
-        ctx.pipeline().addFirst("ws-discard", DiscardInbound.INSTANCE);
+        ctx.pipeline().addFirst(Stage.WS_DISCARD.handlerName(), DiscardInbound.INSTANCE);
         ctx.executor().schedule(() -> ctx.close(), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
         ctx.writeAndFlush(new CloseWebSocketFrame(code.code(), code.reason())).addListener((ChannelFutureListener) f -> {
             if (f.isSuccess() && f.channel() instanceof DuplexChannel duplex) {
