@@ -1,5 +1,6 @@
 package io.courier.metrics;
 
+import io.courier.error.CloseCode;
 import io.courier.error.ErrorCode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -43,7 +44,8 @@ public final class CourierMetrics {
     private final Counter deliveries;
     private final Map<ErrorCode, Counter> refused = new EnumMap<>(ErrorCode.class);
     private final Counter opened;
-    private final Map<CloseReason, Counter> closed = new EnumMap<>(CloseReason.class);
+    private final Map<CloseCode, Counter> closed = new EnumMap<>(CloseCode.class);
+    private final Counter closedByClient;
     private final Map<String, Counter> handshakesRefused = new ConcurrentHashMap<>();
     private final Map<String, Counter> authFailures = new ConcurrentHashMap<>();
     private final Map<String, Counter> connectionsRefused = new ConcurrentHashMap<>();
@@ -61,10 +63,11 @@ public final class CourierMetrics {
                     .tag("code", code.name()).register(registry));
         }
         opened = Counter.builder("courier.connections.opened").description("WebSocket connections opened").register(registry);
-        for (CloseReason reason : CloseReason.values()) {
-            closed.put(reason, Counter.builder("courier.connections.closed").description("WebSocket connections closed, by reason")
-                    .tag("reason", reason.label()).register(registry));
+        // Codes that share a label share a counter: the registry returns the one already registered.
+        for (CloseCode code : CloseCode.values()) {
+            closed.put(code, closedCounter(code.metricLabel()));
         }
+        closedByClient = closedCounter(CloseCode.CLOSED_BY_CLIENT);
         // Registered up front so a scrape shows 0 before the first refusal (a rate alert needs a series).
         connectionRefused("max_connections", 0);
         connectionRefused("max_connections_per_address", 0);
@@ -85,6 +88,11 @@ public final class CourierMetrics {
         if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider provider) {
             new NettyAllocatorMetrics(provider).bindTo(registry);
         }
+    }
+
+    private Counter closedCounter(String reason) {
+        return Counter.builder("courier.connections.closed").description("WebSocket connections closed, by reason")
+                .tag("reason", reason).register(registry);
     }
 
     private Counter publishedCounter(MessageSource source, String kind) {
@@ -139,8 +147,14 @@ public final class CourierMetrics {
         opened.increment();
     }
 
-    public void connectionClosed(CloseReason reason) {
-        closed.get(reason).increment();
+    /** A connection the server closed with {@code code}. */
+    public void connectionClosed(CloseCode code) {
+        closed.get(code).increment();
+    }
+
+    /** A connection the client closed or the network dropped. */
+    public void connectionClosedByClient() {
+        closedByClient.increment();
     }
 
     /** @param reason a short, bounded label such as {@code bad_key} or {@code expired_key} */

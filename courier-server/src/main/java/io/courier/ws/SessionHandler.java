@@ -1,13 +1,13 @@
 package io.courier.ws;
 
 import io.courier.auth.Principal;
+import io.courier.config.Config;
 import io.courier.error.CloseCode;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
 import io.courier.hub.Hub;
 import io.courier.hub.Subscriber;
 import io.courier.logging.RateLimitedLog;
-import io.courier.metrics.CloseReason;
 import io.courier.metrics.CourierMetrics;
 import io.courier.metrics.MessageSource;
 import io.courier.pipeline.Stage;
@@ -20,9 +20,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.TooLongFrameException;
-import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
@@ -30,7 +30,7 @@ import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.ReadTimeoutException;
 import io.netty.util.ReferenceCountUtil;
-import io.courier.config.Config;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -42,6 +42,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * One WebSocket connection after its handshake: decodes client frames into commands, applies them
@@ -71,8 +72,8 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> expiry;
     private final String id = UUID.randomUUID().toString();
     private Subscriber subscriber;
-    /** Why the connection ends, set by whoever starts closing it; the client unless we did. */
-    private CloseReason closeReason = CloseReason.CLIENT;
+    /** How the server closed the connection; null while it has not (then the client closed it or the network dropped it). */
+    private CloseCode closedWith;
     /** Set once a close frame is on its way (either side's); from then on input is discarded. */
     private boolean closing;
 
@@ -90,7 +91,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     void start(ChannelHandlerContext ctx) {
         subscriber = hub.connect(ctx.channel(), principal.audience());
         metrics.connectionOpened();
-        closeAt.ifPresent(at -> expiry = ctx.executor().schedule(() -> close(ctx, CloseCode.TOKEN_EXPIRED, CloseReason.TOKEN_EXPIRED),
+        closeAt.ifPresent(at -> expiry = ctx.executor().schedule(() -> close(ctx, CloseCode.TOKEN_EXPIRED),
                 Math.max(0, Duration.between(Instant.now(), at).toMillis()), TimeUnit.MILLISECONDS));
         ctx.writeAndFlush(new TextWebSocketFrame(Replies.connected(ctx.alloc(), id, principal.audience())));
         if (log.isDebugEnabled()) {
@@ -113,7 +114,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             } else if (msg instanceof CloseWebSocketFrame close) {
                 onClose(ctx, close);
             } else if (msg instanceof BinaryWebSocketFrame) {
-                close(ctx, CloseCode.UNSUPPORTED_DATA, CloseReason.PROTOCOL_ERROR);
+                close(ctx, CloseCode.UNSUPPORTED_DATA);
             }
             // Pong frames only prove liveness; the idle handler has already seen the read.
         } finally {
@@ -138,7 +139,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             if (warning != null) {
                 withConnection(warning, ctx).addKeyValue("code", code).log("invalid close frame");
             }
-            close(ctx, CloseCode.PROTOCOL_ERROR, CloseReason.PROTOCOL_ERROR);
+            close(ctx, CloseCode.PROTOCOL_ERROR);
             return;
         }
         answerClose(ctx, code);
@@ -150,7 +151,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         ctx.writeAndFlush(new CloseWebSocketFrame(code, "")).addListener(ChannelFutureListener.CLOSE);
     }
 
-    private static boolean isUtf8(java.nio.ByteBuffer bytes) {
+    private static boolean isUtf8(ByteBuffer bytes) {
         try {
             StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(bytes);
@@ -164,7 +165,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         RateLimit.Verdict verdict = rateLimit == null ? RateLimit.Verdict.ALLOW : rateLimit.take(System.nanoTime());
         if (verdict == RateLimit.Verdict.CLOSE) {
             metrics.refused(ErrorCode.ERATE_LIMITED);
-            close(ctx, CloseCode.RATE_LIMITED, CloseReason.RATE_LIMITED);
+            close(ctx, CloseCode.RATE_LIMITED);
             return;
         }
         Command command = Command.decode(json);
@@ -220,7 +221,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
                 withConnection(warning, ctx).log("slow consumer cut off");
             }
             subscriber.cutOff();
-            close(ctx, CloseCode.SLOW_CONSUMER, CloseReason.SLOW_CONSUMER);
+            close(ctx, CloseCode.SLOW_CONSUMER);
             ctx.executor().schedule(() -> ctx.close(), SLOW_CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
         }
         ctx.fireChannelWritabilityChanged();
@@ -233,7 +234,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (evt instanceof ShutdownEvent) {
-            close(ctx, CloseCode.SHUTDOWN, CloseReason.SHUTDOWN);
+            close(ctx, CloseCode.SHUTDOWN);
             return;
         }
         ctx.fireUserEventTriggered(evt);
@@ -246,9 +247,14 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
         if (subscriber != null) {
             hub.disconnect(subscriber);
-            metrics.connectionClosed(closeReason);
+            if (closedWith == null) {
+                metrics.connectionClosedByClient();
+            } else {
+                metrics.connectionClosed(closedWith);
+            }
             if (log.isDebugEnabled()) {
-                withConnection(log.atDebug(), ctx).addKeyValue("reason", closeReason.name().toLowerCase(java.util.Locale.ROOT)).log("closed");
+                String reason = closedWith == null ? CloseCode.CLOSED_BY_CLIENT : closedWith.metricLabel();
+                withConnection(log.atDebug(), ctx).addKeyValue("reason", reason).log("closed");
             }
         }
         ctx.fireChannelInactive();
@@ -261,12 +267,12 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
         if (cause instanceof ReadTimeoutException) {
             // Nothing read, not even a pong, for the idle timeout; the timeout handler closes next.
-            close(ctx, CloseCode.IDLE, CloseReason.IDLE);
+            close(ctx, CloseCode.IDLE);
             return;
         }
         if (cause instanceof TooLongFrameException) {
             // A fragmented message that grew past the limit (the decoder itself closes single frames with 1009).
-            close(ctx, CloseCode.MESSAGE_TOO_BIG, CloseReason.PROTOCOL_ERROR);
+            close(ctx, CloseCode.MESSAGE_TOO_BIG);
             return;
         }
         if (cause instanceof CorruptedWebSocketFrameException corrupt) {
@@ -280,7 +286,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
                 case 1009 -> CloseCode.MESSAGE_TOO_BIG;
                 case 1007 -> CloseCode.INVALID_UTF8;
                 default -> CloseCode.PROTOCOL_ERROR;
-            }, CloseReason.PROTOCOL_ERROR);
+            });
             return;
         }
         if (log.isDebugEnabled()) {
@@ -290,7 +296,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** The key fields every connection log line carries (separate fields in logfmt and JSON). */
-    private org.slf4j.spi.LoggingEventBuilder withConnection(org.slf4j.spi.LoggingEventBuilder event, ChannelHandlerContext ctx) {
+    private LoggingEventBuilder withConnection(LoggingEventBuilder event, ChannelHandlerContext ctx) {
         return event.addKeyValue("conn", id).addKeyValue("audience", principal.audience())
                 .addKeyValue("remote", ctx.channel().remoteAddress());
     }
@@ -304,14 +310,12 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
      * still sends until it closes too (EOF closes the channel) or {@link #CLOSE_GRACE_MILLIS} pass.
      * Event loop only.
      */
-    private void close(ChannelHandlerContext ctx, CloseCode code, CloseReason reason) {
+    private void close(ChannelHandlerContext ctx, CloseCode code) {
         if (closing) {
             return;
         }
         closing = true;
-        if (closeReason == CloseReason.CLIENT) {
-            closeReason = reason;
-        }
+        closedWith = code;
         if (subscriber != null) {
             subscriber.cutOff();
         }
