@@ -10,21 +10,23 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.Test;
 
 /**
- * The intended package layering of the main code, checked on its bytecode. A package may use only
- * the packages listed for it, all of them lower down:
+ * The intended package layering of the main code, checked on its bytecode. Each line may use only
+ * the lines below it, and only where the arrow says so:
  * <pre>
- *   io.courier (root)   assembles everything: main, CourierServer, ServerInitializer
- *   http, ws            the two edges; never each other (the error body lives in error)
- *   limit               connection and rate limits          → metrics, config, logging
- *   topic               the topic service                   → hub, store (+ tiers 1-0)
- *   metrics             meters; knows no domain package     → error (gauges read suppliers the root hands in)
- *   auth, store,        the domain; never each other (the hub knows topics only through
- *   protocol, hub         its own KnownTopics, never the store's records)   → tiers 1-0
- *   error, config       vocabulary                          → error: json; config: text
- *   json, text,         leaves: no other Courier package
+ *   io.courier (root)    assembles everything: Courier, CourierServer, ServerInitializer; nobody uses it
+ *   http, ws             the two edges, never each other         → everything below
+ *   limit                connection and rate limits              → metrics, vocabulary, leaves
+ *   topic                the topic service (store + catalogue)   → hub, store, vocabulary, leaves
+ *   metrics              meters; knows no domain package         → vocabulary, leaves
+ *   auth, store,         the domain, never each other: the hub   → vocabulary, leaves
+ *   protocol, hub          knows topics only through its own KnownTopics, never the store's records
+ *   error, config        vocabulary                              → error: json; config: text
+ *   json, text,          leaves                                  → no Courier package
  *   pipeline, logging
  * </pre>
- * A new package must be given its place here, or {@link #everyPackageHasAPlace} fails.
+ * Gauges on the hub and the topics are suppliers the root hands to metrics; fan-out counts reach
+ * metrics through the hub's FanoutListener, implemented by the root. A new package must be given
+ * its place here, or {@link #everyPackageHasAPlace} fails.
  */
 class PackageLayersTest {
     private static final JavaClasses MAIN = new ClassFileImporter()
