@@ -4,6 +4,7 @@ import io.courier.auth.ConnectionKeys;
 import io.courier.auth.JwtKeys;
 import io.courier.auth.TokenVerifier;
 import io.courier.config.Config;
+import io.courier.config.ConfigException;
 import io.courier.http.ApiHandler;
 import io.courier.http.AudienceRoutes;
 import io.courier.http.BodyBudget;
@@ -13,13 +14,15 @@ import io.courier.http.MetricsRoute;
 import io.courier.http.Router;
 import io.courier.http.SignRoute;
 import io.courier.http.TopicRoutes;
-import io.courier.hub.Catalog;
+import io.courier.hub.FanoutListener;
 import io.courier.hub.Hub;
 import io.courier.limit.AudienceRateLimit;
 import io.courier.limit.ConnectionLimitHandler;
+import io.courier.metrics.CourierMetrics;
+import io.courier.pipeline.Stage;
 import io.courier.store.AsyncStore;
 import io.courier.store.JdbcStore;
-import io.courier.metrics.CourierMetrics;
+import io.courier.topic.Topics;
 import io.courier.ws.ShutdownEvent;
 import io.courier.ws.WebSocketUpgradeHandler;
 import io.netty.bootstrap.ServerBootstrap;
@@ -74,26 +77,27 @@ public final class CourierServer implements AutoCloseable {
 
         this.boss = transport.newGroup(1, "courier-accept");
         this.workers = transport.newGroup(0, "courier-io");
-        Catalog catalog = new Catalog();
+        Topics topics = new Topics(store);
         // Netty's default (adaptive in 4.2) for channels and fan-out frames alike. Measured on the
         // load generator, the pooled allocator with recycler settings tuned for fan-out allocated
         // less per delivery in JMH but halved deliveries per second over real sockets (RESULTS.md).
         ByteBufAllocator allocator = ByteBufAllocator.DEFAULT;
         // A loop's fan-out queue holds bursts of up to 16 times the slow-consumer bound while its
         // subscribers catch up; past that, publishing sockets stop being read (Hub.throttle).
-        this.hub = new Hub(workers, catalog, allocator, metrics, 16L * config.slowConsumerBytes());
-        metrics.watch(hub, catalog);
+        this.hub = new Hub(workers, topics, allocator, fanoutListener(metrics), 16L * config.slowConsumerBytes());
+        metrics.watchHub(hub::connections, hub::subscriptions, hub::activeAudiences);
+        metrics.watchTopics(topics::audienceCount, topics::topicCount);
         this.background = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "courier-background");
             t.setDaemon(true);
             return t;
         });
-        loadCatalog(catalog);
+        loadTopics(topics);
 
         Router router = new Router();
         new HealthRoutes(store).register(router);
         new AudienceRoutes(store).register(router);
-        new TopicRoutes(store, catalog).register(router);
+        new TopicRoutes(topics).register(router);
         new SignRoute(store, connectionKeys, config.wsUrl()).register(router);
         AudienceRateLimit hookLimit = new AudienceRateLimit(config.limits().hookRatePerSecond(), System::nanoTime);
         // Off the event loops: a pass over every audience that called the hook in the last second.
@@ -103,7 +107,7 @@ public final class CourierServer implements AutoCloseable {
         if (config.metrics().enabled()) {
             metricsRoute.register(router);
         }
-        WebSocketUpgradeHandler upgrade = new WebSocketUpgradeHandler(connectionKeys, hub, config, ServerInitializer.HTTP_HANDLERS, metrics);
+        WebSocketUpgradeHandler upgrade = new WebSocketUpgradeHandler(connectionKeys, hub, config, metrics);
         ApiHandler api = new ApiHandler(router, verifier, metrics);
         BodyBudget bodyBudget = new BodyBudget(config.maxBufferedBytes());
         metrics.watchBufferedBodies(bodyBudget::heldBytes);
@@ -130,7 +134,7 @@ public final class CourierServer implements AutoCloseable {
         }
     }
 
-    /** Builds and binds a server; throws {@link io.courier.config.ConfigException} for key problems. */
+    /** Builds and binds a server; throws {@link ConfigException} for key problems. */
     public static CourierServer start(Config config) {
         try {
             return new CourierServer(config);
@@ -157,16 +161,30 @@ public final class CourierServer implements AutoCloseable {
     }
 
     /** Retries in the background until the database answers, so startup never waits for it. */
-    private void loadCatalog(Catalog catalog) {
-        store.allTopics().whenComplete((topics, error) -> {
+    private void loadTopics(Topics topics) {
+        topics.load().whenComplete((loaded, error) -> {
             if (error == null) {
-                catalog.addAll(topics);
-                log.info("loaded {} topics of {} audiences", catalog.topicCount(), catalog.audienceCount());
+                log.info("loaded {} topics of {} audiences", topics.topicCount(), topics.audienceCount());
             } else if (!closed) {
                 log.warn("cannot load topics yet ({}); retrying in 2 s", error.getCause() == null ? error : error.getCause().getMessage());
-                background.schedule(() -> loadCatalog(catalog), 2, TimeUnit.SECONDS);
+                background.schedule(() -> loadTopics(topics), 2, TimeUnit.SECONDS);
             }
         });
+    }
+
+    /** The hub reports each fan-out batch; the meters live in {@link CourierMetrics}, which does not know the hub. */
+    private static FanoutListener fanoutListener(CourierMetrics metrics) {
+        return new FanoutListener() {
+            @Override
+            public void delivered(long deliveries) {
+                metrics.delivered(deliveries);
+            }
+
+            @Override
+            public void fannedOut(long nanos) {
+                metrics.fannedOut(nanos);
+            }
+        };
     }
 
     /**
@@ -182,7 +200,7 @@ public final class CourierServer implements AutoCloseable {
         long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
         serverChannel.close().awaitUninterruptibly();
         for (Channel ch : openChannels) {
-            if (ch.pipeline().get("ws-session") != null) {
+            if (ch.pipeline().get(Stage.WS_SESSION.handlerName()) != null) {
                 ch.pipeline().fireUserEventTriggered(ShutdownEvent.INSTANCE);
             } else {
                 ch.close();

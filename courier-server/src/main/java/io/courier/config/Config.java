@@ -77,7 +77,7 @@ public record Config(
 
         @Override
         public String toString() {
-            return "DatabaseConfig[jdbcUrl=" + jdbcUrl + ", user=" + user + ", password=" + (password.isEmpty() ? "" : "****")
+            return "DatabaseConfig[jdbcUrl=" + DatabaseUrl.redact(jdbcUrl) + ", user=" + user + ", password=" + (password.isEmpty() ? "" : "****")
                     + ", embedded=" + embedded + ", namespace=" + namespace + ", poolSize=" + poolSize + ", timeout=" + timeout + "]";
         }
     }

@@ -54,7 +54,10 @@ record DatabaseUrl(String jdbcUrl, String user, String password) {
         return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
     }
 
-    /** The URL without credentials, safe to log. */
+    /**
+     * The URL with the value of every {@code ...password=} parameter masked (PostgreSQL's
+     * {@code password} and {@code sslpassword}, H2's {@code ;PASSWORD=}), for the configuration line.
+     */
     static String redact(String jdbcUrl) {
         return jdbcUrl.replaceAll("(?i)(password=)[^&;]*", "$1****");
     }

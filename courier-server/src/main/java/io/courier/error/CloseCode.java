@@ -5,41 +5,51 @@ package io.courier.error;
  * clients should reconnect after {@link #SHUTDOWN}, {@link #IDLE} and {@link #SLOW_CONSUMER} (with
  * back-off), and should not retry the same input after {@link #UNSUPPORTED_DATA} or
  * {@link #MESSAGE_TOO_BIG}.
+ *
+ * <p>Each entry carries the code and reason text of its close frame and the {@code reason} label it
+ * counts under in {@code courier_connections_closed_total}. Several entries share a label (every
+ * protocol failure is {@code protocol_error}); a connection the client closed, or the network
+ * dropped, counts under {@link #CLOSED_BY_CLIENT}. Dashboards depend on the labels: keep them.
  */
 public enum CloseCode {
     /** Server shutting down: reconnect, with back-off (another instance or the restarted one). */
-    SHUTDOWN(1001, "server shutting down"),
+    SHUTDOWN(1001, "server shutting down", "shutdown"),
     /** No traffic, not even a pong, for the idle timeout: reconnect. */
-    IDLE(1001, "idle timeout"),
+    IDLE(1001, "idle timeout", "idle"),
     /**
      * A WebSocket protocol violation (RFC 6455 section 7.4.1): an unmasked frame, reserved bits or
      * opcodes, or a client close frame with a code no endpoint may send or a reason that is not UTF-8.
      * Do not retry.
      */
-    PROTOCOL_ERROR(1002, "protocol error"),
+    PROTOCOL_ERROR(1002, "protocol error", "protocol_error"),
     /** A binary frame: Courier speaks JSON text frames only. Do not retry. */
-    UNSUPPORTED_DATA(1003, "binary frames are not supported"),
+    UNSUPPORTED_DATA(1003, "binary frames are not supported", "protocol_error"),
     /** A text frame that is not valid UTF-8 (RFC 6455 section 8.1). Do not retry. */
-    INVALID_UTF8(1007, "invalid UTF-8"),
+    INVALID_UTF8(1007, "invalid UTF-8", "protocol_error"),
     /** The client could not keep up: its outbound buffer passed the slow-consumer bound. Reconnect. */
-    SLOW_CONSUMER(1008, "slow consumer"),
+    SLOW_CONSUMER(1008, "slow consumer", "slow_consumer"),
     /** The client kept sending past twice its rate limit. Reconnect later, slower. */
-    RATE_LIMITED(1008, "rate limit exceeded"),
+    RATE_LIMITED(1008, "rate limit exceeded", "rate_limited"),
     /** A frame larger than the configured maximum. Do not retry the same frame. */
-    MESSAGE_TOO_BIG(1009, "frame too large"),
+    MESSAGE_TOO_BIG(1009, "frame too large", "protocol_error"),
     /**
      * The bearer token the connection was opened with has expired (only with
      * {@code courier.ws.close.on.token.expiry}). Private-use range, RFC 6455 section 7.4.2.
      * Reconnect with a fresh token.
      */
-    TOKEN_EXPIRED(4001, "token expired");
+    TOKEN_EXPIRED(4001, "token expired", "token_expired");
+
+    /** The metric label of a connection the client closed or the network dropped. */
+    public static final String CLOSED_BY_CLIENT = "client";
 
     private final int code;
     private final String reason;
+    private final String metricLabel;
 
-    CloseCode(int code, String reason) {
+    CloseCode(int code, String reason, String metricLabel) {
         this.code = code;
         this.reason = reason;
+        this.metricLabel = metricLabel;
     }
 
     public int code() {
@@ -48,6 +58,11 @@ public enum CloseCode {
 
     public String reason() {
         return reason;
+    }
+
+    /** The {@code reason} label of {@code courier_connections_closed_total}. */
+    public String metricLabel() {
+        return metricLabel;
     }
 
     /**

@@ -1,8 +1,10 @@
 package io.courier.http;
 
+import io.courier.auth.Principal;
 import io.courier.auth.TokenVerifier;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
+import io.courier.error.HttpErrors;
 import io.courier.logging.RateLimitedLog;
 import io.courier.metrics.CourierMetrics;
 import io.netty.channel.ChannelHandler;
@@ -92,7 +94,7 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
         }
     }
 
-    private io.courier.auth.Principal verify(ChannelHandlerContext ctx, FullHttpRequest request) {
+    private Principal verify(ChannelHandlerContext ctx, FullHttpRequest request) {
         String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
         RequestGateHandler.Verified verified = ctx.channel().attr(RequestGateHandler.VERIFIED).get();
         if (verified != null && verified.authorization().equals(authorization)) {

@@ -1,6 +1,7 @@
 package io.courier.http;
 
 import io.courier.error.ErrorCode;
+import io.courier.error.HttpErrors;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;

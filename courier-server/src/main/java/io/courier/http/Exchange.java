@@ -1,10 +1,15 @@
 package io.courier.http;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import io.courier.auth.Principal;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
+import io.courier.error.HttpErrors;
+import io.courier.json.Json;
 import io.courier.metrics.CourierMetrics;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -15,9 +20,14 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,9 +80,35 @@ public final class Exchange {
         this.principal = principal;
     }
 
-    /** The request body parsed as a flat JSON object (see {@link Json#readFlatObject}). */
+    /** The request body parsed as a flat JSON object (see {@link #readFlatObject}). */
     public Map<String, String> jsonBody() {
-        return Json.readFlatObject(request.content());
+        return readFlatObject(request.content());
+    }
+
+    /**
+     * Reads a request body that must be one JSON object and returns its top-level string fields
+     * (other values are kept as {@code null} so a wrong type can be reported per field).
+     * Malformed JSON or a non-object becomes EBODY_INVALID.
+     */
+    private static Map<String, String> readFlatObject(ByteBuf body) {
+        try (JsonParser p = Json.FACTORY.createParser((InputStream) new ByteBufInputStream(body.duplicate()))) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new CourierException(ErrorCode.EBODY_INVALID, "request body must be a JSON object");
+            }
+            Map<String, String> fields = new HashMap<>();
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken value = p.nextToken();
+                fields.put(name, value == JsonToken.VALUE_STRING ? p.getText() : null);
+                p.skipChildren();
+            }
+            if (p.nextToken() != null) {
+                throw new CourierException(ErrorCode.EBODY_INVALID, "unexpected content after the JSON object");
+            }
+            return fields;
+        } catch (IOException e) {
+            throw new CourierException(ErrorCode.EBODY_INVALID, "malformed JSON: " + Json.describe(e));
+        }
     }
 
     public void respond(HttpResponseStatus status, Json.Writer body) {
@@ -107,7 +143,7 @@ public final class Exchange {
     }
 
     /** Completes with the answer of {@code ok} or the failure, on whichever thread finishes. */
-    public <T> void answer(java.util.concurrent.CompletableFuture<T> future, java.util.function.Consumer<T> ok) {
+    public <T> void answer(CompletableFuture<T> future, Consumer<T> ok) {
         future.whenComplete((value, error) -> {
             if (error != null) {
                 fail(error);

@@ -4,6 +4,7 @@ import io.courier.auth.Principal;
 import io.courier.auth.TokenVerifier;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
+import io.courier.error.HttpErrors;
 import io.courier.metrics.CourierMetrics;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;

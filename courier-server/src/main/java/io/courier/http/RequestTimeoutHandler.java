@@ -1,6 +1,7 @@
 package io.courier.http;
 
 import io.courier.error.ErrorCode;
+import io.courier.error.HttpErrors;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;

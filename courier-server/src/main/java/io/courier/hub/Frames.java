@@ -38,15 +38,6 @@ public final class Frames {
         return frame;
     }
 
-    /** Wraps a complete JSON text payload (for acks, errors and the connected frame). */
-    public static ByteBuf text(ByteBufAllocator alloc, ByteBuf json) {
-        int payload = json.readableBytes();
-        ByteBuf frame = alloc.directBuffer(headerLength(payload) + payload);
-        writeHeader(frame, payload);
-        frame.writeBytes(json, json.readerIndex(), payload);
-        return frame;
-    }
-
     // RFC 6455 section 5.2: 7-bit length, or 126 + 16-bit, or 127 + 64-bit.
     private static int headerLength(int payload) {
         return payload < 126 ? 2 : payload <= 0xFFFF ? 4 : 10;

@@ -37,7 +37,7 @@ public final class Hub {
         }
     }
 
-    private final Catalog catalog;
+    private final KnownTopics topics;
     private final ByteBufAllocator alloc;
     private final Fanout[] fanouts;
     private final Map<EventExecutor, Integer> loopIndex = new IdentityHashMap<>();
@@ -46,8 +46,8 @@ public final class Hub {
     private final AtomicInteger subscriptions = new AtomicInteger();
 
     /** A hub whose fan-out queues are never limited (see the other constructor). */
-    public Hub(EventLoopGroup loops, Catalog catalog, ByteBufAllocator alloc, FanoutListener listener) {
-        this(loops, catalog, alloc, listener, Long.MAX_VALUE);
+    public Hub(EventLoopGroup loops, KnownTopics topics, ByteBufAllocator alloc, FanoutListener listener) {
+        this(loops, topics, alloc, listener, Long.MAX_VALUE);
     }
 
     /**
@@ -55,8 +55,8 @@ public final class Hub {
      * @param maxQueuedBytes frame bytes one loop's fan-out may hold queued before {@link #throttle}
      *     stops publishing sockets reading
      */
-    public Hub(EventLoopGroup loops, Catalog catalog, ByteBufAllocator alloc, FanoutListener listener, long maxQueuedBytes) {
-        this.catalog = catalog;
+    public Hub(EventLoopGroup loops, KnownTopics topics, ByteBufAllocator alloc, FanoutListener listener, long maxQueuedBytes) {
+        this.topics = topics;
         this.alloc = alloc;
         List<Fanout> list = new ArrayList<>();
         for (EventExecutor e : loops) {
@@ -66,8 +66,8 @@ public final class Hub {
         this.fanouts = list.toArray(new Fanout[0]);
     }
 
-    public Catalog catalog() {
-        return catalog;
+    public KnownTopics topics() {
+        return topics;
     }
 
     public int connections() {
@@ -165,7 +165,7 @@ public final class Hub {
      * @throws CourierException ETOPIC_NOTFOUND when the audience has no such topic
      */
     public int publish(String audience, String topic, ByteBuf message) {
-        if (!catalog.contains(audience, topic)) {
+        if (!topics.contains(audience, topic)) {
             throw new CourierException(ErrorCode.ETOPIC_NOTFOUND, "no topic '" + topic + "' in audience " + audience);
         }
         Room room = rooms.get(audience);

@@ -1,9 +1,7 @@
 package io.courier.metrics;
 
+import io.courier.error.CloseCode;
 import io.courier.error.ErrorCode;
-import io.courier.hub.Catalog;
-import io.courier.hub.FanoutListener;
-import io.courier.hub.Hub;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -28,6 +26,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * Every meter Courier publishes, named by Prometheus conventions ({@code courier_} prefix, base
@@ -35,7 +34,7 @@ import java.util.function.IntSupplier;
  * hot path is an array or enum-map read plus a lock-free increment: no allocation, no lock, no
  * per-audience or per-topic label (their number is unbounded). Any thread.
  */
-public final class CourierMetrics implements FanoutListener {
+public final class CourierMetrics {
     private static final Set<HttpMethod> KNOWN_METHODS = Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.OPTIONS,
             HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.PATCH, HttpMethod.HEAD);
 
@@ -45,7 +44,8 @@ public final class CourierMetrics implements FanoutListener {
     private final Counter deliveries;
     private final Map<ErrorCode, Counter> refused = new EnumMap<>(ErrorCode.class);
     private final Counter opened;
-    private final Map<CloseReason, Counter> closed = new EnumMap<>(CloseReason.class);
+    private final Map<CloseCode, Counter> closed = new EnumMap<>(CloseCode.class);
+    private final Counter closedByClient;
     private final Map<String, Counter> handshakesRefused = new ConcurrentHashMap<>();
     private final Map<String, Counter> authFailures = new ConcurrentHashMap<>();
     private final Map<String, Counter> connectionsRefused = new ConcurrentHashMap<>();
@@ -63,10 +63,11 @@ public final class CourierMetrics implements FanoutListener {
                     .tag("code", code.name()).register(registry));
         }
         opened = Counter.builder("courier.connections.opened").description("WebSocket connections opened").register(registry);
-        for (CloseReason reason : CloseReason.values()) {
-            closed.put(reason, Counter.builder("courier.connections.closed").description("WebSocket connections closed, by reason")
-                    .tag("reason", reason.label()).register(registry));
+        // Codes that share a label share a counter: the registry returns the one already registered.
+        for (CloseCode code : CloseCode.values()) {
+            closed.put(code, closedCounter(code.metricLabel()));
         }
+        closedByClient = closedCounter(CloseCode.CLOSED_BY_CLIENT);
         // Registered up front so a scrape shows 0 before the first refusal (a rate alert needs a series).
         connectionRefused("max_connections", 0);
         connectionRefused("max_connections_per_address", 0);
@@ -89,6 +90,11 @@ public final class CourierMetrics implements FanoutListener {
         }
     }
 
+    private Counter closedCounter(String reason) {
+        return Counter.builder("courier.connections.closed").description("WebSocket connections closed, by reason")
+                .tag("reason", reason).register(registry);
+    }
+
     private Counter publishedCounter(MessageSource source, String kind) {
         return Counter.builder("courier.messages.published").description("Messages accepted for fan-out, by source and kind")
                 .tag("source", source.label()).tag("kind", kind).register(registry);
@@ -102,18 +108,30 @@ public final class CourierMetrics implements FanoutListener {
         return registry;
     }
 
-    /** Gauges read from the hub and catalogue at scrape time. */
-    public void watch(Hub hub, Catalog catalog) {
-        Gauge.builder("courier.connections", hub, Hub::connections).description("Open WebSocket connections").register(registry);
-        Gauge.builder("courier.subscriptions", hub, Hub::subscriptions).description("Topic subscriptions held by open connections").register(registry);
-        Gauge.builder("courier.audiences.active", hub, Hub::activeAudiences).description("Audiences with at least one open connection").register(registry);
-        Gauge.builder("courier.audiences", catalog, Catalog::audienceCount).description("Audiences with topics held in memory").register(registry);
-        Gauge.builder("courier.topics", catalog, Catalog::topicCount).description("Topics held in memory").register(registry);
+    /**
+     * Gauges read from the hub at scrape time. The assembler hands in the readings, so this package
+     * does not know the hub. Each supplier is held strongly: a gauge holds its object weakly, and a
+     * method reference made for the call would otherwise be collected and read as NaN.
+     */
+    public void watchHub(IntSupplier connections, IntSupplier subscriptions, IntSupplier activeAudiences) {
+        gauge("courier.connections", "Open WebSocket connections", connections);
+        gauge("courier.subscriptions", "Topic subscriptions held by open connections", subscriptions);
+        gauge("courier.audiences.active", "Audiences with at least one open connection", activeAudiences);
+    }
+
+    /** Gauges read from the topic catalogue at scrape time. */
+    public void watchTopics(IntSupplier audiences, IntSupplier topics) {
+        gauge("courier.audiences", "Audiences with topics held in memory", audiences);
+        gauge("courier.topics", "Topics held in memory", topics);
+    }
+
+    private void gauge(String name, String description, IntSupplier value) {
+        Gauge.builder(name, value, IntSupplier::getAsInt).strongReference(true).description(description).register(registry);
     }
 
     /** The bytes reserved by request bodies being received ({@code courier.http.max.buffered.bytes}). */
-    public void watchBufferedBodies(java.util.function.LongSupplier heldBytes) {
-        Gauge.builder("courier.http.buffered", heldBytes, h -> h.getAsLong()).baseUnit("bytes").strongReference(true)
+    public void watchBufferedBodies(LongSupplier heldBytes) {
+        Gauge.builder("courier.http.buffered", heldBytes, LongSupplier::getAsLong).baseUnit("bytes").strongReference(true)
                 .description("Bytes reserved by HTTP request bodies being received").register(registry);
     }
 
@@ -129,8 +147,14 @@ public final class CourierMetrics implements FanoutListener {
         opened.increment();
     }
 
-    public void connectionClosed(CloseReason reason) {
-        closed.get(reason).increment();
+    /** A connection the server closed with {@code code}. */
+    public void connectionClosed(CloseCode code) {
+        closed.get(code).increment();
+    }
+
+    /** A connection the client closed or the network dropped. */
+    public void connectionClosedByClient() {
+        closedByClient.increment();
     }
 
     /** @param reason a short, bounded label such as {@code bad_key} or {@code expired_key} */
@@ -141,8 +165,7 @@ public final class CourierMetrics implements FanoutListener {
 
     /** Open TCP connections of every kind, the number {@code courier.max.connections} caps. */
     public void watchTcpConnections(IntSupplier open) {
-        Gauge.builder("courier.tcp.connections", open, o -> o.getAsInt())
-                .description("Open TCP connections, HTTP and WebSocket").register(registry);
+        gauge("courier.tcp.connections", "Open TCP connections, HTTP and WebSocket", open);
     }
 
     /** @param reason {@code max_connections} or {@code max_connections_per_address} */
@@ -175,12 +198,12 @@ public final class CourierMetrics implements FanoutListener {
                 .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
     }
 
-    @Override
+    /** Frames handed to subscriber connections by one fan-out batch. */
     public void delivered(long count) {
         deliveries.increment(count);
     }
 
-    @Override
+    /** From a publish entering the hub to its last write on one event loop being flushed. */
     public void fannedOut(long nanos) {
         fanout.record(nanos, TimeUnit.NANOSECONDS);
     }

@@ -4,10 +4,11 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
-import io.courier.http.Json;
+import io.courier.json.Json;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 
 /**
  * One decoded client request, from a socket text frame or a hook body:
@@ -50,7 +51,7 @@ public final class Command {
         boolean sawTopic = false;
         boolean topicNotString = false;
         boolean sawMessage = false;
-        try (JsonParser p = Json.FACTORY.createParser((java.io.InputStream) new ByteBufInputStream(json.duplicate()))) {
+        try (JsonParser p = Json.FACTORY.createParser((InputStream) new ByteBufInputStream(json.duplicate()))) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw new CourierException(ErrorCode.EBODY_INVALID, "expected a JSON object");
             }

@@ -2,7 +2,7 @@ package io.courier.protocol;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.courier.error.ErrorCode;
-import io.courier.http.Json;
+import io.courier.json.Json;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;

@@ -35,10 +35,6 @@ public final class AsyncStore implements AutoCloseable {
         this.workers.allowCoreThreadTimeOut(true);
     }
 
-    public Store blocking() {
-        return store;
-    }
-
     public CompletableFuture<Created<Audience>> createAudience(String name) {
         return supply(() -> store.createAudience(name));
     }

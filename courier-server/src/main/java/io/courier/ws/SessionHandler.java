@@ -1,15 +1,16 @@
 package io.courier.ws;
 
 import io.courier.auth.Principal;
+import io.courier.config.Config;
 import io.courier.error.CloseCode;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
 import io.courier.hub.Hub;
 import io.courier.hub.Subscriber;
 import io.courier.logging.RateLimitedLog;
-import io.courier.metrics.CloseReason;
 import io.courier.metrics.CourierMetrics;
 import io.courier.metrics.MessageSource;
+import io.courier.pipeline.Stage;
 import io.courier.protocol.Action;
 import io.courier.protocol.Command;
 import io.courier.protocol.Replies;
@@ -19,9 +20,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.TooLongFrameException;
-import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
@@ -29,7 +30,7 @@ import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.ReadTimeoutException;
 import io.netty.util.ReferenceCountUtil;
-import io.courier.config.Config;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -41,6 +42,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * One WebSocket connection after its handshake: decodes client frames into commands, applies them
@@ -77,8 +79,8 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     private Subscriber subscriber;
     /** Counts writability changes, so that a grace timer only cuts off the episode it was set for. */
     private long behindEpisode;
-    /** Why the connection ends, set by whoever starts closing it; the client unless we did. */
-    private CloseReason closeReason = CloseReason.CLIENT;
+    /** How the server closed the connection; null while it has not (then the client closed it or the network dropped it). */
+    private CloseCode closedWith;
     /** Set once a close frame is on its way (either side's); from then on input is discarded. */
     private boolean closing;
 
@@ -96,7 +98,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     void start(ChannelHandlerContext ctx) {
         subscriber = hub.connect(ctx.channel(), principal.audience());
         metrics.connectionOpened();
-        closeAt.ifPresent(at -> expiry = ctx.executor().schedule(() -> close(ctx, CloseCode.TOKEN_EXPIRED, CloseReason.TOKEN_EXPIRED),
+        closeAt.ifPresent(at -> expiry = ctx.executor().schedule(() -> close(ctx, CloseCode.TOKEN_EXPIRED),
                 Math.max(0, Duration.between(Instant.now(), at).toMillis()), TimeUnit.MILLISECONDS));
         ctx.writeAndFlush(new TextWebSocketFrame(Replies.connected(ctx.alloc(), id, principal.audience())));
         if (log.isDebugEnabled()) {
@@ -119,7 +121,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             } else if (msg instanceof CloseWebSocketFrame close) {
                 onClose(ctx, close);
             } else if (msg instanceof BinaryWebSocketFrame) {
-                close(ctx, CloseCode.UNSUPPORTED_DATA, CloseReason.PROTOCOL_ERROR);
+                close(ctx, CloseCode.UNSUPPORTED_DATA);
             }
             // Pong frames only prove liveness; the idle handler has already seen the read.
         } finally {
@@ -144,7 +146,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             if (warning != null) {
                 withConnection(warning, ctx).addKeyValue("code", code).log("invalid close frame");
             }
-            close(ctx, CloseCode.PROTOCOL_ERROR, CloseReason.PROTOCOL_ERROR);
+            close(ctx, CloseCode.PROTOCOL_ERROR);
             return;
         }
         answerClose(ctx, code);
@@ -156,7 +158,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         ctx.writeAndFlush(new CloseWebSocketFrame(code, "")).addListener(ChannelFutureListener.CLOSE);
     }
 
-    private static boolean isUtf8(java.nio.ByteBuffer bytes) {
+    private static boolean isUtf8(ByteBuffer bytes) {
         try {
             StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(bytes);
@@ -170,7 +172,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         RateLimit.Verdict verdict = rateLimit == null ? RateLimit.Verdict.ALLOW : rateLimit.take(System.nanoTime());
         if (verdict == RateLimit.Verdict.CLOSE) {
             metrics.refused(ErrorCode.ERATE_LIMITED);
-            close(ctx, CloseCode.RATE_LIMITED, CloseReason.RATE_LIMITED);
+            close(ctx, CloseCode.RATE_LIMITED);
             return;
         }
         Command command = Command.decode(json);
@@ -208,7 +210,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         if (subscriber.isSubscribed(topic)) {
             return;
         }
-        if (!hub.catalog().contains(principal.audience(), topic)) {
+        if (!hub.topics().contains(principal.audience(), topic)) {
             throw new CourierException(ErrorCode.ETOPIC_NOTFOUND, "no topic '" + topic + "' in audience " + principal.audience());
         }
         if (subscriber.subscriptionCount() >= maxSubscriptions) {
@@ -247,7 +249,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
         // close() stops deliveries and drops the socket after its grace even if the close frame,
         // queued behind what the client never read, cannot leave.
-        close(ctx, CloseCode.SLOW_CONSUMER, CloseReason.SLOW_CONSUMER);
+        close(ctx, CloseCode.SLOW_CONSUMER);
     }
 
     @Override
@@ -257,7 +259,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (evt instanceof ShutdownEvent) {
-            close(ctx, CloseCode.SHUTDOWN, CloseReason.SHUTDOWN);
+            close(ctx, CloseCode.SHUTDOWN);
             return;
         }
         ctx.fireUserEventTriggered(evt);
@@ -270,9 +272,14 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
         if (subscriber != null) {
             hub.disconnect(subscriber);
-            metrics.connectionClosed(closeReason);
+            if (closedWith == null) {
+                metrics.connectionClosedByClient();
+            } else {
+                metrics.connectionClosed(closedWith);
+            }
             if (log.isDebugEnabled()) {
-                withConnection(log.atDebug(), ctx).addKeyValue("reason", closeReason.name().toLowerCase(java.util.Locale.ROOT)).log("closed");
+                String reason = closedWith == null ? CloseCode.CLOSED_BY_CLIENT : closedWith.metricLabel();
+                withConnection(log.atDebug(), ctx).addKeyValue("reason", reason).log("closed");
             }
         }
         ctx.fireChannelInactive();
@@ -285,12 +292,12 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
         if (cause instanceof ReadTimeoutException) {
             // Nothing read, not even a pong, for the idle timeout; the timeout handler closes next.
-            close(ctx, CloseCode.IDLE, CloseReason.IDLE);
+            close(ctx, CloseCode.IDLE);
             return;
         }
         if (cause instanceof TooLongFrameException) {
             // A fragmented message that grew past the limit (the decoder itself closes single frames with 1009).
-            close(ctx, CloseCode.MESSAGE_TOO_BIG, CloseReason.PROTOCOL_ERROR);
+            close(ctx, CloseCode.MESSAGE_TOO_BIG);
             return;
         }
         if (cause instanceof CorruptedWebSocketFrameException corrupt) {
@@ -304,7 +311,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
                 case 1009 -> CloseCode.MESSAGE_TOO_BIG;
                 case 1007 -> CloseCode.INVALID_UTF8;
                 default -> CloseCode.PROTOCOL_ERROR;
-            }, CloseReason.PROTOCOL_ERROR);
+            });
             return;
         }
         if (log.isDebugEnabled()) {
@@ -314,7 +321,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** The key fields every connection log line carries (separate fields in logfmt and JSON). */
-    private org.slf4j.spi.LoggingEventBuilder withConnection(org.slf4j.spi.LoggingEventBuilder event, ChannelHandlerContext ctx) {
+    private LoggingEventBuilder withConnection(LoggingEventBuilder event, ChannelHandlerContext ctx) {
         return event.addKeyValue("conn", id).addKeyValue("audience", principal.audience())
                 .addKeyValue("remote", ctx.channel().remoteAddress());
     }
@@ -328,18 +335,16 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
      * still sends until it closes too (EOF closes the channel) or {@link #CLOSE_GRACE_MILLIS} pass.
      * Event loop only.
      */
-    private void close(ChannelHandlerContext ctx, CloseCode code, CloseReason reason) {
+    private void close(ChannelHandlerContext ctx, CloseCode code) {
         if (closing) {
             return;
         }
         closing = true;
-        if (closeReason == CloseReason.CLIENT) {
-            closeReason = reason;
-        }
+        closedWith = code;
         if (subscriber != null) {
             subscriber.cutOff();
         }
-        ctx.pipeline().addFirst("ws-discard", DiscardInbound.INSTANCE);
+        ctx.pipeline().addFirst(Stage.WS_DISCARD.handlerName(), DiscardInbound.INSTANCE);
         ctx.executor().schedule(() -> ctx.close(), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
         ctx.writeAndFlush(new CloseWebSocketFrame(code.code(), code.reason())).addListener((ChannelFutureListener) f -> {
             if (f.isSuccess() && f.channel() instanceof DuplexChannel duplex) {

@@ -5,10 +5,11 @@ import io.courier.auth.Principal;
 import io.courier.config.Config;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
-import io.courier.http.HttpErrors;
+import io.courier.error.HttpErrors;
 import io.courier.hub.Hub;
 import io.courier.limit.KeyedCounts;
 import io.courier.metrics.CourierMetrics;
+import io.courier.pipeline.Stage;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -49,17 +50,14 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
     private final CourierMetrics metrics;
     private final Config config;
     private final WebSocketDecoderConfig decoderConfig;
-    private final List<String> httpHandlers;
     /** Open sockets per audience, taken before the handshake and given back when the channel closes. */
     private final KeyedCounts<String> audienceSockets = new KeyedCounts<>();
 
-    /** @param httpHandlers names of the HTTP-only handlers to remove once the socket is open */
-    public WebSocketUpgradeHandler(ConnectionKeys keys, Hub hub, Config config, List<String> httpHandlers, CourierMetrics metrics) {
+    public WebSocketUpgradeHandler(ConnectionKeys keys, Hub hub, Config config, CourierMetrics metrics) {
         this.keys = keys;
         this.hub = hub;
         this.metrics = metrics;
         this.config = config;
-        this.httpHandlers = httpHandlers;
         this.decoderConfig = WebSocketDecoderConfig.newBuilder()
                 .maxFramePayloadLength(config.maxFrameBytes())
                 .allowExtensions(false)
@@ -188,22 +186,22 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
                 f.channel().close();
                 return;
             }
-            for (String name : httpHandlers) {
-                if (pipeline.get(name) != null) {
-                    pipeline.remove(name);
+            for (Stage stage : Stage.httpOnly()) {
+                if (pipeline.get(stage.handlerName()) != null) {
+                    pipeline.remove(stage.handlerName());
                 }
             }
             pipeline.remove(WebSocketUpgradeHandler.this);
             // RFC 6455 section 8.1: a text frame that is not UTF-8 fails the connection (1007).
             // Netty adds this check only inside WebSocketServerProtocolHandler, which we don't use.
-            pipeline.addLast("ws-utf8", new Utf8FrameValidator(false));
-            pipeline.addLast("ws-aggregator", new WebSocketFrameAggregator(config.maxFrameBytes()));
+            pipeline.addLast(Stage.WS_UTF8.handlerName(), new Utf8FrameValidator(false));
+            pipeline.addLast(Stage.WS_AGGREGATOR.handlerName(), new WebSocketFrameAggregator(config.maxFrameBytes()));
             // Keepalive is judged by what the client sends: a subscriber that only receives traffic
             // is still pinged, and must answer. Ping after each ping interval without a read; close
             // once nothing at all was read for the idle timeout.
-            pipeline.addLast("ws-ping", new IdleStateHandler(config.pingInterval().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
-            pipeline.addLast("ws-idle", new ReadTimeoutHandler(config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
-            pipeline.addLast("ws-session", session);
+            pipeline.addLast(Stage.WS_PING.handlerName(), new IdleStateHandler(config.pingInterval().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+            pipeline.addLast(Stage.WS_IDLE.handlerName(), new ReadTimeoutHandler(config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+            pipeline.addLast(Stage.WS_SESSION.handlerName(), session);
             session.start(pipeline.context(session));
         });
     }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
+import io.courier.topic.Catalog;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -34,7 +35,7 @@ class HubTest {
         a = new EmbeddedChannel();
         // Every EmbeddedChannel has its own loop; the hub must know the one both channels share.
         b = new EmbeddedChannel();
-        hub = new Hub(a.eventLoop(), catalog, ByteBufAllocator.DEFAULT, new FanoutListener() {
+        hub = new Hub(a.eventLoop(), catalog::contains, ByteBufAllocator.DEFAULT, new FanoutListener() {
             @Override
             public void delivered(long deliveries) {
                 delivered.addAndGet(deliveries);
@@ -184,7 +185,7 @@ class HubTest {
 
     @Test
     void publisherStopsReadingWhileALoopsQueueIsPastItsLimit() {
-        Hub limited = new Hub(a.eventLoop(), catalog, ByteBufAllocator.DEFAULT, FanoutListener.NONE, 100);
+        Hub limited = new Hub(a.eventLoop(), catalog::contains, ByteBufAllocator.DEFAULT, FanoutListener.NONE, 100);
         Subscriber s1 = limited.connect(a, "aud");
         limited.subscribe(s1, "t");
         EmbeddedChannel publisher = b;

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.core.JsonParser;
 import io.courier.error.ErrorCode;
-import io.courier.http.Json;
+import io.courier.json.Json;
 import io.courier.reliability.FuzzFrames.Case;
 import io.courier.reliability.FuzzFrames.FrameGenerator;
 import io.courier.testing.Await;

@@ -1,9 +1,9 @@
 package io.courier.bench.jmh;
 
-import io.courier.hub.Catalog;
 import io.courier.hub.FanoutListener;
 import io.courier.hub.Hub;
 import io.courier.hub.Subscriber;
+import io.courier.topic.Catalog;
 import io.netty.buffer.AdaptiveByteBufAllocator;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -79,7 +79,7 @@ final class HubFixture implements AutoCloseable {
         for (String topic : topics) {
             catalog.add(AUDIENCE, topic);
         }
-        this.hub = new Hub(group, catalog, alloc, counter);
+        this.hub = new Hub(group, catalog::contains, alloc, counter);
     }
 
     static ByteBufAllocator allocator(String name) {

@@ -1,6 +1,6 @@
-package io.courier.http;
+package io.courier.error;
 
-import io.courier.error.ErrorCode;
+import io.courier.json.Json;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;

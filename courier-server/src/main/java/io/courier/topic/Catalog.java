@@ -1,14 +1,12 @@
-package io.courier.hub;
+package io.courier.topic;
 
-import io.courier.store.Topic;
-import java.util.Collection;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The topics each audience has, kept in memory so that a publish checks its topic without touching
- * the database. Loaded from the store at startup and told of every topic created afterwards.
- * Topics are never deleted, so the catalogue only grows. Any thread; lock-free reads.
+ * the database. Filled by {@link Topics} from the store at startup and on every creation. Topics are
+ * never deleted, so the catalogue only grows. Any thread; lock-free reads.
  */
 public final class Catalog {
     private final ConcurrentHashMap<String, Set<String>> topicsByAudience = new ConcurrentHashMap<>();
@@ -20,12 +18,6 @@ public final class Catalog {
 
     public void add(String audience, String topic) {
         topicsByAudience.computeIfAbsent(audience, a -> ConcurrentHashMap.newKeySet()).add(topic);
-    }
-
-    public void addAll(Collection<Topic> topics) {
-        for (Topic t : topics) {
-            add(t.audience(), t.name());
-        }
     }
 
     public int audienceCount() {
