@@ -117,6 +117,14 @@ public final class HttpWire implements AutoCloseable {
         }
     }
 
+    /** Sends {@code request} and reads its response. */
+    public Response exchange(String request) {
+        if (!send(request)) {
+            throw new AssertionError("the server had closed the connection before the request");
+        }
+        return read();
+    }
+
     /** The next response; fails when the connection closes first or nothing arrives in time. */
     public Response read() {
         return readOrClosed().orElseThrow(() -> new AssertionError("connection closed before a response"));
