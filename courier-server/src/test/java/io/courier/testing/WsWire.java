@@ -65,12 +65,11 @@ public final class WsWire implements AutoCloseable {
      * time out after {@code timeout}. Throws {@link UncheckedIOException} when nothing accepts.
      */
     public static WsWire connect(int port, Duration timeout) {
+        Socket socket = Loopback.connect(port, timeout, null);
         try {
-            Socket socket = new Socket("127.0.0.1", port);
-            socket.setSoTimeout((int) timeout.toMillis());
-            socket.setTcpNoDelay(true);
             return new WsWire(socket);
         } catch (IOException e) {
+            Loopback.close(socket);
             throw new UncheckedIOException(e);
         }
     }
@@ -99,13 +98,7 @@ public final class WsWire implements AutoCloseable {
 
     /** Writes bytes as they are; returns false when the server had already closed (a reset). */
     public boolean write(byte[] bytes) {
-        try {
-            out.write(bytes);
-            out.flush();
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
+        return Loopback.write(out, bytes);
     }
 
     public boolean write(String latin1) {
@@ -200,24 +193,13 @@ public final class WsWire implements AutoCloseable {
 
     /** Reads an HTTP response head (status line and headers) up to the blank line, or to EOF. */
     public String readHead() {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
         try {
-            int matched = 0;
-            while (matched < 4) {
-                int b = in.read();
-                if (b < 0) {
-                    break;
-                }
-                head.write(b);
-                matched = (b == '\r' && (matched == 0 || matched == 2)) || (b == '\n' && (matched == 1 || matched == 3)) ? matched + 1
-                        : b == '\r' ? 1 : 0;
-            }
+            return Loopback.readHead(in, -1);
         } catch (SocketTimeoutException e) {
-            throw new AssertionError("no complete response head within the read timeout: " + head.toString(StandardCharsets.ISO_8859_1));
+            throw new AssertionError("no complete response head within the read timeout");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return head.toString(StandardCharsets.ISO_8859_1);
     }
 
     /**
@@ -253,10 +235,6 @@ public final class WsWire implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // closing a test socket; nothing to do
-        }
+        Loopback.close(socket);
     }
 }
