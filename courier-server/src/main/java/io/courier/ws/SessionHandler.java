@@ -40,6 +40,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.spi.LoggingEventBuilder;
@@ -70,6 +71,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     private final Principal principal;
     private final int maxSubscriptions;
     private final CourierMetrics metrics;
+    private final LongSupplier nanoClock;
     /** Null when the rate limit is off. */
     private final RateLimit rateLimit;
     /** When the bearer token's lifetime ends the connection, if {@code courier.ws.close.on.token.expiry}. */
@@ -85,11 +87,17 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     private boolean closing;
 
     SessionHandler(Hub hub, Principal principal, Config config, CourierMetrics metrics) {
+        this(hub, principal, config, metrics, System::nanoTime);
+    }
+
+    /** @param nanoClock what the rate limit reads the time from; tests pass a clock they move by hand */
+    SessionHandler(Hub hub, Principal principal, Config config, CourierMetrics metrics, LongSupplier nanoClock) {
         this.hub = hub;
+        this.nanoClock = nanoClock;
         this.principal = principal;
         this.maxSubscriptions = config.maxSubscriptions();
         this.metrics = metrics;
-        this.rateLimit = config.rateLimitPerSecond() > 0 ? new RateLimit(config.rateLimitPerSecond(), System.nanoTime()) : null;
+        this.rateLimit = config.rateLimitPerSecond() > 0 ? new RateLimit(config.rateLimitPerSecond(), nanoClock.getAsLong()) : null;
         // The verifier accepted the token up to the clock skew past its exp, so the socket lives as long.
         this.closeAt = config.closeOnTokenExpiry() ? principal.expiresAt().map(exp -> exp.plus(config.jwt().clockSkew())) : Optional.empty();
     }
@@ -169,7 +177,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void onText(ChannelHandlerContext ctx, ByteBuf json) {
-        RateLimit.Verdict verdict = rateLimit == null ? RateLimit.Verdict.ALLOW : rateLimit.take(System.nanoTime());
+        RateLimit.Verdict verdict = rateLimit == null ? RateLimit.Verdict.ALLOW : rateLimit.take(nanoClock.getAsLong());
         if (verdict == RateLimit.Verdict.CLOSE) {
             metrics.refused(ErrorCode.ERATE_LIMITED);
             close(ctx, CloseCode.RATE_LIMITED);

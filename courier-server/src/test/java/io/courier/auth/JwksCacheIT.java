@@ -7,6 +7,7 @@ import static io.courier.auth.TestTokens.validClaims;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.nimbusds.jose.JOSEException;
@@ -199,35 +200,39 @@ class JwksCacheIT {
 
         server.close();
         // An invariant over several cache lifetimes (600 ms each), each ending in a failed fetch: not a sleep to wait for something.
+        // At least one check after the window, however slowly the checks run.
         long end = System.nanoTime() + Duration.ofMillis(2000).toNanos();
         int checks = 0;
-        while (System.nanoTime() < end) {
+        do {
             assertTrue(accepts(verifier, rs256(keyA)), "key-a still verifies with the server gone, check " + checks);
             accepts(verifier, rs256(keyB)); // unknown kid: a refresh attempt against the dead URL
             checks++;
-        }
-        assertTrue(checks > 10, "checks: " + checks);
+        } while (System.nanoTime() < end);
     }
 
     // ---------------------------------------------------------------- never blocking, rate limit
 
+    /**
+     * The fetch hangs until the test releases it, after the verifications, and its HTTP timeout is
+     * 10 minutes: a verifier that waited for it would hang. The bound says "hangs", not "slow".
+     */
     @Test
     void verificationNeverWaitsForAHangingFetch() {
         JwksServer server = server(keyA);
         server.hang();
-        JwksCache.Timing slow = new JwksCache.Timing(Duration.ofMinutes(5), Duration.ofMillis(100), Duration.ofSeconds(30), Duration.ofSeconds(8));
+        JwksCache.Timing slow = new JwksCache.Timing(Duration.ofMinutes(5), Duration.ofMillis(100), Duration.ofSeconds(30), Duration.ofMinutes(10));
 
-        long start = System.nanoTime();
         TokenVerifier verifier = verifier(server, "", slow);
         Await.until(() -> server.requests() >= 1, WAIT, "the first fetch to hang");
-        for (int i = 0; i < 20; i++) {
-            assertEquals("unknown_key", refusal(verifier, rs256(keyA)).reason());
+        try {
+            assertTimeoutPreemptively(Duration.ofMinutes(1), () -> {
+                for (int i = 0; i < 20; i++) {
+                    assertEquals("unknown_key", refusal(verifier, rs256(keyA)).reason());
+                }
+            }, "a verification waited for the hanging fetch");
+        } finally {
+            server.release();
         }
-        Duration took = Duration.ofNanos(System.nanoTime() - start);
-        // A verifier that waited for the fetch would take the 8-second read timeout at least.
-        assertTrue(took.compareTo(Duration.ofSeconds(3)) < 0, "startup and 20 verifications took " + took);
-
-        server.release();
         awaitAccepted(verifier, rs256(keyA), "the fetch once the server answers");
     }
 

@@ -14,6 +14,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
 import io.courier.error.ErrorCode;
+import io.courier.testing.CourierExtension;
 import io.courier.testing.JsonField;
 import io.courier.testing.TestServer;
 import java.net.http.HttpRequest;
@@ -28,9 +29,8 @@ import java.util.function.Function;
 import java.util.stream.Stream;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -44,17 +44,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class AuthIT {
     private static final String OTHER_SECRET = "another-secret-that-is-long-enough-for-hmac-sha256-0123";
 
-    private static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final CourierExtension server = CourierExtension.withDefaults();
 
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({

@@ -13,6 +13,7 @@ import com.nimbusds.jose.JWSObject;
 import com.nimbusds.jose.Payload;
 import com.nimbusds.jose.crypto.MACSigner;
 import io.courier.error.ErrorCode;
+import io.courier.testing.CourierExtension;
 import io.courier.testing.JsonField;
 import io.courier.testing.TestPostgres;
 import io.courier.testing.TestServer;
@@ -22,9 +23,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -34,17 +34,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * ({@code "aud":"tenant\ud800"}), which is how a hostile or careless issuer would hand one out.
  */
 class NameValidationIT {
-    private static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final CourierExtension server = CourierExtension.withDefaults();
 
     @Test
     void surrogateAudienceDoesNotCrossIntoTheAudienceItWouldBeReplacedBy() {

@@ -4,14 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.courier.testing.Await;
+import io.courier.testing.CourierExtension;
 import io.courier.testing.HttpWire;
 import io.courier.testing.JsonField;
 import io.courier.testing.TestServer;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The answers a request gets while its head is arriving: the header timeout
@@ -22,19 +22,10 @@ import org.junit.jupiter.api.Test;
 class RequestHeadIT {
     private static final Duration WAIT = Duration.ofSeconds(15);
 
-    private static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(Map.of(
-                "courier.http.header.timeout.seconds", "1",
-                "courier.http.request.timeout.seconds", "60"));
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final CourierExtension server = CourierExtension.with(Map.of(
+            "courier.http.header.timeout.seconds", "1",
+            "courier.http.request.timeout.seconds", "60"));
 
     @Test
     void headersStalledPastTheHeaderTimeoutGet408() {

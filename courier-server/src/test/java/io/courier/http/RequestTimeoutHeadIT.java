@@ -2,30 +2,20 @@ package io.courier.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.courier.testing.CourierExtension;
 import io.courier.testing.HttpWire;
 import io.courier.testing.JsonField;
-import io.courier.testing.TestServer;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** A head still incomplete when the (shorter) request timeout fires is answered 408, not closed silently. */
 class RequestTimeoutHeadIT {
-    private static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(Map.of(
-                "courier.http.header.timeout.seconds", "60",
-                "courier.http.request.timeout.seconds", "1"));
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final CourierExtension server = CourierExtension.with(Map.of(
+            "courier.http.header.timeout.seconds", "60",
+            "courier.http.request.timeout.seconds", "1"));
 
     @Test
     void headersIncompleteAtTheRequestTimeoutGet408() {

@@ -11,7 +11,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.courier.error.ErrorCode;
+import io.courier.testing.CourierExtension;
+import io.courier.testing.HttpWire;
 import io.courier.testing.JsonField;
+import io.courier.testing.ServerClient;
 import io.courier.testing.TestServer;
 import java.io.ByteArrayInputStream;
 import java.net.http.HttpClient;
@@ -25,9 +28,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -39,18 +41,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 class RoutingIT {
     private static final int BODY_LIMIT = 1024;
     private static final String ORIGIN = "https://app.example";
+    /** Every raw read; also how long a connection must stay open to count as kept alive. */
+    private static final Duration RAW_TIMEOUT = Duration.ofSeconds(5);
 
-    private static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(Map.of("courier.http.max.body.bytes", Integer.toString(BODY_LIMIT)));
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final CourierExtension server = CourierExtension.with(Map.of("courier.http.max.body.bytes", Integer.toString(BODY_LIMIT)));
 
     // ---------------------------------------------------------------- router
 
@@ -309,18 +304,18 @@ class RoutingIT {
     @Test
     void threeRequestsOnOneRawConnectionAreAllAnswered() {
         String token = server.setUp(TestServer.uniqueAudience());
-        try (RawHttp conn = new RawHttp(server.port())) {
-            RawHttp.Response health = conn.exchange("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        try (HttpWire conn = new HttpWire(server.port(), RAW_TIMEOUT)) {
+            HttpWire.Response health = conn.exchange("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
             String body = "{\"topic\":\"raw\"}";
-            RawHttp.Response created = conn.exchange("POST /v1/topic HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token
+            HttpWire.Response created = conn.exchange("POST /v1/topic HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token
                     + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
-            RawHttp.Response missing = conn.exchange("GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+            HttpWire.Response missing = conn.exchange("GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
 
             assertEquals(200, health.status());
             assertEquals(201, created.status());
             assertEquals(404, missing.status());
             assertErrorBody(missing.body(), ErrorCode.ENOT_FOUND, "raw GET /nope");
-            assertFalse(conn.closedByServer(), "a keep-alive connection stays open");
+            assertFalse(conn.awaitClose(RAW_TIMEOUT), "a keep-alive connection stays open");
         }
     }
 
@@ -329,14 +324,14 @@ class RoutingIT {
         // RFC 9112 section 9.3.2: a server MUST send responses in the order the requests were received.
         // The first request needs the database (a worker thread), the second is answered on the event loop.
         String token = server.setUp(TestServer.uniqueAudience(), "first");
-        try (RawHttp conn = new RawHttp(server.port())) {
+        try (HttpWire conn = new HttpWire(server.port(), RAW_TIMEOUT)) {
             conn.send("GET /v1/topic HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token + "\r\n\r\n"
                     + "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
                     + "GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
 
-            RawHttp.Response first = conn.read();
-            RawHttp.Response second = conn.read();
-            RawHttp.Response third = conn.read();
+            HttpWire.Response first = conn.read();
+            HttpWire.Response second = conn.read();
+            HttpWire.Response third = conn.read();
 
             assertEquals(200, first.status());
             assertTrue(first.body().startsWith("["), "first answer is the topic list: " + first.body());
@@ -349,31 +344,31 @@ class RoutingIT {
 
     @Test
     void connectionCloseIsHonoured() {
-        try (RawHttp conn = new RawHttp(server.port())) {
-            RawHttp.Response response = conn.exchange("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        try (HttpWire conn = new HttpWire(server.port(), RAW_TIMEOUT)) {
+            HttpWire.Response response = conn.exchange("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
 
             assertEquals(200, response.status());
             assertEquals("close", response.header("Connection").orElse("").toLowerCase(Locale.ROOT));
-            assertTrue(conn.closedByServer(), "server keeps a Connection: close connection open");
+            assertTrue(conn.awaitClose(RAW_TIMEOUT), "server keeps a Connection: close connection open");
         }
     }
 
     @Test
     void malformedRequestLineIsBadRequestAndClosesTheConnection() {
-        try (RawHttp conn = new RawHttp(server.port())) {
-            RawHttp.Response response = conn.exchange("THIS IS NOT HTTP\r\n\r\n");
+        try (HttpWire conn = new HttpWire(server.port(), RAW_TIMEOUT)) {
+            HttpWire.Response response = conn.exchange("THIS IS NOT HTTP\r\n\r\n");
 
             assertEquals(400, response.status());
             assertJsonContentType(response.header("Content-Type").orElse(null), response.body());
             assertErrorBody(response.body(), ErrorCode.EBODY_INVALID, "malformed request line");
-            assertTrue(conn.closedByServer(), "the decoder cannot resynchronise; the connection must close");
+            assertTrue(conn.awaitClose(RAW_TIMEOUT), "the decoder cannot resynchronise; the connection must close");
         }
     }
 
     @Test
     void oversizedHeaderIsBadRequestAndClosesTheConnection() {
-        try (RawHttp conn = new RawHttp(server.port())) {
-            RawHttp.Response response = conn.exchange("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + "x".repeat(16 * 1024) + "\r\n\r\n");
+        try (HttpWire conn = new HttpWire(server.port(), RAW_TIMEOUT)) {
+            HttpWire.Response response = conn.exchange("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + "x".repeat(16 * 1024) + "\r\n\r\n");
 
             assertTrue(response.status() == 400 || response.status() == 431, "status " + response.status());
             assertJsonContentType(response.header("Content-Type").orElse(null), response.body());
@@ -381,11 +376,11 @@ class RoutingIT {
             // After a refused head Netty's decoder discards every later byte: a connection left open
             // would swallow the client's next request and never answer it.
             conn.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-            assertTrue(conn.closedByServer(), "connection left open after an undecodable request; the next request hangs");
+            assertTrue(conn.awaitClose(RAW_TIMEOUT), "connection left open after an undecodable request; the next request hangs");
         }
     }
 
-    private static HttpRequest.Builder preflight(TestServer target, String path, String origin) {
+    private static HttpRequest.Builder preflight(ServerClient target, String path, String origin) {
         return HttpRequest.newBuilder(target.uri(path))
                 .header("Origin", origin)
                 .header("Access-Control-Request-Method", "POST")

@@ -5,31 +5,25 @@ import static io.courier.testing.JsonField.get;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.courier.testing.CourierExtension;
 import io.courier.testing.TestServer;
 import io.courier.testing.WsClient;
+import io.courier.testing.WsWire;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code /metrics} scraped after real traffic: counters move by exactly what happened. */
 class MetricsIT {
     private static final String TOKEN = "scrape-secret-0123";
-    private static TestServer server;
 
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(Map.of("courier.metrics.token", TOKEN));
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final CourierExtension server = CourierExtension.with(Map.of("courier.metrics.token", TOKEN));
 
     private static String scrape() {
         HttpResponse<String> r = server.send(HttpRequest.newBuilder(server.uri("/metrics")).GET(), TOKEN);
@@ -37,7 +31,6 @@ class MetricsIT {
         assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("text/plain"));
         return r.body();
     }
-
 
     @Test
     void publishToThreeSubscribersCountsThreeDeliveries() {
@@ -90,7 +83,7 @@ class MetricsIT {
         assertEquals(1003, c.closeCode());
         c.close();
         server.get("/v1/topic", "not-a-token");
-        try (io.courier.testing.RawSocket raw = new io.courier.testing.RawSocket(server.port())) {
+        try (WsWire raw = WsWire.connect(server.port(), Duration.ofSeconds(10))) {
             raw.upgrade("/ws?token=garbage");
         }
         io.courier.testing.Await.until(() -> delta(before, scrape(), "courier_connections_closed_total{reason=\"protocol_error\"}") == 1, "protocol error close counted");

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.courier.error.ErrorCode;
+import io.courier.testing.CourierExtension;
 import io.courier.testing.HttpWire;
 import io.courier.testing.JsonField;
 import io.courier.testing.TestServer;
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -62,15 +64,16 @@ class HttpFuzzIT {
     private static final Set<String> CODES = Arrays.stream(ErrorCode.values()).map(Enum::name).collect(Collectors.toSet());
     private static final Map<String, String> observed = new ConcurrentSkipListMap<>();
 
-    private static TestServer server;
     private static String token;
 
+    // courier.http.request.timeout.seconds is required here: a request that never completes
+    // must be closed, and the test must not wait the 30 s default for it.
+    @RegisterExtension
+    static final CourierExtension server = CourierExtension.with(Map.of("courier.http.max.body.bytes", Integer.toString(MAX_BODY),
+            "courier.http.request.timeout.seconds", Integer.toString(REQUEST_TIMEOUT_SECONDS)));
+
     @BeforeAll
-    static void start() {
-        // courier.http.request.timeout.seconds is required here: a request that never completes
-        // must be closed, and the test must not wait the 30 s default for it.
-        server = TestServer.start(Map.of("courier.http.max.body.bytes", Integer.toString(MAX_BODY),
-                "courier.http.request.timeout.seconds", Integer.toString(REQUEST_TIMEOUT_SECONDS)));
+    static void setUpAudiences() {
         token = server.setUp(TestServer.uniqueAudience(), "existing");
     }
 
@@ -78,7 +81,6 @@ class HttpFuzzIT {
     static void stop() {
         System.out.println("http fuzz outcomes (case → outcome):");
         observed.forEach((k, v) -> System.out.println("  " + k + " → " + v));
-        server.close();
     }
 
     /** After every case: a normal request on a new connection works, with and without the database. */

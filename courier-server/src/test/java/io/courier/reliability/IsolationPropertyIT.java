@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.courier.testing.Await;
+import io.courier.testing.CourierExtension;
 import io.courier.testing.JsonField;
 import io.courier.testing.TestServer;
 import io.courier.testing.WsClient;
@@ -22,9 +23,8 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A randomised, model-based test of who receives what. Three audiences share topic names; clients
@@ -50,17 +50,8 @@ class IsolationPropertyIT {
     private static final List<String> SHARED_TOPICS = List.of("news", "chat", "ops/alerts");
     private static final Pattern SOURCE = Pattern.compile("\"message\":\\{\"op\":(\\d+),\"from\":\"([^\"]+)\"}");
 
-    private static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final CourierExtension server = CourierExtension.withDefaults();
 
     /** One audience: its name, token and topics (the shared names plus one of its own). */
     private record Audience(int index, String name, String token, List<String> topics) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.courier.testing.Await;
+import io.courier.testing.CourierExtension;
 import io.courier.testing.HttpWire;
 import io.courier.testing.JsonField;
 import io.courier.testing.TestServer;
@@ -18,9 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Slow request bodies, the attack of issue 10: clients that send a head and most of a 64 KiB body,
@@ -45,21 +45,12 @@ class SlowBodyIT {
     private static final long SLACK = 8L << 20;
     private static final Duration WAIT = Duration.ofSeconds(30);
 
-    private static TestServer server;
-
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(Map.of(
-                "courier.http.max.body.bytes", Integer.toString(BODY_BYTES),
-                "courier.http.max.buffered.bytes", Long.toString(BUDGET),
-                // The attackers must outlive the test's checks: only the fix may end them early.
-                "courier.http.request.timeout.seconds", "120"));
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final CourierExtension server = CourierExtension.with(Map.of(
+            "courier.http.max.body.bytes", Integer.toString(BODY_BYTES),
+            "courier.http.max.buffered.bytes", Long.toString(BUDGET),
+            // The attackers must outlive the test's checks: only the fix may end them early.
+            "courier.http.request.timeout.seconds", "120"));
 
     @Test
     void unauthenticatedBodyIsRefusedFromItsHead() {

@@ -12,6 +12,7 @@ import io.courier.json.Json;
 import io.courier.reliability.FuzzFrames.Case;
 import io.courier.reliability.FuzzFrames.FrameGenerator;
 import io.courier.testing.Await;
+import io.courier.testing.CourierExtension;
 import io.courier.testing.JsonField;
 import io.courier.testing.TestServer;
 import io.courier.testing.WsClient;
@@ -41,10 +42,10 @@ import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A seeded, reproducible fuzz of the socket protocol against a live server. Thousands of generated
@@ -69,20 +70,16 @@ class SocketFuzzIT {
     /** How long a raw connection waits for the server to answer or close: generous on loopback. */
     private static final Duration WIRE_TIMEOUT = Duration.ofSeconds(2);
 
-    private static TestServer server;
     private static String fuzzToken;
     private static String rawToken;
 
+    @RegisterExtension
+    static final CourierExtension server = CourierExtension.with(Map.of("courier.ws.max.frame.bytes", Integer.toString(MAX_FRAME_BYTES)));
+
     @BeforeAll
-    static void start() {
-        server = TestServer.start(Map.of("courier.ws.max.frame.bytes", Integer.toString(MAX_FRAME_BYTES)));
+    static void setUpAudiences() {
         fuzzToken = server.setUp(TestServer.uniqueAudience(), TOPICS.toArray(new String[0]));
         rawToken = server.setUp(TestServer.uniqueAudience(), "t");
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
     }
 
     /** After every test: no connection is left in the hub, and a normal client still works. */

@@ -8,8 +8,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Optional;
 import java.util.Queue;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -23,14 +22,14 @@ record TestDatabase(String name, String postgresUrl) {
     static final Duration TIMEOUT = Duration.ofSeconds(2);
     private static final Queue<String> created = new ConcurrentLinkedQueue<>();
 
-    static List<TestDatabase> all() {
-        List<TestDatabase> all = new ArrayList<>();
-        all.add(new TestDatabase("h2", null));
+    static TestDatabase h2() {
+        return new TestDatabase("h2", null);
+    }
+
+    /** The PostgreSQL of {@code COURIER_TEST_DATABASE_URL}, when that is set. */
+    static Optional<TestDatabase> postgres() {
         String url = System.getenv("COURIER_TEST_DATABASE_URL");
-        if (url != null && !url.isBlank()) {
-            all.add(new TestDatabase("postgresql", url));
-        }
-        return all;
+        return url == null || url.isBlank() ? Optional.empty() : Optional.of(new TestDatabase("postgresql", url));
     }
 
     boolean isPostgres() {

@@ -48,10 +48,8 @@ public final class HttpWire implements AutoCloseable {
      */
     public HttpWire(int port, Duration timeout, InetAddress localAddress) {
         this.timeout = timeout;
+        socket = Loopback.connect(port, timeout, localAddress);
         try {
-            socket = new Socket(InetAddress.getByName("127.0.0.1"), port, localAddress, 0);
-            socket.setSoTimeout((int) timeout.toMillis());
-            socket.setTcpNoDelay(true);
             in = socket.getInputStream();
             out = socket.getOutputStream();
         } catch (IOException e) {
@@ -61,13 +59,7 @@ public final class HttpWire implements AutoCloseable {
 
     /** Sends bytes; returns false when the server had already closed the connection. */
     public boolean send(byte[] bytes) {
-        try {
-            out.write(bytes);
-            out.flush();
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
+        return Loopback.write(out, bytes);
     }
 
     public boolean send(String latin1) {
@@ -115,6 +107,14 @@ public final class HttpWire implements AutoCloseable {
         } catch (IOException e) {
             return Optional.empty(); // reset: closed as well
         }
+    }
+
+    /** Sends {@code request} and reads its response. */
+    public Response exchange(String request) {
+        if (!send(request)) {
+            throw new AssertionError("the server had closed the connection before the request");
+        }
+        return read();
     }
 
     /** The next response; fails when the connection closes first or nothing arrives in time. */
@@ -165,19 +165,10 @@ public final class HttpWire implements AutoCloseable {
     }
 
     private Response readResponse(int first) throws IOException {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        head.write(first);
-        int matched = first == '\r' ? 1 : 0;
-        while (matched < 4) {
-            int b = in.read();
-            if (b < 0) {
-                throw new AssertionError("connection closed inside a response head: " + head.toString(StandardCharsets.ISO_8859_1));
-            }
-            head.write(b);
-            matched = (b == '\r' && (matched == 0 || matched == 2)) || (b == '\n' && (matched == 1 || matched == 3)) ? matched + 1
-                    : b == '\r' ? 1 : 0;
+        String text = Loopback.readHead(in, first);
+        if (!text.endsWith("\r\n\r\n")) {
+            throw new AssertionError("connection closed inside a response head: " + text);
         }
-        String text = head.toString(StandardCharsets.ISO_8859_1);
         String[] lines = text.substring(0, text.length() - 4).split("\r\n");
         String[] statusLine = lines[0].split(" ", 3);
         if (statusLine.length < 2 || !statusLine[0].startsWith("HTTP/1.")) {
@@ -241,10 +232,6 @@ public final class HttpWire implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // closing a test socket; nothing to do
-        }
+        Loopback.close(socket);
     }
 }

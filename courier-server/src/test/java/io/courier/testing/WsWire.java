@@ -15,9 +15,10 @@ import java.util.List;
 
 /**
  * A WebSocket client on a plain TCP socket that writes any bytes, including frames no library would
- * send (unmasked, reserved bits and opcodes, invalid UTF-8, lying lengths), and reports how the
- * server ended the connection. Unlike {@link RawSocket} its read timeout is chosen per test, so a
- * server that fails to close costs seconds, not tens of seconds.
+ * send (unmasked, reserved bits and opcodes, invalid UTF-8, lying lengths), reads the server's frames
+ * byte by byte (a client that never answers pings) and reports how the server ended the connection.
+ * Its read timeout is chosen per test, so a server that fails to close costs seconds, not tens of
+ * seconds. The kit's one WebSocket frame parser; HTTP by hand is {@link HttpWire}.
  */
 public final class WsWire implements AutoCloseable {
     /** How a connection ended: the close frame's code (null when none came), what came before it, and whether TCP closed. */
@@ -37,10 +38,15 @@ public final class WsWire implements AutoCloseable {
         }
     }
 
-    /** A server frame: opcode and payload. */
+    /** A server frame: opcode and payload (server frames are unmasked). */
     public record Frame(int opcode, byte[] payload) {
         public String text() {
             return new String(payload, StandardCharsets.UTF_8);
+        }
+
+        /** The status code of a close frame. */
+        public int closeCode() {
+            return ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
         }
     }
 
@@ -55,6 +61,25 @@ public final class WsWire implements AutoCloseable {
     }
 
     /**
+     * A plain TCP connection to the loopback port, not yet upgraded (see {@link #upgrade}); reads
+     * time out after {@code timeout}. Throws {@link UncheckedIOException} when nothing accepts.
+     */
+    public static WsWire connect(int port, Duration timeout) {
+        return connect(port, timeout, 0);
+    }
+
+    /** As {@link #connect(int, Duration)}, with SO_RCVBUF fixed before connecting when {@code receiveBufferBytes > 0}. */
+    public static WsWire connect(int port, Duration timeout, int receiveBufferBytes) {
+        Socket socket = Loopback.connect(port, timeout, null, receiveBufferBytes);
+        try {
+            return new WsWire(socket);
+        } catch (IOException e) {
+            Loopback.close(socket);
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
      * Opens {@code path} on the loopback port, completes the upgrade (asserting 101) and returns the
      * connection; reads then time out after {@code timeout}.
      */
@@ -62,44 +87,32 @@ public final class WsWire implements AutoCloseable {
         return open(port, path, timeout, 0);
     }
 
-    /**
-     * As {@link #open(int, String, Duration)}, with the socket's receive buffer (SO_RCVBUF) fixed
-     * before connecting when {@code receiveBufferBytes > 0}, so that what a client that never reads
-     * can hold in its kernel is bounded.
-     */
+    /** As {@link #open(int, String, Duration)}, with the receive buffer fixed as in {@link #connect(int, Duration, int)}. */
     public static WsWire open(int port, String path, Duration timeout, int receiveBufferBytes) {
-        try {
-            Socket socket = new Socket();
-            if (receiveBufferBytes > 0) {
-                socket.setReceiveBufferSize(receiveBufferBytes);
-            }
-            socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), (int) timeout.toMillis());
-            socket.setSoTimeout((int) timeout.toMillis());
-            socket.setTcpNoDelay(true);
-            WsWire wire = new WsWire(socket);
-            String key = Base64.getEncoder().encodeToString("courier-wiretest".getBytes(StandardCharsets.US_ASCII));
-            wire.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                    + "Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-            String head = wire.readHead();
-            if (!head.startsWith("HTTP/1.1 101")) {
-                wire.close();
-                throw new AssertionError("upgrade refused: " + head);
-            }
-            return wire;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        WsWire wire = connect(port, timeout, receiveBufferBytes);
+        String head = wire.upgrade(path);
+        if (!head.startsWith("HTTP/1.1 101")) {
+            wire.close();
+            throw new AssertionError("upgrade refused: " + head);
         }
+        return wire;
+    }
+
+    /** Sends a version 13 upgrade request for {@code path} and returns the response head, however it ends. */
+    public String upgrade(String path) {
+        String key = Base64.getEncoder().encodeToString("courier-wiretest".getBytes(StandardCharsets.US_ASCII));
+        write("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        return readHead();
     }
 
     /** Writes bytes as they are; returns false when the server had already closed (a reset). */
     public boolean write(byte[] bytes) {
-        try {
-            out.write(bytes);
-            out.flush();
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
+        return Loopback.write(out, bytes);
+    }
+
+    public boolean write(String latin1) {
+        return write(latin1.getBytes(StandardCharsets.ISO_8859_1));
     }
 
     /** A masked, final client frame (RFC 6455 section 5.3: clients MUST mask). */
@@ -216,21 +229,15 @@ public final class WsWire implements AutoCloseable {
         return b;
     }
 
-    private String readHead() throws IOException {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        while (true) {
-            int b = in.read();
-            if (b < 0) {
-                break;
-            }
-            head.write(b);
-            byte[] so = head.toByteArray();
-            int n = so.length;
-            if (n >= 4 && so[n - 4] == '\r' && so[n - 3] == '\n' && so[n - 2] == '\r' && so[n - 1] == '\n') {
-                break;
-            }
+    /** Reads an HTTP response head (status line and headers) up to the blank line, or to EOF. */
+    public String readHead() {
+        try {
+            return Loopback.readHead(in, -1);
+        } catch (SocketTimeoutException e) {
+            throw new AssertionError("no complete response head within the read timeout");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        return head.toString(StandardCharsets.ISO_8859_1);
     }
 
     /**
@@ -266,10 +273,6 @@ public final class WsWire implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // closing a test socket; nothing to do
-        }
+        Loopback.close(socket);
     }
 }

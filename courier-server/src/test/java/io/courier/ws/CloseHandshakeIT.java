@@ -4,6 +4,7 @@ import static io.courier.testing.JsonField.get;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.courier.testing.CourierExtension;
 import io.courier.testing.TestServer;
 import io.courier.testing.WsClient;
 import io.courier.testing.WsWire;
@@ -12,9 +13,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -25,18 +26,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 class CloseHandshakeIT {
     private static final int MAX_FRAME_BYTES = 65_536;
     private static final Duration WAIT = Duration.ofSeconds(5);
-    private static TestServer server;
     private static String token;
 
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(Map.of("courier.ws.max.frame.bytes", Integer.toString(MAX_FRAME_BYTES)));
-        token = server.setUp(TestServer.uniqueAudience());
-    }
+    @RegisterExtension
+    static final CourierExtension server = CourierExtension.with(Map.of("courier.ws.max.frame.bytes", Integer.toString(MAX_FRAME_BYTES)));
 
-    @AfterAll
-    static void stop() {
-        server.close();
+    @BeforeAll
+    static void setUpAudiences() {
+        token = server.setUp(TestServer.uniqueAudience());
     }
 
     private static WsWire open() {

@@ -4,14 +4,14 @@ import static io.courier.testing.JsonField.get;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.courier.testing.CourierExtension;
 import io.courier.testing.HttpWire;
-import io.courier.testing.RawSocket;
 import io.courier.testing.TestServer;
+import io.courier.testing.WsWire;
 import java.time.Duration;
-import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -22,18 +22,15 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class HandshakeIT {
     private static final Duration WAIT = Duration.ofSeconds(5);
-    private static TestServer server;
+    private static final Duration RAW_TIMEOUT = Duration.ofSeconds(10);
     private static String key;
 
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(Map.of());
-        key = server.sign(server.setUp(TestServer.uniqueAudience()));
-    }
+    @RegisterExtension
+    static final CourierExtension server = CourierExtension.withDefaults();
 
-    @AfterAll
-    static void stop() {
-        server.close();
+    @BeforeAll
+    static void setUpAudiences() {
+        key = server.sign(server.setUp(TestServer.uniqueAudience()));
     }
 
     private static String request(String extraHeaders) {
@@ -91,7 +88,7 @@ class HandshakeIT {
 
     @Test
     void wellFormedVersion13IsUpgraded() {
-        try (RawSocket raw = new RawSocket(server.port())) {
+        try (WsWire raw = WsWire.connect(server.port(), RAW_TIMEOUT)) {
             raw.write(request("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"));
             String head = raw.readHead();
             assertTrue(head.startsWith("HTTP/1.1 101"), head);

@@ -5,33 +5,26 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.courier.testing.RawSocket;
 import io.courier.testing.Await;
+import io.courier.testing.CourierExtension;
 import io.courier.testing.TestServer;
 import io.courier.testing.WsClient;
+import io.courier.testing.WsWire;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** Every socket error frame and close code, and the refusals before an upgrade. */
 class ProtocolErrorsIT {
-    private static TestServer server;
+    private static final Duration RAW_TIMEOUT = Duration.ofSeconds(10);
 
-    @BeforeAll
-    static void start() {
-        server = TestServer.start(Map.of("courier.ws.max.frame.bytes", "1024", "courier.ws.max.subscriptions", "3"));
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final CourierExtension server = CourierExtension.with(Map.of("courier.ws.max.frame.bytes", "1024", "courier.ws.max.subscriptions", "3"));
 
     @ParameterizedTest(name = "{0} -> {1}")
     @CsvSource(delimiter = '|', value = {
@@ -122,7 +115,7 @@ class ProtocolErrorsIT {
                 .header("Sec-WebSocket-Version", "13"), null);
         assertEquals(426, r.statusCode(), "a plain GET without upgrade headers");
         assertEquals("EUPGRADE_REQUIRED", get(r.body(), "error.code"));
-        try (RawSocket raw = new RawSocket(server.port())) {
+        try (WsWire raw = WsWire.connect(server.port(), RAW_TIMEOUT)) {
             String head = raw.upgrade("/ws");
             assertTrue(head.startsWith("HTTP/1.1 401"), head);
         }
@@ -133,7 +126,7 @@ class ProtocolErrorsIT {
         String key = get(server.get("/v1/sign", server.setUp(TestServer.uniqueAudience())).body(), "key");
         int mid = key.length() / 2;
         String tampered = key.substring(0, mid) + (key.charAt(mid) == 'A' ? 'B' : 'A') + key.substring(mid + 1);
-        try (RawSocket raw = new RawSocket(server.port())) {
+        try (WsWire raw = WsWire.connect(server.port(), RAW_TIMEOUT)) {
             String head = raw.upgrade("/ws?token=" + tampered);
             assertTrue(head.startsWith("HTTP/1.1 401"), head);
             assertTrue(head.toLowerCase().contains("content-type: application/json"), head);
@@ -143,7 +136,7 @@ class ProtocolErrorsIT {
     @Test
     void bearerTokenIsNotAConnectionKey() {
         String token = server.setUp(TestServer.uniqueAudience());
-        try (RawSocket raw = new RawSocket(server.port())) {
+        try (WsWire raw = WsWire.connect(server.port(), RAW_TIMEOUT)) {
             assertTrue(raw.upgrade("/ws?token=" + token).startsWith("HTTP/1.1 401"));
         }
     }
@@ -154,7 +147,7 @@ class ProtocolErrorsIT {
             String token = shortLived.setUp(TestServer.uniqueAudience());
             String key = get(shortLived.get("/v1/sign", token).body(), "key");
             Await.until(() -> {
-                try (RawSocket raw = new RawSocket(shortLived.port())) {
+                try (WsWire raw = WsWire.connect(shortLived.port(), RAW_TIMEOUT)) {
                     return raw.upgrade("/ws?token=" + key).startsWith("HTTP/1.1 401");
                 }
             }, Duration.ofSeconds(5), "the key expires after its 1 s TTL");
@@ -165,12 +158,12 @@ class ProtocolErrorsIT {
     void silentConnectionIsPingedThenClosedWhenIdle() {
         try (TestServer quick = TestServer.start(Map.of("courier.ws.ping.interval.seconds", "1", "courier.ws.idle.timeout.seconds", "2"))) {
             String key = get(quick.get("/v1/sign", quick.setUp(TestServer.uniqueAudience())).body(), "key");
-            try (RawSocket raw = new RawSocket(quick.port())) {
+            try (WsWire raw = WsWire.connect(quick.port(), RAW_TIMEOUT)) {
                 assertTrue(raw.upgrade("/ws?token=" + key).startsWith("HTTP/1.1 101"));
                 assertEquals("connected", get(raw.readFrame().text(), "action"));
-                RawSocket.Frame ping = raw.readFrame();
+                WsWire.Frame ping = raw.readFrame();
                 assertEquals(0x9, ping.opcode(), "a ping after the ping interval");
-                RawSocket.Frame close = raw.readFrame();
+                WsWire.Frame close = raw.readFrame();
                 for (int pings = 0; close.opcode() == 0x9 && pings < 10; pings++) {
                     close = raw.readFrame(); // more pings while the idle timeout runs
                 }

@@ -7,8 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.courier.testing.JsonField;
 import io.courier.testing.Await;
+import io.courier.testing.CourierExtension;
+import io.courier.testing.JsonField;
 import io.courier.testing.TestServer;
 import io.courier.testing.WsClient;
 import java.net.http.HttpResponse;
@@ -16,24 +17,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Sign, connect, subscribe, publish and broadcast over real sockets. */
 class PubSubIT {
     private static final Duration QUIET = Duration.ofMillis(300);
-    private static TestServer server;
 
-    @BeforeAll
-    static void start() {
-        server = TestServer.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        server.close();
-    }
+    @RegisterExtension
+    static final CourierExtension server = CourierExtension.withDefaults();
 
     @Test
     void signReturnsKeyAndConfiguredUrl() {

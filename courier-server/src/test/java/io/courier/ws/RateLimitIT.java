@@ -6,7 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.courier.testing.TestServer;
 import io.courier.testing.WsClient;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /** The optional per-connection inbound rate limit, over a real socket. */
@@ -17,20 +21,33 @@ class RateLimitIT {
         try (TestServer server = TestServer.start(Map.of("courier.ws.rate.limit.per.second", "5"))) {
             String token = server.setUp(TestServer.uniqueAudience());
             try (WsClient flood = server.connect(token); WsClient calm = server.connect(token)) {
+                long firstSent = System.nanoTime();
                 for (int i = 0; i < 30 && !flood.isClosed(); i++) {
                     flood.send("{\"action\":\"broadcast\",\"message\":{},\"id\":" + i + "}");
                 }
                 int acks = 0;
                 int limited = 0;
-                for (String m; (m = flood.poll(java.time.Duration.ofSeconds(2))) != null; ) {
+                List<String> ids = new ArrayList<>();
+                long lastReply = firstSent;
+                for (String m; (m = flood.poll(Duration.ofSeconds(2))) != null; ) {
                     if ("ack".equals(get(m, "action"))) {
                         acks++;
                     } else if ("ERATE_LIMITED".equals(get(m, "code"))) {
                         limited++;
+                    } else {
+                        continue; // its own broadcasts
                     }
+                    ids.add(get(m, "id"));
+                    lastReply = System.nanoTime();
                 }
-                assertTrue(acks >= 5 && acks < 10, "about one second's worth is accepted: " + acks);
+                // The token bucket holds 5 at the start and refills at 5 a second, so the acks are 5 plus
+                // at most what refilled while the frames arrived, which the client's clock bounds from above.
+                double seconds = (lastReply - firstSent) / 1e9;
+                assertTrue(acks >= 5, "a full bucket's worth is accepted: " + acks);
+                assertTrue(acks <= 5 + 5 * seconds, acks + " acks in " + seconds + " s: more than the limit refilled");
                 assertTrue(limited >= 1, "then frames are refused with ERATE_LIMITED");
+                assertEquals(IntStream.range(0, acks + limited).mapToObj(Integer::toString).toList(), ids,
+                        "every frame before the close is answered once, in order");
                 assertEquals(1008, flood.closeCode(), "a client that keeps going is closed");
                 calm.send("{\"action\":\"broadcast\",\"message\":{\"calm\":1},\"id\":\"c\"}");
                 String reply;

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.courier.testing.TestServer;
 import io.courier.testing.WsClient;
+import io.courier.testing.WsWire;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -30,7 +32,7 @@ class ShutdownIT {
             for (WsClient c : clients) {
                 assertEquals(1001, c.closeCode(), "each client is told the server is going away");
             }
-            assertThrows(UncheckedIOException.class, () -> new io.courier.testing.RawSocket(port), "the port no longer accepts");
+            assertThrows(UncheckedIOException.class, () -> WsWire.connect(port, Duration.ofSeconds(10)), "the port no longer accepts");
         } finally {
             clients.forEach(WsClient::close);
         }
