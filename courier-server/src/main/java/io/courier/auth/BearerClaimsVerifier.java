@@ -23,6 +23,8 @@ final class BearerClaimsVerifier extends DefaultJWTClaimsVerifier<SecurityContex
 
     /** A refusal whose message is already fit for the client. */
     static final class Refusal extends BadJWTException {
+        private static final long serialVersionUID = 1L;
+
         private final String reason;
 
         Refusal(String reason, String message) {

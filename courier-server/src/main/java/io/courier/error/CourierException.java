@@ -5,6 +5,9 @@ package io.courier.error;
  * so it skips the stack trace: filling one in would cost more than handling the error.
  */
 public final class CourierException extends RuntimeException {
+    // Never serialised (refusals travel as JSON); the field only quiets -Xlint:serial.
+    private static final long serialVersionUID = 1L;
+
     private final ErrorCode code;
     private final String reason;
 

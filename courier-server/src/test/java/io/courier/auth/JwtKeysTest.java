@@ -180,6 +180,8 @@ class JwtKeysTest {
      * "hangs", not "slow": none of the work here is near a minute even on a loaded machine.
      */
     @Test
+    // The accepted socket is held open, unread, so that the fetch stays in flight.
+    @SuppressWarnings("try")
     void jwksUrlLoadsWithoutWaitingForTheNetwork() throws Exception {
         JwksCache.Timing neverAnswered = new JwksCache.Timing(Duration.ofMinutes(5), Duration.ofSeconds(30), Duration.ofSeconds(30),
                 Duration.ofMinutes(10));

@@ -21,7 +21,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -171,7 +173,18 @@ final class HubFixture implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
+        try {
+            closeAll();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while closing the fixture", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("closing the fixture failed", e);
+        }
+    }
+
+    private void closeAll() throws InterruptedException, ExecutionException, TimeoutException {
         List<Future<?>> done = new ArrayList<>();
         for (int i = 0; i < channels.size(); i++) {
             DiscardChannel channel = channels.get(i);
