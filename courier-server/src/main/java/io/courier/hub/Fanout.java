@@ -27,6 +27,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * subscriber that keeps reading, however large the burst; the session cuts off one that stays
  * unwritable for a grace period. While the loop waits its queue grows; past {@code maxQueuedBytes}
  * publishing sockets are told to stop reading ({@link #hold}) until it is half drained.
+ *
+ * <p>Shutdown needs nothing of its own: a graceful event-loop shutdown runs the tasks still queued,
+ * and a drain releases every frame it takes whether or not its channels are still open.
  */
 final class Fanout implements Runnable {
     private record Work(ByteBuf frame, LoopSlot slot, long startNanos) {
@@ -57,10 +60,6 @@ final class Fanout implements Runnable {
         this.loop = loop;
         this.listener = listener;
         this.maxQueuedBytes = maxQueuedBytes;
-    }
-
-    EventLoop loop() {
-        return loop;
     }
 
     /** Any thread. Takes one reference of {@code frame}, released once written. */
@@ -178,15 +177,5 @@ final class Fanout implements Runnable {
         for (int i = 0; i < drained; i++) {
             listener.fannedOut(now - batchStarts[i]);
         }
-    }
-
-    /** Drops queued work at shutdown, releasing its frames. */
-    void discard() {
-        Work work;
-        while ((work = queue.poll()) != null) {
-            queuedBytes.addAndGet(-work.frame().readableBytes());
-            work.frame().release();
-        }
-        releaseHeldIfDrained();
     }
 }

@@ -53,8 +53,4 @@ final class LoopSlot {
         }
         return written;
     }
-
-    int size() {
-        return size;
-    }
 }
