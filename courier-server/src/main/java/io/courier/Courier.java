@@ -8,6 +8,7 @@ import io.courier.config.ConfigLoader;
 import io.courier.text.Names;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -31,8 +32,7 @@ import org.slf4j.LoggerFactory;
 public final class Courier {
     private static final Pattern DURATION = Pattern.compile("(\\d+)([smhd]?)");
 
-    private Courier() {
-    }
+    private Courier() {}
 
     public static void main(String[] args) {
         DirectMemory.prepare();
@@ -56,12 +56,17 @@ public final class Courier {
         String notifySocket = System.getenv("NOTIFY_SOCKET");
         SystemdNotifier.notify(notifySocket, "READY=1\nSTATUS=listening on port " + server.port());
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            log.info("shutting down (timeout {} s)", config.shutdownTimeout().toSeconds());
-            SystemdNotifier.notify(notifySocket, "STOPPING=1");
-            server.close();
-            stopped.countDown();
-        }, "courier-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            log.info(
+                                    "shutting down (timeout {} s)",
+                                    config.shutdownTimeout().toSeconds());
+                            SystemdNotifier.notify(notifySocket, "STOPPING=1");
+                            server.close();
+                            stopped.countDown();
+                        },
+                        "courier-shutdown"));
         try {
             stopped.await();
         } catch (InterruptedException e) {
@@ -107,7 +112,7 @@ public final class Courier {
 
     private static void requireOnly(Map<String, String> flags, String... allowed) {
         for (String flag : flags.keySet()) {
-            if (!java.util.Arrays.asList(allowed).contains(flag)) {
+            if (!Arrays.asList(allowed).contains(flag)) {
                 throw new ConfigException(flag, "unknown flag (expected: " + String.join(", ", allowed) + ")");
             }
         }

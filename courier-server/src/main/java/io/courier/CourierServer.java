@@ -103,7 +103,8 @@ public final class CourierServer implements AutoCloseable {
         // Off the event loops: a pass over every audience that called the hook in the last second.
         background.scheduleWithFixedDelay(hookLimit::sweep, 10, 10, TimeUnit.SECONDS);
         new HookRoute(hub, metrics, hookLimit).register(router);
-        this.metricsRoute = new MetricsRoute(metrics.registry(), config.metrics().token());
+        this.metricsRoute =
+                new MetricsRoute(metrics.registry(), config.metrics().token());
         if (config.metrics().enabled()) {
             metricsRoute.register(router);
         }
@@ -119,18 +120,27 @@ public final class CourierServer implements AutoCloseable {
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.ALLOCATOR, allocator)
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                .childOption(
+                        ChannelOption.WRITE_BUFFER_WATER_MARK,
                         new WriteBufferWaterMark(config.slowConsumerBytes() / 2, config.slowConsumerBytes()))
-                .childHandler(new ServerInitializer(config, upgrade, api, openChannels, router, verifier, bodyBudget, metrics));
+                .childHandler(new ServerInitializer(
+                        config, upgrade, api, openChannels, router, verifier, bodyBudget, metrics));
         if (config.sendBufferBytes() > 0) {
             bootstrap.childOption(ChannelOption.SO_SNDBUF, config.sendBufferBytes());
         }
         this.serverChannel = bootstrap.bind(config.host(), config.port()).sync().channel();
-        log.info("courier listening on http://{}:{} (transport={}, direct={}, store={}, jwt={})", config.host(), port(),
-                transport.name(), DirectMemory.describe(), jdbc.describe(), jwtKeys.describe());
+        log.info(
+                "courier listening on http://{}:{} (transport={}, direct={}, store={}, jwt={})",
+                config.host(),
+                port(),
+                transport.name(),
+                DirectMemory.describe(),
+                jdbc.describe(),
+                jwtKeys.describe());
         if (!DirectMemory.failsFast()) {
-            log.warn("direct memory is accounted by the JDK: an allocation over the limit blocks its event loop for up to"
-                    + " a second before failing; run the jar with java -jar, or add --add-opens java.base/java.nio=ALL-UNNAMED");
+            log.warn(
+                    "direct memory is accounted by the JDK: an allocation over the limit blocks its event loop for up to"
+                            + " a second before failing; run the jar with java -jar, or add --add-opens java.base/java.nio=ALL-UNNAMED");
         }
     }
 
@@ -166,7 +176,9 @@ public final class CourierServer implements AutoCloseable {
             if (error == null) {
                 log.info("loaded {} topics of {} audiences", topics.topicCount(), topics.audienceCount());
             } else if (!closed) {
-                log.warn("cannot load topics yet ({}); retrying in 2 s", error.getCause() == null ? error : error.getCause().getMessage());
+                log.warn(
+                        "cannot load topics yet ({}); retrying in 2 s",
+                        error.getCause() == null ? error : error.getCause().getMessage());
                 background.schedule(() -> loadTopics(topics), 2, TimeUnit.SECONDS);
             }
         });
@@ -209,7 +221,8 @@ public final class CourierServer implements AutoCloseable {
         openChannels.newCloseFuture().awaitUninterruptibly(remainingMillis(deadline));
         openChannels.close().awaitUninterruptibly(remainingMillis(deadline));
         long quiet = Math.min(100, remainingMillis(deadline));
-        workers.shutdownGracefully(quiet, Math.max(quiet, remainingMillis(deadline)), TimeUnit.MILLISECONDS).awaitUninterruptibly();
+        workers.shutdownGracefully(quiet, Math.max(quiet, remainingMillis(deadline)), TimeUnit.MILLISECONDS)
+                .awaitUninterruptibly();
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
         background.shutdownNow();
         metricsRoute.close();

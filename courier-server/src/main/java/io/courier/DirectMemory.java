@@ -19,8 +19,7 @@ import io.netty.util.internal.PlatformDependent;
 final class DirectMemory {
     private static final String TRY_REFLECTION = "io.netty.tryReflectionSetAccessible";
 
-    private DirectMemory() {
-    }
+    private DirectMemory() {}
 
     /** Call first thing in {@code main}, before Netty is loaded. An explicit setting wins. */
     static void prepare() {

@@ -53,8 +53,15 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     private final BodyBudget bodyBudget;
     private final CourierMetrics metrics;
 
-    ServerInitializer(Config config, WebSocketUpgradeHandler upgrade, ApiHandler api, ChannelGroup openChannels,
-            Router router, TokenVerifier verifier, BodyBudget bodyBudget, CourierMetrics metrics) {
+    ServerInitializer(
+            Config config,
+            WebSocketUpgradeHandler upgrade,
+            ApiHandler api,
+            ChannelGroup openChannels,
+            Router router,
+            TokenVerifier verifier,
+            BodyBudget bodyBudget,
+            CourierMetrics metrics) {
         this.config = config;
         this.router = router;
         this.verifier = verifier;
@@ -66,8 +73,7 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
         CorsConfigBuilder builder = config.corsOrigins().isEmpty()
                 ? CorsConfigBuilder.forAnyOrigin()
                 : CorsConfigBuilder.forOrigins(config.corsOrigins().toArray(new String[0]));
-        this.cors = builder
-                .allowedRequestMethods(HttpMethod.GET, HttpMethod.POST, HttpMethod.OPTIONS)
+        this.cors = builder.allowedRequestMethods(HttpMethod.GET, HttpMethod.POST, HttpMethod.OPTIONS)
                 .allowedRequestHeaders("Authorization", "Content-Type")
                 .maxAge(600)
                 .build();
@@ -85,7 +91,9 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
         // Before the gate: preflights need no token, and refusals carry the CORS headers too.
         p.addLast(Stage.CORS.handlerName(), new CorsHandler(cors));
         // Authenticates and budgets a request from its head, before the aggregator reads its body.
-        p.addLast(Stage.GATE.handlerName(), new RequestGateHandler(router, verifier, bodyBudget, config.maxBodyBytes(), metrics));
+        p.addLast(
+                Stage.GATE.handlerName(),
+                new RequestGateHandler(router, verifier, bodyBudget, config.maxBodyBytes(), metrics));
         p.addLast(Stage.AGGREGATOR.handlerName(), new BodyLimitAggregator(config.maxBodyBytes()));
         // Hands on one request per read while the router has paused reading, so pipelined requests
         // are answered in order even when an answer completes on a worker thread.

@@ -24,8 +24,7 @@ import org.slf4j.LoggerFactory;
 final class SystemdNotifier {
     private static final Logger log = LoggerFactory.getLogger(SystemdNotifier.class);
 
-    private SystemdNotifier() {
-    }
+    private SystemdNotifier() {}
 
     /** @return true when the message was handed to the socket */
     static boolean notify(String socketPath, String state) {
@@ -41,9 +40,15 @@ final class SystemdNotifier {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try {
             // Connected, so a plain buffer goes to systemd's socket (an unbound datagram channel is not active).
-            Channel channel = new Bootstrap().group(group).channel(EpollDomainDatagramChannel.class)
-                    .handler(new ChannelInboundHandlerAdapter()).connect(new DomainSocketAddress(path)).sync().channel();
-            channel.writeAndFlush(Unpooled.copiedBuffer(state, StandardCharsets.UTF_8)).sync();
+            Channel channel = new Bootstrap()
+                    .group(group)
+                    .channel(EpollDomainDatagramChannel.class)
+                    .handler(new ChannelInboundHandlerAdapter())
+                    .connect(new DomainSocketAddress(path))
+                    .sync()
+                    .channel();
+            channel.writeAndFlush(Unpooled.copiedBuffer(state, StandardCharsets.UTF_8))
+                    .sync();
             channel.close().sync();
             return true;
         } catch (InterruptedException e) {

@@ -9,6 +9,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
 
 /** Native epoll on Linux when its library loads, NIO everywhere else. */
 record Transport(String name, IoHandlerFactory ioHandler, Class<? extends ServerChannel> serverChannel) {
@@ -21,6 +22,6 @@ record Transport(String name, IoHandlerFactory ioHandler, Class<? extends Server
     }
 
     EventLoopGroup newGroup(int threads, String name) {
-        return new MultiThreadIoEventLoopGroup(threads, new io.netty.util.concurrent.DefaultThreadFactory(name, true), ioHandler);
+        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true), ioHandler);
     }
 }

@@ -58,7 +58,10 @@ class CliIT {
 
         /** The one line on stdout that is a JWT. */
         String token() {
-            List<String> tokens = stdout.lines().map(String::strip).filter(l -> JWT.matcher(l).matches()).toList();
+            List<String> tokens = stdout.lines()
+                    .map(String::strip)
+                    .filter(l -> JWT.matcher(l).matches())
+                    .toList();
             assertEquals(1, tokens.size(), "exactly one token on stdout: " + stdout);
             return tokens.get(0);
         }
@@ -75,7 +78,15 @@ class CliIT {
     void tokenCommandPrintsAJwtWithTheRequestedClaims() throws Exception {
         Instant before = Instant.now();
 
-        Run run = courier(Map.of("COURIER_DATA_DIR", dataDir.toString()), "token", "--aud", "a.example", "--sub", "u1", "--ttl", "1h");
+        Run run = courier(
+                Map.of("COURIER_DATA_DIR", dataDir.toString()),
+                "token",
+                "--aud",
+                "a.example",
+                "--sub",
+                "u1",
+                "--ttl",
+                "1h");
 
         assertEquals(0, run.exitCode(), run::toString);
         SignedJWT jwt = SignedJWT.parse(run.token());
@@ -85,7 +96,8 @@ class CliIT {
         assertEquals("u1", claims.getSubject());
         Instant exp = claims.getExpirationTime().toInstant();
         Instant expected = before.plus(Duration.ofHours(1));
-        assertTrue(!exp.isBefore(expected.minusSeconds(5)) && !exp.isAfter(expected.plusSeconds(60)),
+        assertTrue(
+                !exp.isBefore(expected.minusSeconds(5)) && !exp.isAfter(expected.plusSeconds(60)),
                 "exp " + exp + " (expected: about " + expected + ")");
         assertTrue(verifies(jwt, secretIn(dataDir)), "token verifies with the secret in the data directory");
     }
@@ -114,7 +126,9 @@ class CliIT {
         assertTrue(secret.length() >= 32, "secret of " + secret.length() + " characters");
         assertTrue(verifies(SignedJWT.parse(first.token()), secret));
         assertTrue(verifies(SignedJWT.parse(second.token()), secret));
-        assertEquals(List.of("b.example"), SignedJWT.parse(second.token()).getJWTClaimsSet().getAudience());
+        assertEquals(
+                List.of("b.example"),
+                SignedJWT.parse(second.token()).getJWTClaimsSet().getAudience());
         Path file = dataDir.resolve("jwt-secret");
         if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
@@ -123,11 +137,13 @@ class CliIT {
 
     @Test
     void tokenFromTheCommandIsAcceptedByAServerSharingTheDataDirectory() {
-        Run run = courier(Map.of("COURIER_DATA_DIR", dataDir.toString()), "token", "--aud", TestServer.uniqueAudience());
+        Run run =
+                courier(Map.of("COURIER_DATA_DIR", dataDir.toString()), "token", "--aud", TestServer.uniqueAudience());
         assertEquals(0, run.exitCode(), run::toString);
 
         // An empty secret makes the server use the generated one, as a real deployment would.
-        try (TestServer server = TestServer.start(Map.of("courier.data.dir", dataDir.toString(), "courier.jwt.secret", ""))) {
+        try (TestServer server =
+                TestServer.start(Map.of("courier.data.dir", dataDir.toString(), "courier.jwt.secret", ""))) {
             HttpResponse<String> created = server.post("/v1/audience", run.token(), "");
 
             assertEquals(201, created.statusCode(), created.body());
@@ -138,7 +154,11 @@ class CliIT {
     void tokenCommandUsesTheConfiguredSecret() throws Exception {
         String secret = "configured-secret-for-the-cli-test-0123456789";
 
-        Run run = courier(Map.of("COURIER_DATA_DIR", dataDir.toString(), "COURIER_JWT_SECRET", secret), "token", "--aud", "a.example");
+        Run run = courier(
+                Map.of("COURIER_DATA_DIR", dataDir.toString(), "COURIER_JWT_SECRET", secret),
+                "token",
+                "--aud",
+                "a.example");
 
         assertEquals(0, run.exitCode(), run::toString);
         assertTrue(verifies(SignedJWT.parse(run.token()), secret));
@@ -146,15 +166,17 @@ class CliIT {
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', value = {
-        "no --aud         | --aud | token",
-        "empty --aud      | --aud | token --aud ''",
-        "--aud without value | --aud | token --aud",
-        "bad --ttl        | --ttl | token --aud a.example --ttl soon",
-        "negative --ttl   | --ttl | token --aud a.example --ttl -1h",
-        "zero --ttl       | --ttl | token --aud a.example --ttl 0",
-        "unknown flag     | --bogus | token --aud a.example --bogus 1",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "no --aud         | --aud | token",
+                "empty --aud      | --aud | token --aud ''",
+                "--aud without value | --aud | token --aud",
+                "bad --ttl        | --ttl | token --aud a.example --ttl soon",
+                "negative --ttl   | --ttl | token --aud a.example --ttl -1h",
+                "zero --ttl       | --ttl | token --aud a.example --ttl 0",
+                "unknown flag     | --bogus | token --aud a.example --bogus 1",
+            })
     void tokenUsageMistakeExitsWithCode2AndOneLine(String why, String flag, String args) {
         Run run = courier(Map.of("COURIER_DATA_DIR", dataDir.toString()), split(args));
 
@@ -166,11 +188,19 @@ class CliIT {
         Path pem = outputDir.resolve("public.pem");
         KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
         rsa.initialize(2048);
-        Files.writeString(pem, "-----BEGIN PUBLIC KEY-----\n"
-                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(rsa.generateKeyPair().getPublic().getEncoded())
-                + "\n-----END PUBLIC KEY-----\n");
+        Files.writeString(
+                pem,
+                "-----BEGIN PUBLIC KEY-----\n"
+                        + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                                .encodeToString(
+                                        rsa.generateKeyPair().getPublic().getEncoded())
+                        + "\n-----END PUBLIC KEY-----\n");
 
-        Run run = courier(Map.of("COURIER_DATA_DIR", dataDir.toString(), "COURIER_JWT_KEY_FILE", pem.toString()), "token", "--aud", "a.example");
+        Run run = courier(
+                Map.of("COURIER_DATA_DIR", dataDir.toString(), "COURIER_JWT_KEY_FILE", pem.toString()),
+                "token",
+                "--aud",
+                "a.example");
 
         assertOneLineConfigError(run, "courier.jwt.key.file");
     }
@@ -201,7 +231,11 @@ class CliIT {
 
     @Test
     void badConfigurationAlsoStopsTheTokenCommand() {
-        Run run = courier(Map.of("COURIER_DATA_DIR", dataDir.toString(), "COURIER_JWT_ALGORITHM", "XYZ"), "token", "--aud", "a.example");
+        Run run = courier(
+                Map.of("COURIER_DATA_DIR", dataDir.toString(), "COURIER_JWT_ALGORITHM", "XYZ"),
+                "token",
+                "--aud",
+                "a.example");
 
         assertOneLineConfigError(run, "courier.jwt.algorithm");
     }
@@ -215,16 +249,25 @@ class CliIT {
 
     @Test
     void missingConfigFileExitsWithCode2() {
-        Run run = courier(Map.of("COURIER_DATA_DIR", dataDir.toString(), "COURIER_PORT", "0"),
-                "--config", outputDir.resolve("missing.properties").toString());
+        Run run = courier(
+                Map.of("COURIER_DATA_DIR", dataDir.toString(), "COURIER_PORT", "0"),
+                "--config",
+                outputDir.resolve("missing.properties").toString());
 
         assertOneLineConfigError(run, "--config");
     }
 
     @Test
     void serverStartsAndStopsGracefullyOnSigterm() throws Exception {
-        Map<String, String> env = Map.of("COURIER_DATA_DIR", dataDir.toString(), "COURIER_PORT", "0", "COURIER_HOST", "127.0.0.1",
-                "COURIER_SHUTDOWN_TIMEOUT_SECONDS", "2");
+        Map<String, String> env = Map.of(
+                "COURIER_DATA_DIR",
+                dataDir.toString(),
+                "COURIER_PORT",
+                "0",
+                "COURIER_HOST",
+                "127.0.0.1",
+                "COURIER_SHUTDOWN_TIMEOUT_SECONDS",
+                "2");
         // Logs go to stderr; stdout is kept for command output.
         Path log = outputDir.resolve("server.err");
         Process process = start(env, outputDir.resolve("server.out"), log, List.of());
@@ -233,7 +276,8 @@ class CliIT {
 
             process.destroy(); // SIGTERM
 
-            assertTrue(process.waitFor(PROCESS_TIMEOUT.toSeconds(), TimeUnit.SECONDS), "server did not stop on SIGTERM");
+            assertTrue(
+                    process.waitFor(PROCESS_TIMEOUT.toSeconds(), TimeUnit.SECONDS), "server did not stop on SIGTERM");
             // 143 = 128 + SIGTERM: the JVM's exit status after its shutdown hooks ran.
             assertTrue(process.exitValue() == 0 || process.exitValue() == 143, "exit " + process.exitValue());
             assertTrue(Files.readString(log).contains("courier stopped"), Files.readString(log));
@@ -248,11 +292,24 @@ class CliIT {
         String metricsToken = "metrics-token-never-logged";
         String dbPassword = "db-password-never-logged";
         for (String format : List.of("logfmt", "json")) {
-            Map<String, String> env = Map.of("COURIER_DATA_DIR", dataDir.toString(), "COURIER_PORT", "0", "COURIER_HOST", "127.0.0.1",
-                    "COURIER_JWT_SECRET", jwtSecret, "COURIER_METRICS_TOKEN", metricsToken,
+            Map<String, String> env = Map.of(
+                    "COURIER_DATA_DIR",
+                    dataDir.toString(),
+                    "COURIER_PORT",
+                    "0",
+                    "COURIER_HOST",
+                    "127.0.0.1",
+                    "COURIER_JWT_SECRET",
+                    jwtSecret,
+                    "COURIER_METRICS_TOKEN",
+                    metricsToken,
                     // Unreachable on purpose: the server starts without its database and says so.
-                    "COURIER_DATABASE_URL", "postgres://courier:" + dbPassword + "@127.0.0.1:1/courier",
-                    "COURIER_DATABASE_TIMEOUT_MS", "500", "COURIER_LOG_FORMAT", format);
+                    "COURIER_DATABASE_URL",
+                    "postgres://courier:" + dbPassword + "@127.0.0.1:1/courier",
+                    "COURIER_DATABASE_TIMEOUT_MS",
+                    "500",
+                    "COURIER_LOG_FORMAT",
+                    format);
             Path log = outputDir.resolve("startup-" + format + ".err");
             Process process = start(env, outputDir.resolve("startup-" + format + ".out"), log, List.of());
             try {
@@ -274,9 +331,13 @@ class CliIT {
                     continue;
                 }
                 if (format.equals("json")) {
-                    assertTrue(line.startsWith("{") && line.endsWith("}") && line.contains("\"level\":"), "one JSON object per line: " + line);
+                    assertTrue(
+                            line.startsWith("{") && line.endsWith("}") && line.contains("\"level\":"),
+                            "one JSON object per line: " + line);
                 } else {
-                    assertTrue(line.startsWith("ts=") && line.contains(" level=") && line.contains(" msg=\""), "logfmt line: " + line);
+                    assertTrue(
+                            line.startsWith("ts=") && line.contains(" level=") && line.contains(" msg=\""),
+                            "logfmt line: " + line);
                 }
             }
         }
@@ -289,7 +350,8 @@ class CliIT {
         List<String> lines = run.stderrLines();
         assertEquals(1, lines.size(), () -> "exactly one line on stderr: " + run);
         assertTrue(lines.get(0).contains(key), () -> "stderr should name " + key + ": " + run);
-        assertFalse(run.stderr().contains("at io.") || run.stderr().contains("Exception"), () -> "no stack trace: " + run);
+        assertFalse(
+                run.stderr().contains("at io.") || run.stderr().contains("Exception"), () -> "no stack trace: " + run);
     }
 
     private Run courier(Map<String, String> env, String... args) {
@@ -299,7 +361,8 @@ class CliIT {
         try {
             if (!process.waitFor(PROCESS_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
                 process.destroyForcibly();
-                fail("courier " + String.join(" ", args) + " did not finish within " + PROCESS_TIMEOUT + ":\n" + read(out) + read(err));
+                fail("courier " + String.join(" ", args) + " did not finish within " + PROCESS_TIMEOUT + ":\n"
+                        + read(out) + read(err));
             }
             return new Run(process.exitValue(), read(out), read(err));
         } catch (InterruptedException e) {
@@ -312,13 +375,19 @@ class CliIT {
     private static Process start(Map<String, String> env, Path stdout, Path stderr, List<String> args) {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", classPath(),
+                "-cp",
+                classPath(),
                 Courier.class.getName()));
         command.addAll(args);
-        ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
+        ProcessBuilder builder =
+                new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
         // Only what the test sets: nothing inherited may configure Courier or make the JVM talk on stderr.
-        builder.environment().keySet().removeIf(name -> name.startsWith("COURIER_")
-                || name.equals("JAVA_TOOL_OPTIONS") || name.equals("_JAVA_OPTIONS") || name.equals("JDK_JAVA_OPTIONS"));
+        builder.environment()
+                .keySet()
+                .removeIf(name -> name.startsWith("COURIER_")
+                        || name.equals("JAVA_TOOL_OPTIONS")
+                        || name.equals("_JAVA_OPTIONS")
+                        || name.equals("JDK_JAVA_OPTIONS"));
         builder.environment().putAll(env);
         try {
             return builder.start();
@@ -359,7 +428,8 @@ class CliIT {
     }
 
     private static String secretIn(Path dataDir) throws IOException {
-        return Files.readString(dataDir.resolve("jwt-secret"), StandardCharsets.UTF_8).strip();
+        return Files.readString(dataDir.resolve("jwt-secret"), StandardCharsets.UTF_8)
+                .strip();
     }
 
     private static boolean verifies(SignedJWT jwt, String secret) throws JOSEException {
@@ -368,6 +438,8 @@ class CliIT {
 
     /** Splits on spaces; {@code ''} stands for an empty argument. */
     private static String[] split(String args) {
-        return Arrays.stream(args.trim().split(" +")).map(a -> a.equals("''") ? "" : a).toArray(String[]::new);
+        return Arrays.stream(args.trim().split(" +"))
+                .map(a -> a.equals("''") ? "" : a)
+                .toArray(String[]::new);
     }
 }

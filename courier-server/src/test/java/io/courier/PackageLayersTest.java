@@ -33,49 +33,119 @@ class PackageLayersTest {
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
             .importPackages("io.courier");
 
-    private static final String[] PACKAGES = {"io.courier", "io.courier.http..", "io.courier.ws..", "io.courier.limit..",
-        "io.courier.topic..", "io.courier.metrics..", "io.courier.auth..", "io.courier.store..", "io.courier.protocol..",
-        "io.courier.hub..", "io.courier.error..", "io.courier.config..", "io.courier.json..", "io.courier.text..",
-        "io.courier.pipeline..", "io.courier.logging.."};
+    private static final String[] PACKAGES = {
+        "io.courier",
+        "io.courier.http..",
+        "io.courier.ws..",
+        "io.courier.limit..",
+        "io.courier.topic..",
+        "io.courier.metrics..",
+        "io.courier.auth..",
+        "io.courier.store..",
+        "io.courier.protocol..",
+        "io.courier.hub..",
+        "io.courier.error..",
+        "io.courier.config..",
+        "io.courier.json..",
+        "io.courier.text..",
+        "io.courier.pipeline..",
+        "io.courier.logging.."
+    };
 
     @Test
     void packagesReachOnlyDownwards() {
-        layeredArchitecture().consideringOnlyDependenciesInLayers()
-                .layer("Root").definedBy("io.courier")
-                .layer("Http").definedBy("io.courier.http..")
-                .layer("Ws").definedBy("io.courier.ws..")
-                .layer("Limit").definedBy("io.courier.limit..")
-                .layer("Topic").definedBy("io.courier.topic..")
-                .layer("Metrics").definedBy("io.courier.metrics..")
-                .layer("Auth").definedBy("io.courier.auth..")
-                .layer("Store").definedBy("io.courier.store..")
-                .layer("Protocol").definedBy("io.courier.protocol..")
-                .layer("Hub").definedBy("io.courier.hub..")
-                .layer("Error").definedBy("io.courier.error..")
-                .layer("Config").definedBy("io.courier.config..")
-                .layer("Json").definedBy("io.courier.json..")
-                .layer("Text").definedBy("io.courier.text..")
-                .layer("Pipeline").definedBy("io.courier.pipeline..")
-                .layer("Logging").definedBy("io.courier.logging..")
-
-                .whereLayer("Root").mayNotBeAccessedByAnyLayer()
-                .whereLayer("Http").mayOnlyAccessLayers("Limit", "Topic", "Metrics", "Auth", "Store", "Protocol", "Hub",
-                        "Error", "Config", "Json", "Text", "Pipeline", "Logging")
-                .whereLayer("Ws").mayOnlyAccessLayers("Limit", "Topic", "Metrics", "Auth", "Store", "Protocol", "Hub",
-                        "Error", "Config", "Json", "Text", "Pipeline", "Logging")
-                .whereLayer("Limit").mayOnlyAccessLayers("Metrics", "Error", "Config", "Json", "Text", "Logging")
-                .whereLayer("Topic").mayOnlyAccessLayers("Hub", "Store", "Error", "Config", "Json", "Text", "Logging")
-                .whereLayer("Metrics").mayOnlyAccessLayers("Error", "Config", "Json", "Text", "Logging")
-                .whereLayer("Auth").mayOnlyAccessLayers("Error", "Config", "Json", "Text", "Logging")
-                .whereLayer("Store").mayOnlyAccessLayers("Error", "Config", "Json", "Text", "Logging")
-                .whereLayer("Protocol").mayOnlyAccessLayers("Error", "Config", "Json", "Text", "Logging")
-                .whereLayer("Hub").mayOnlyAccessLayers("Error", "Config", "Json", "Text", "Logging")
-                .whereLayer("Error").mayOnlyAccessLayers("Json")
-                .whereLayer("Config").mayOnlyAccessLayers("Text")
-                .whereLayer("Json").mayNotAccessAnyLayer()
-                .whereLayer("Text").mayNotAccessAnyLayer()
-                .whereLayer("Pipeline").mayNotAccessAnyLayer()
-                .whereLayer("Logging").mayNotAccessAnyLayer()
+        layeredArchitecture()
+                .consideringOnlyDependenciesInLayers()
+                .layer("Root")
+                .definedBy("io.courier")
+                .layer("Http")
+                .definedBy("io.courier.http..")
+                .layer("Ws")
+                .definedBy("io.courier.ws..")
+                .layer("Limit")
+                .definedBy("io.courier.limit..")
+                .layer("Topic")
+                .definedBy("io.courier.topic..")
+                .layer("Metrics")
+                .definedBy("io.courier.metrics..")
+                .layer("Auth")
+                .definedBy("io.courier.auth..")
+                .layer("Store")
+                .definedBy("io.courier.store..")
+                .layer("Protocol")
+                .definedBy("io.courier.protocol..")
+                .layer("Hub")
+                .definedBy("io.courier.hub..")
+                .layer("Error")
+                .definedBy("io.courier.error..")
+                .layer("Config")
+                .definedBy("io.courier.config..")
+                .layer("Json")
+                .definedBy("io.courier.json..")
+                .layer("Text")
+                .definedBy("io.courier.text..")
+                .layer("Pipeline")
+                .definedBy("io.courier.pipeline..")
+                .layer("Logging")
+                .definedBy("io.courier.logging..")
+                .whereLayer("Root")
+                .mayNotBeAccessedByAnyLayer()
+                .whereLayer("Http")
+                .mayOnlyAccessLayers(
+                        "Limit",
+                        "Topic",
+                        "Metrics",
+                        "Auth",
+                        "Store",
+                        "Protocol",
+                        "Hub",
+                        "Error",
+                        "Config",
+                        "Json",
+                        "Text",
+                        "Pipeline",
+                        "Logging")
+                .whereLayer("Ws")
+                .mayOnlyAccessLayers(
+                        "Limit",
+                        "Topic",
+                        "Metrics",
+                        "Auth",
+                        "Store",
+                        "Protocol",
+                        "Hub",
+                        "Error",
+                        "Config",
+                        "Json",
+                        "Text",
+                        "Pipeline",
+                        "Logging")
+                .whereLayer("Limit")
+                .mayOnlyAccessLayers("Metrics", "Error", "Config", "Json", "Text", "Logging")
+                .whereLayer("Topic")
+                .mayOnlyAccessLayers("Hub", "Store", "Error", "Config", "Json", "Text", "Logging")
+                .whereLayer("Metrics")
+                .mayOnlyAccessLayers("Error", "Config", "Json", "Text", "Logging")
+                .whereLayer("Auth")
+                .mayOnlyAccessLayers("Error", "Config", "Json", "Text", "Logging")
+                .whereLayer("Store")
+                .mayOnlyAccessLayers("Error", "Config", "Json", "Text", "Logging")
+                .whereLayer("Protocol")
+                .mayOnlyAccessLayers("Error", "Config", "Json", "Text", "Logging")
+                .whereLayer("Hub")
+                .mayOnlyAccessLayers("Error", "Config", "Json", "Text", "Logging")
+                .whereLayer("Error")
+                .mayOnlyAccessLayers("Json")
+                .whereLayer("Config")
+                .mayOnlyAccessLayers("Text")
+                .whereLayer("Json")
+                .mayNotAccessAnyLayer()
+                .whereLayer("Text")
+                .mayNotAccessAnyLayer()
+                .whereLayer("Pipeline")
+                .mayNotAccessAnyLayer()
+                .whereLayer("Logging")
+                .mayNotAccessAnyLayer()
                 .check(MAIN);
     }
 
@@ -86,7 +156,9 @@ class PackageLayersTest {
 
     @Test
     void everyPackageHasAPlace() {
-        classes().should().resideInAnyPackage(PACKAGES)
+        classes()
+                .should()
+                .resideInAnyPackage(PACKAGES)
                 .because("a new package needs its place in the layering above")
                 .check(MAIN);
     }

@@ -33,8 +33,9 @@ class SecretsNotLoggedIT {
     void startupAndShutdownLogNoSecret() {
         List<String> lines = captureLogs(() -> {
             try (TestServer server = TestServer.start(Map.of(
-                    "courier.database.url", "jdbc:postgresql://127.0.0.1:1/courier?user=courier&password=" + URL_PASSWORD
-                            + "&connectTimeout=1",
+                    "courier.database.url",
+                            "jdbc:postgresql://127.0.0.1:1/courier?user=courier&password=" + URL_PASSWORD
+                                    + "&connectTimeout=1",
                     "courier.database.password", KEY_PASSWORD,
                     "courier.jwt.secret", JWT_SECRET,
                     "courier.metrics.enabled", "true",
@@ -42,8 +43,12 @@ class SecretsNotLoggedIT {
                 server.port();
             }
         });
-        assertTrue(lines.stream().anyMatch(l -> l.contains("configuration: ")), "the configuration line was not captured: " + lines);
-        assertTrue(lines.stream().anyMatch(l -> l.contains("password=****")), "the redacted URL is not in the configuration line");
+        assertTrue(
+                lines.stream().anyMatch(l -> l.contains("configuration: ")),
+                "the configuration line was not captured: " + lines);
+        assertTrue(
+                lines.stream().anyMatch(l -> l.contains("password=****")),
+                "the redacted URL is not in the configuration line");
         for (String secret : List.of(URL_PASSWORD, KEY_PASSWORD, JWT_SECRET, METRICS_TOKEN)) {
             for (String line : lines) {
                 assertFalse(line.contains(secret), "a log line reveals " + secret + ": " + line);
@@ -73,7 +78,8 @@ class SecretsNotLoggedIT {
         }
         List<String> lines = new ArrayList<>();
         for (ILoggingEvent event : List.copyOf(appender.list)) {
-            StringBuilder line = new StringBuilder(event.getLoggerName()).append(' ').append(event.getFormattedMessage());
+            StringBuilder line =
+                    new StringBuilder(event.getLoggerName()).append(' ').append(event.getFormattedMessage());
             if (event.getKeyValuePairs() != null) {
                 for (KeyValuePair kv : event.getKeyValuePairs()) {
                     line.append(' ').append(kv.key).append('=').append(kv.value);

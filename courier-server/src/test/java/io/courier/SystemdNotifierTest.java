@@ -35,13 +35,18 @@ class SystemdNotifierTest {
         BlockingQueue<String> received = new LinkedBlockingQueue<>();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try {
-            Channel systemd = new Bootstrap().group(group).channel(EpollDomainDatagramChannel.class)
+            Channel systemd = new Bootstrap()
+                    .group(group)
+                    .channel(EpollDomainDatagramChannel.class)
                     .handler(new SimpleChannelInboundHandler<DomainDatagramPacket>() {
                         @Override
                         protected void channelRead0(ChannelHandlerContext ctx, DomainDatagramPacket packet) {
                             received.add(packet.content().toString(StandardCharsets.UTF_8));
                         }
-                    }).bind(new DomainSocketAddress(socket.toString())).sync().channel();
+                    })
+                    .bind(new DomainSocketAddress(socket.toString()))
+                    .sync()
+                    .channel();
 
             assertTrue(SystemdNotifier.notify(socket.toString(), "READY=1\nSTATUS=listening on port 1"));
             String message = received.poll(10, TimeUnit.SECONDS);

@@ -47,8 +47,13 @@ final class Connector {
      * @param source             the local address to bind, or null for the kernel's choice
      * @param receiveBufferBytes SO_RCVBUF, or 0 for the kernel's (auto-tuned) default
      */
-    Channel open(EventLoopGroup group, String key, InetSocketAddress source, int receiveBufferBytes, Promise<Void> ready,
-                 Consumer<ChannelPipeline> install) {
+    Channel open(
+            EventLoopGroup group,
+            String key,
+            InetSocketAddress source,
+            int receiveBufferBytes,
+            Promise<Void> ready,
+            Consumer<ChannelPipeline> install) {
         WebSocketClientHandshaker handshaker = WebSocketClientHandshakerFactory.newHandshaker(
                 URI.create(wsUrl + key), WebSocketVersion.V13, null, false, EmptyHttpHeaders.INSTANCE, MAX_FRAME_BYTES);
         Bootstrap bootstrap = new Bootstrap()

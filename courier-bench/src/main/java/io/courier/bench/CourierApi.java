@@ -34,7 +34,8 @@ final class CourierApi {
 
     private final URI base;
     private final String bearer;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
 
     CourierApi(URI base, String bearerToken) {
         this.base = base;
@@ -60,7 +61,11 @@ final class CourierApi {
                 .issueTime(Date.from(now))
                 .expirationTime(Date.from(now.plus(Duration.ofHours(1))))
                 .build();
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).type(JOSEObjectType.JWT).build(), claims);
+        SignedJWT jwt = new SignedJWT(
+                new JWSHeader.Builder(JWSAlgorithm.HS256)
+                        .type(JOSEObjectType.JWT)
+                        .build(),
+                claims);
         try {
             jwt.sign(new MACSigner(secret.getBytes(StandardCharsets.UTF_8)));
         } catch (JOSEException e) {
@@ -83,7 +88,9 @@ final class CourierApi {
         String body = call("GET", "/v1/sign", null, 200);
         try (JsonParser p = JSON.createParser(body)) {
             while (p.nextToken() != null) {
-                if (p.currentToken() == JsonToken.FIELD_NAME && "key".equals(p.currentName()) && p.nextToken() == JsonToken.VALUE_STRING) {
+                if (p.currentToken() == JsonToken.FIELD_NAME
+                        && "key".equals(p.currentName())
+                        && p.nextToken() == JsonToken.VALUE_STRING) {
                     return p.getText();
                 }
             }
@@ -104,11 +111,11 @@ final class CourierApi {
     }
 
     private String call(String method, String path, String json, int... expected) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path))
-                .timeout(TIMEOUT)
-                .header("Authorization", bearer);
+        HttpRequest.Builder request =
+                HttpRequest.newBuilder(base.resolve(path)).timeout(TIMEOUT).header("Authorization", bearer);
         if (json != null) {
-            request.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(json));
+            request.header("Content-Type", "application/json")
+                    .method(method, HttpRequest.BodyPublishers.ofString(json));
         } else {
             request.method(method, HttpRequest.BodyPublishers.noBody());
         }
@@ -126,6 +133,7 @@ final class CourierApi {
                 return response.body();
             }
         }
-        throw new IllegalStateException(method + " " + path + ": HTTP " + response.statusCode() + " " + response.body());
+        throw new IllegalStateException(
+                method + " " + path + ": HTTP " + response.statusCode() + " " + response.body());
     }
 }

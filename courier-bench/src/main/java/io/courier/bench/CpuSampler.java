@@ -1,5 +1,6 @@
 package io.courier.bench;
 
+import com.sun.management.OperatingSystemMXBean;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -19,12 +20,23 @@ final class CpuSampler {
         Usage since(Snapshot start) {
             double wall = (wallNanos - start.wallNanos) / 1e9;
             long writes = serverWrites < 0 || start.serverWrites < 0 ? -1 : serverWrites - start.serverWrites;
-            double[] m = machine == null || start.machine == null ? new double[] {-1, -1, -1} : new double[] {
-                (machine.busyNanos - start.machine.busyNanos) / 1e9,
-                (machine.irqNanos - start.machine.irqNanos) / 1e9,
-                (machine.stealNanos - start.machine.stealNanos) / 1e9};
-            return new Usage(wall, client.cpuSince(start.client), client.systemSince(start.client),
-                    server.cpuSince(start.server), server.systemSince(start.server), m[0], m[1], m[2], writes);
+            double[] m = machine == null || start.machine == null
+                    ? new double[] {-1, -1, -1}
+                    : new double[] {
+                        (machine.busyNanos - start.machine.busyNanos) / 1e9,
+                        (machine.irqNanos - start.machine.irqNanos) / 1e9,
+                        (machine.stealNanos - start.machine.stealNanos) / 1e9
+                    };
+            return new Usage(
+                    wall,
+                    client.cpuSince(start.client),
+                    client.systemSince(start.client),
+                    server.cpuSince(start.server),
+                    server.systemSince(start.server),
+                    m[0],
+                    m[1],
+                    m[2],
+                    writes);
         }
     }
 
@@ -33,7 +45,9 @@ final class CpuSampler {
         static final Times UNKNOWN = new Times(-1, -1);
 
         double cpuSince(Times start) {
-            return userNanos < 0 || start.userNanos < 0 ? -1 : (userNanos + systemNanos - start.userNanos - start.systemNanos) / 1e9;
+            return userNanos < 0 || start.userNanos < 0
+                    ? -1
+                    : (userNanos + systemNanos - start.userNanos - start.systemNanos) / 1e9;
         }
 
         double systemSince(Times start) {
@@ -42,8 +56,7 @@ final class CpuSampler {
     }
 
     /** Times summed over all CPUs from /proc/stat; busy includes irq and softirq, but not idle, iowait or steal. */
-    record Machine(long busyNanos, long irqNanos, long stealNanos) {
-    }
+    record Machine(long busyNanos, long irqNanos, long stealNanos) {}
 
     /**
      * What was used over {@code wallSeconds}; -1 when unknown. {@code irqCpuSeconds} is interrupt and
@@ -54,16 +67,24 @@ final class CpuSampler {
      * of one buffer do not count there (a run at 2 publishes/s to 10,000 subscribers showed 120 for
      * 400,000 deliveries), so this counts the server's multi-frame flushes, not every system call.
      */
-    record Usage(double wallSeconds, double clientCpuSeconds, double clientSystemSeconds, double serverCpuSeconds,
-                 double serverSystemSeconds, double machineCpuSeconds, double irqCpuSeconds, double stealCpuSeconds,
-                 long serverWriteSyscalls) {
+    record Usage(
+            double wallSeconds,
+            double clientCpuSeconds,
+            double clientSystemSeconds,
+            double serverCpuSeconds,
+            double serverSystemSeconds,
+            double machineCpuSeconds,
+            double irqCpuSeconds,
+            double stealCpuSeconds,
+            long serverWriteSyscalls) {
         double cores(double cpuSeconds) {
             return cpuSeconds < 0 || wallSeconds <= 0 ? -1 : cpuSeconds / wallSeconds;
         }
 
         /** Busy CPU that was neither client, server nor interrupts: other processes on a shared machine. */
         double otherCpuSeconds() {
-            return serverCpuSeconds < 0 || machineCpuSeconds < 0 ? -1
+            return serverCpuSeconds < 0 || machineCpuSeconds < 0
+                    ? -1
                     : Math.max(0, machineCpuSeconds - clientCpuSeconds - serverCpuSeconds - irqCpuSeconds);
         }
     }
@@ -77,12 +98,16 @@ final class CpuSampler {
     Snapshot take() {
         Times client = times("self");
         if (client == Times.UNKNOWN) {
-            long cpu = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+            long cpu = ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
             client = new Times(cpu, 0);
         }
         boolean server = serverPid > 0;
         String pid = Long.toString(serverPid);
-        return new Snapshot(System.nanoTime(), client, server ? times(pid) : Times.UNKNOWN, machine(),
+        return new Snapshot(
+                System.nanoTime(),
+                client,
+                server ? times(pid) : Times.UNKNOWN,
+                machine(),
                 server ? ioCount(pid, "syscw:") : -1);
     }
 

@@ -22,6 +22,7 @@ final class Deliveries {
     private final ConcurrentHashMap<Integer, LongAdder> closeCodes = new ConcurrentHashMap<>();
     /** Microseconds from a publish's intended time to a subscriber's read; auto-resizing, 3 significant digits. */
     private final Recorder latencyMicros = new Recorder(3);
+
     private final AtomicLong firstArrivalNanos = new AtomicLong();
     private final AtomicLong lastArrivalNanos = new AtomicLong();
     private final int sampleEvery;

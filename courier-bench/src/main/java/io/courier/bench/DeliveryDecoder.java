@@ -53,7 +53,8 @@ final class DeliveryDecoder extends ByteToMessageDecoder {
      *                   totals and latency, which describe the subscribers that keep up
      * @param publishers publisher ids are below this
      */
-    DeliveryDecoder(Deliveries deliveries, String topic, int topicIndex, boolean slow, int publishers, Promise<Void> ready) {
+    DeliveryDecoder(
+            Deliveries deliveries, String topic, int topicIndex, boolean slow, int publishers, Promise<Void> ready) {
         this.deliveries = deliveries;
         this.topic = topic;
         this.topicIndex = topicIndex;
@@ -69,7 +70,7 @@ final class DeliveryDecoder extends ByteToMessageDecoder {
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         long published = 0;
-        for (;;) {
+        for (; ; ) {
             int start = in.readerIndex();
             int readable = in.readableBytes();
             if (readable < 2) {
@@ -108,7 +109,8 @@ final class DeliveryDecoder extends ByteToMessageDecoder {
                     byte action = ServerFrame.action(in, payload, payload + size);
                     if (action == 'p') {
                         published++;
-                        onDelivery(in, ServerFrame.messageAt(in, payload, payload + size, publishPrefix), payload + size);
+                        onDelivery(
+                                in, ServerFrame.messageAt(in, payload, payload + size, publishPrefix), payload + size);
                     } else if (action == 'b') {
                         broadcasts++;
                     } else {
@@ -120,7 +122,7 @@ final class DeliveryDecoder extends ByteToMessageDecoder {
                     deliveries.closeFrame(closeCode);
                 }
                 case 0x9 -> ctx.channel().writeAndFlush(new PongWebSocketFrame(in.retainedSlice(payload, size)));
-                default -> { } // pong, binary, continuation: Courier sends none we need
+                default -> {} // pong, binary, continuation: Courier sends none we need
             }
             in.readerIndex(payload + size);
         }
@@ -158,7 +160,9 @@ final class DeliveryDecoder extends ByteToMessageDecoder {
             if (topic == null) {
                 ready.trySuccess(null);
             } else {
-                ctx.channel().writeAndFlush(new TextWebSocketFrame("{\"action\":\"subscribe\",\"topic\":\"" + topic + "\",\"id\":1}"));
+                ctx.channel()
+                        .writeAndFlush(new TextWebSocketFrame(
+                                "{\"action\":\"subscribe\",\"topic\":\"" + topic + "\",\"id\":1}"));
             }
         } else if (action == 'a') {
             ready.trySuccess(null);

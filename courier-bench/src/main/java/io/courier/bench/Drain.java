@@ -28,7 +28,8 @@ final class Drain {
             lastSeen = received;
             lastChangeNanos = nowNanos;
         }
-        return publishersDone && (received >= expected || nowNanos - lastChangeNanos >= STALL_NANOS || nowNanos >= giveUpAtNanos);
+        return publishersDone
+                && (received >= expected || nowNanos - lastChangeNanos >= STALL_NANOS || nowNanos >= giveUpAtNanos);
     }
 
     /** When the count of deliveries last moved: the end of the drain. */

@@ -45,8 +45,8 @@ final class HandshakeHandler extends SimpleChannelInboundHandler<FullHttpRespons
         try {
             handshaker.finishHandshake(ctx.channel(), response);
         } catch (WebSocketHandshakeException e) {
-            ready.tryFailure(new IllegalStateException("handshake refused: HTTP " + response.status().code() + " "
-                    + response.content().toString(StandardCharsets.UTF_8)));
+            ready.tryFailure(new IllegalStateException("handshake refused: HTTP "
+                    + response.status().code() + " " + response.content().toString(StandardCharsets.UTF_8)));
             ctx.close();
             return;
         }

@@ -35,6 +35,7 @@ public final class Load {
     private static final long SECOND_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** A probe gives up as a drain does: not read by every subscriber within this long, it is incomplete. */
     private static final long STALL_NANOS = Drain.STALL_NANOS;
+
     private static final long PROBE_GAP_MILLIS = 100;
 
     private final LoadOptions options;
@@ -46,6 +47,7 @@ public final class Load {
     private final Channel[] channels;
     /** Publisher ids: the calibration's, the measured run's, then the probe's. */
     private final int publisherIds;
+
     private long closingNanos = Long.MAX_VALUE;
 
     private Load(LoadOptions options) {
@@ -55,7 +57,8 @@ public final class Load {
         this.serverMetrics = new ServerMetrics(options.url(), options.metricsToken());
         this.subscribers = new DeliveryDecoder[options.subscribers()];
         this.channels = new Channel[options.subscribers()];
-        this.publisherIds = options.publishers() * (options.calibrateSeconds() > 0 ? 2 : 1) + (options.probes() > 0 ? 1 : 0);
+        this.publisherIds =
+                options.publishers() * (options.calibrateSeconds() > 0 ? 2 : 1) + (options.probes() > 0 ? 1 : 0);
     }
 
     public static void main(String[] args) {
@@ -116,25 +119,45 @@ public final class Load {
             metricsBefore = serverMetrics.scrape();
             if (fanout) {
                 long[] readingPerTopic = readingPerTopic(topics.length);
-                PublishPhase.Rig rig = new PublishPhase.Rig(options, deliveries, connector, serverMetrics, publisherLoop, keys, topics,
-                        readingPerTopic, this::stallSlowSubscribers);
+                PublishPhase.Rig rig = new PublishPhase.Rig(
+                        options,
+                        deliveries,
+                        connector,
+                        serverMetrics,
+                        publisherLoop,
+                        keys,
+                        topics,
+                        readingPerTopic,
+                        this::stallSlowSubscribers);
                 double rate = options.rate();
                 int firstId = 0;
                 if (options.calibrateSeconds() > 0) {
-                    PublishPhase.Plan plan = new PublishPhase.Plan("calibrating", firstId, 0, options.calibrateSeconds(), false, -1);
+                    PublishPhase.Plan plan =
+                            new PublishPhase.Plan("calibrating", firstId, 0, options.calibrateSeconds(), false, -1);
                     calibration = new PublishPhase(rig, plan).run();
                     results.addAll(calibration.results());
                     rate = Math.max(1, calibration.publishesPerSecond() * options.loadPercent() / 100.0);
-                    progress("calibrated: %.0f publishes/s at most; measuring at %d%% = %.0f publishes/s", calibration.publishesPerSecond(),
-                            options.loadPercent(), rate);
+                    progress(
+                            "calibrated: %.0f publishes/s at most; measuring at %d%% = %.0f publishes/s",
+                            calibration.publishesPerSecond(), options.loadPercent(), rate);
                     firstId += options.publishers();
                 }
-                HookTraffic hooks = options.hookRate() > 0 ? new HookTraffic(api, options.hookRate(), options.durationSeconds()) : null;
+                HookTraffic hooks = options.hookRate() > 0
+                        ? new HookTraffic(api, options.hookRate(), options.durationSeconds())
+                        : null;
                 if (hooks != null) {
                     hooks.start();
                 }
-                measured = new PublishPhase(rig, new PublishPhase.Plan("publishing", firstId, rate, options.durationSeconds(),
-                        options.slowPercent() > 0, metricsBefore.slowConsumerCloses())).run();
+                measured = new PublishPhase(
+                                rig,
+                                new PublishPhase.Plan(
+                                        "publishing",
+                                        firstId,
+                                        rate,
+                                        options.durationSeconds(),
+                                        options.slowPercent() > 0,
+                                        metricsBefore.slowConsumerCloses()))
+                        .run();
                 if (hooks != null) {
                     hooks.join();
                     hookCalls = new Summary.Hooks(hooks.due(), hooks.acked(), hooks.failed());
@@ -157,11 +180,25 @@ public final class Load {
             publisherLoop.terminationFuture().awaitUninterruptibly(30, TimeUnit.SECONDS);
         }
         // The loops have stopped: every subscriber's own counts are final and visible here.
-        Summary.Accounting accounting = fanout ? account(topics.length, results, probeAcked[0], measured,
-                hookCalls == null ? 0 : hookCalls.acked()) : null;
-        return new Summary(options, transport.name(), startedAt, opened, calibration, measured, probes, hookCalls, accounting, held,
-                opened.connected() - deliveries.disconnectedEarly(), deliveries.disconnectedEarly(), deliveries.closeCodes(),
-                metricsBefore, metricsAfter);
+        Summary.Accounting accounting = fanout
+                ? account(topics.length, results, probeAcked[0], measured, hookCalls == null ? 0 : hookCalls.acked())
+                : null;
+        return new Summary(
+                options,
+                transport.name(),
+                startedAt,
+                opened,
+                calibration,
+                measured,
+                probes,
+                hookCalls,
+                accounting,
+                held,
+                opened.connected() - deliveries.disconnectedEarly(),
+                deliveries.disconnectedEarly(),
+                deliveries.closeCodes(),
+                metricsBefore,
+                metricsAfter);
     }
 
     /** Opens the subscribers with at most {@code --handshakes} in flight; subscribed (when given topics) before they count. */
@@ -203,9 +240,15 @@ public final class Load {
                 }
                 handshakes.release();
             });
-            DeliveryDecoder decoder = new DeliveryDecoder(deliveries, topic, topicIndex, slow, Math.max(1, publisherIds), opened);
+            DeliveryDecoder decoder =
+                    new DeliveryDecoder(deliveries, topic, topicIndex, slow, Math.max(1, publisherIds), opened);
             subscribers[index] = decoder;
-            channels[index] = connector.open(loops, keys.next(), source, slow ? options.slowReceiveBufferBytes() : 0, opened,
+            channels[index] = connector.open(
+                    loops,
+                    keys.next(),
+                    source,
+                    slow ? options.slowReceiveBufferBytes() : 0,
+                    opened,
                     p -> p.replace("ws-decoder", "deliveries", decoder));
             if (System.nanoTime() >= nextProgress) {
                 nextProgress += SECOND_NANOS;
@@ -224,10 +267,18 @@ public final class Load {
         }
         int missing = n - connected.get() - failed.get();
         if (missing > 0) {
-            firstError.compareAndSet(null, missing + " not ready within --connect-timeout " + options.connectTimeoutSeconds() + " s");
+            firstError.compareAndSet(
+                    null, missing + " not ready within --connect-timeout " + options.connectTimeoutSeconds() + " s");
         }
         progress("opened %d of %d in %.2f s from %d source address(es)", connected.get(), n, seconds, sources);
-        return new Summary.Opened(n, connected.get(), n - connected.get(), seconds, sources, firstError.get(), cpu.take().since(before));
+        return new Summary.Opened(
+                n,
+                connected.get(),
+                n - connected.get(),
+                seconds,
+                sources,
+                firstError.get(),
+                cpu.take().since(before));
     }
 
     /**
@@ -241,7 +292,8 @@ public final class Load {
         }
         int block = index / perSource;
         if (block > 253) {
-            throw new IllegalArgumentException("--per-source: " + perSource + " leaves " + total + " sockets more than 254 source addresses");
+            throw new IllegalArgumentException(
+                    "--per-source: " + perSource + " leaves " + total + " sockets more than 254 source addresses");
         }
         return new InetSocketAddress("127.0.0." + (block + 1), 0);
     }
@@ -289,14 +341,25 @@ public final class Load {
      * the topic's subscribers had read it. The machine is otherwise idle, so this is fan-out latency
      * without queueing.
      */
-    private Summary.Probes probe(EventLoopGroup loop, SignedKeys keys, String[] topics, long subscribersOfTopic0, int id, long[] acked)
+    private Summary.Probes probe(
+            EventLoopGroup loop, SignedKeys keys, String[] topics, long subscribersOfTopic0, int id, long[] acked)
             throws Exception {
         Promise<Void> up = ImmediateEventExecutor.INSTANCE.newPromise();
-        PublisherHandler publisher = new PublisherHandler(up, ImmediateEventExecutor.INSTANCE.newPromise(), deliveries, id, new int[] {0},
-                new String[] {topics[0]}, options.sizeBytes(), 1, 0, Long.MAX_VALUE);
+        PublisherHandler publisher = new PublisherHandler(
+                up,
+                ImmediateEventExecutor.INSTANCE.newPromise(),
+                deliveries,
+                id,
+                new int[] {0},
+                new String[] {topics[0]},
+                options.sizeBytes(),
+                1,
+                0,
+                Long.MAX_VALUE);
         Channel channel = connector.open(loop, keys.next(), up, pipeline -> pipeline.addLast("publisher", publisher));
         if (!up.await(15, TimeUnit.SECONDS) || !up.isSuccess()) {
-            throw new IllegalStateException("probe publisher not connected: " + (up.cause() == null ? "timeout" : up.cause()));
+            throw new IllegalStateException(
+                    "probe publisher not connected: " + (up.cause() == null ? "timeout" : up.cause()));
         }
         Histogram firstMicros = new Histogram(3);
         Histogram lastMicros = new Histogram(3);
@@ -324,8 +387,13 @@ public final class Load {
         }
         acked[0] = publisher.acked();
         channel.close();
-        progress("probes: %d single publishes to %d subscribers, first subscriber reached after p50 %s, last after p50 %s, max %s",
-                options.probes(), subscribersOfTopic0, millis(firstMicros, 50), millis(lastMicros, 50), millis(lastMicros, 100));
+        progress(
+                "probes: %d single publishes to %d subscribers, first subscriber reached after p50 %s, last after p50 %s, max %s",
+                options.probes(),
+                subscribersOfTopic0,
+                millis(firstMicros, 50),
+                millis(lastMicros, 50),
+                millis(lastMicros, 100));
         return new Summary.Probes(options.probes(), subscribersOfTopic0, firstMicros, lastMicros, incomplete);
     }
 
@@ -333,8 +401,12 @@ public final class Load {
      * Compares what each subscriber counted per publisher with what that publisher had acknowledged
      * to its topic: loss and duplicates per subscriber, not only in total.
      */
-    private Summary.Accounting account(int topics, List<PublisherHandler.Result> results, long probeAcked, Summary.Phase measured,
-                                       long hooksAcked) {
+    private Summary.Accounting account(
+            int topics,
+            List<PublisherHandler.Result> results,
+            long probeAcked,
+            Summary.Phase measured,
+            long hooksAcked) {
         long[][] ackedTo = new long[publisherIds][topics];
         for (PublisherHandler.Result r : results) {
             for (int j = 0; j < r.topics().length; j++) {
@@ -378,7 +450,15 @@ public final class Load {
                 extra += Math.max(0, got - expected);
             }
         }
-        return new Summary.Accounting(checked, missing, extra, outOfSequence, unreadable, closedEarly, slow, broadcastsMissing,
+        return new Summary.Accounting(
+                checked,
+                missing,
+                extra,
+                outOfSequence,
+                unreadable,
+                closedEarly,
+                slow,
+                broadcastsMissing,
                 broadcastsExtra);
     }
 

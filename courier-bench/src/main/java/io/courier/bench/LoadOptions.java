@@ -34,12 +34,36 @@ import java.util.UUID;
  *                       or read from {@code --token-file} (then the audience is the token's)
  * @param hookRate       hook broadcasts per second through {@code POST /v1/hook} while the publishers run
  */
-record LoadOptions(String scenario, String label, URI url, String bearer, String audience, int subscribers, int topics,
-                   int publishers, int sizeBytes, int durationSeconds, int rate, int hookRate, int window, int maxLagMessages,
-                   int sampleEvery, int calibrateSeconds, int loadPercent, int probes, int slowPercent,
-                   int slowAfterSeconds, int slowReceiveBufferBytes, int maxHandshakes, int threads,
-                   int perSourceAddress, long serverPid, int drainTimeoutSeconds, int connectTimeoutSeconds,
-                   Optional<String> metricsToken, Optional<Path> json) {
+record LoadOptions(
+        String scenario,
+        String label,
+        URI url,
+        String bearer,
+        String audience,
+        int subscribers,
+        int topics,
+        int publishers,
+        int sizeBytes,
+        int durationSeconds,
+        int rate,
+        int hookRate,
+        int window,
+        int maxLagMessages,
+        int sampleEvery,
+        int calibrateSeconds,
+        int loadPercent,
+        int probes,
+        int slowPercent,
+        int slowAfterSeconds,
+        int slowReceiveBufferBytes,
+        int maxHandshakes,
+        int threads,
+        int perSourceAddress,
+        long serverPid,
+        int drainTimeoutSeconds,
+        int connectTimeoutSeconds,
+        Optional<String> metricsToken,
+        Optional<Path> json) {
 
     static final String USAGE = """
             usage: java -jar courier-bench.jar --url http://127.0.0.1:PORT (--secret S | --token-file F) [flags]
@@ -99,8 +123,9 @@ record LoadOptions(String scenario, String label, URI url, String bearer, String
         String bearer;
         if (!tokenFile.isEmpty()) {
             bearer = readToken(Path.of(tokenFile));
-            audience = CourierApi.audienceOf(bearer).orElseThrow(() ->
-                    new IllegalArgumentException("--token-file: " + tokenFile + " (expected: a JWT with one aud claim)"));
+            audience = CourierApi.audienceOf(bearer)
+                    .orElseThrow(() -> new IllegalArgumentException(
+                            "--token-file: " + tokenFile + " (expected: a JWT with one aud claim)"));
         } else if (secret.length() < 32) {
             throw new IllegalArgumentException("--secret: " + secret.length()
                     + " characters (expected: the server's HS256 secret, at least 32, or --token-file)");
@@ -129,26 +154,58 @@ record LoadOptions(String scenario, String label, URI url, String bearer, String
         int serverPid = f.integer("--server-pid", 0, 0);
         int drainTimeout = f.integer("--drain-timeout", 30, 1);
         int connectTimeout = f.integer("--connect-timeout", 300, 1);
-        Optional<String> metricsToken = Optional.ofNullable(flags.remove("--metrics-token")).filter(s -> !s.isEmpty());
+        Optional<String> metricsToken =
+                Optional.ofNullable(flags.remove("--metrics-token")).filter(s -> !s.isEmpty());
         Optional<Path> json = Optional.ofNullable(flags.remove("--json")).map(Path::of);
         if (!flags.isEmpty()) {
-            throw new IllegalArgumentException("unknown flag " + flags.keySet().iterator().next());
+            throw new IllegalArgumentException(
+                    "unknown flag " + flags.keySet().iterator().next());
         }
         if (publishers > topics) {
-            throw new IllegalArgumentException("--publishers: " + publishers + " (expected: at most --topics, " + topics + ")");
+            throw new IllegalArgumentException(
+                    "--publishers: " + publishers + " (expected: at most --topics, " + topics + ")");
         }
         if (calibrate > 0 && rate > 0) {
-            throw new IllegalArgumentException("--calibrate: " + calibrate + " with --rate " + rate + " (expected: --rate 0, the calibration sets it)");
+            throw new IllegalArgumentException("--calibrate: " + calibrate + " with --rate " + rate
+                    + " (expected: --rate 0, the calibration sets it)");
         }
         if (slowPercent > 100) {
             throw new IllegalArgumentException("--slow-percent: " + slowPercent + " (expected: 0-100)");
         }
         if (slowPercent > 0 && slowAfter >= duration) {
-            throw new IllegalArgumentException("--slow-after: " + slowAfter + " (expected: less than --duration " + duration + ")");
+            throw new IllegalArgumentException(
+                    "--slow-after: " + slowAfter + " (expected: less than --duration " + duration + ")");
         }
-        return new LoadOptions(scenario, label, url, bearer, audience, subscribers, topics, publishers, size, duration, rate, hookRate, window,
-                maxLag, sampleEvery, calibrate, loadPercent, probes, slowPercent, slowAfter, slowRcvbuf, handshakes, threads,
-                perSource, serverPid, drainTimeout, connectTimeout, metricsToken, json);
+        return new LoadOptions(
+                scenario,
+                label,
+                url,
+                bearer,
+                audience,
+                subscribers,
+                topics,
+                publishers,
+                size,
+                duration,
+                rate,
+                hookRate,
+                window,
+                maxLag,
+                sampleEvery,
+                calibrate,
+                loadPercent,
+                probes,
+                slowPercent,
+                slowAfter,
+                slowRcvbuf,
+                handshakes,
+                threads,
+                perSource,
+                serverPid,
+                drainTimeout,
+                connectTimeout,
+                metricsToken,
+                json);
     }
 
     private static String readToken(Path file) {
@@ -174,7 +231,9 @@ record LoadOptions(String scenario, String label, URI url, String bearer, String
      */
     static int defaultPerSourceAddress() {
         try {
-            String[] range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+");
+            String[] range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
+                    .trim()
+                    .split("\\s+");
             int ports = Integer.parseInt(range[1]) - Integer.parseInt(range[0]) + 1;
             return Math.max(1000, Math.min(60_000, ports - 1000));
         } catch (IOException | RuntimeException e) {

@@ -16,13 +16,17 @@ final class Publication {
 
     private static final String PAD_FIELD = ",\"pad\":\"";
 
-    private Publication() {
-    }
+    private Publication() {}
 
     /** Appends the message object of {@code sizeBytes} (or just the header, if that is longer). */
     static void write(StringBuilder s, int publisher, long seq, long dueMicros, int sizeBytes) {
         int start = s.length();
-        s.append("{\"p\":").append(publisher).append(",\"seq\":").append(seq).append(",\"t\":").append(dueMicros);
+        s.append("{\"p\":")
+                .append(publisher)
+                .append(",\"seq\":")
+                .append(seq)
+                .append(",\"t\":")
+                .append(dueMicros);
         int pad = sizeBytes - (s.length() - start) - PAD_FIELD.length() - 2;
         if (pad > 0) {
             s.append(PAD_FIELD);

@@ -25,9 +25,16 @@ final class PublishPhase {
     static final long LAG_BYTES = 256 * 1024;
 
     /** What every phase of a run shares: the subscribers that read per topic, and how to stall the slow ones. */
-    record Rig(LoadOptions options, Deliveries deliveries, Connector connector, ServerMetrics serverMetrics, EventLoopGroup loop,
-               SignedKeys keys, String[] topics, long[] readingPerTopic, IntSupplier stallSlowSubscribers) {
-    }
+    record Rig(
+            LoadOptions options,
+            Deliveries deliveries,
+            Connector connector,
+            ServerMetrics serverMetrics,
+            EventLoopGroup loop,
+            SignedKeys keys,
+            String[] topics,
+            long[] readingPerTopic,
+            IntSupplier stallSlowSubscribers) {}
 
     /**
      * What sets this phase apart: its publishers are {@code firstId}, {@code firstId + 1}, ...; they offer
@@ -36,8 +43,8 @@ final class PublishPhase {
      * @param stallSlow whether the slow subscribers stop reading {@code --slow-after} seconds in
      * @param slowConsumerClosesBefore the server's count of slow-consumer closes before the phase, -1 if unknown
      */
-    record Plan(String name, int firstId, double rate, int seconds, boolean stallSlow, double slowConsumerClosesBefore) {
-    }
+    record Plan(
+            String name, int firstId, double rate, int seconds, boolean stallSlow, double slowConsumerClosesBefore) {}
 
     private final Rig rig;
     private final LoadOptions options;
@@ -91,15 +98,26 @@ final class PublishPhase {
             }
             Promise<Void> up = ImmediateEventExecutor.INSTANCE.newPromise();
             Promise<PublisherHandler.Result> done = ImmediateEventExecutor.INSTANCE.newPromise();
-            PublisherHandler publisher = new PublisherHandler(up, done, deliveries, plan.firstId() + i, mine, names, options.sizeBytes(),
-                    options.window(), plan.rate() / p, lagLimit);
+            PublisherHandler publisher = new PublisherHandler(
+                    up,
+                    done,
+                    deliveries,
+                    plan.firstId() + i,
+                    mine,
+                    names,
+                    options.sizeBytes(),
+                    options.window(),
+                    plan.rate() / p,
+                    lagLimit);
             publishers[i] = publisher;
-            channels[i] = rig.connector().open(rig.loop(), rig.keys().next(), up, pipeline -> pipeline.addLast("publisher", publisher));
+            channels[i] = rig.connector()
+                    .open(rig.loop(), rig.keys().next(), up, pipeline -> pipeline.addLast("publisher", publisher));
             ready.add(up);
         }
         for (Promise<Void> up : ready) {
             if (!up.await(15, TimeUnit.SECONDS) || !up.isSuccess()) {
-                throw new IllegalStateException("publisher not connected: " + (up.cause() == null ? "timeout" : up.cause()));
+                throw new IllegalStateException(
+                        "publisher not connected: " + (up.cause() == null ? "timeout" : up.cause()));
             }
         }
     }
@@ -121,7 +139,8 @@ final class PublishPhase {
         }
         startNanos = System.nanoTime();
         drain = new Drain(startNanos, durationNanos, options.drainTimeoutSeconds(), receivedBefore);
-        stall = new SlowStall(plan.stallSlow() ? startNanos + TimeUnit.SECONDS.toNanos(options.slowAfterSeconds()) : Long.MAX_VALUE,
+        stall = new SlowStall(
+                plan.stallSlow() ? startNanos + TimeUnit.SECONDS.toNanos(options.slowAfterSeconds()) : Long.MAX_VALUE,
                 plan.slowConsumerClosesBefore());
         lastTickNanos = startNanos;
         lastReceived = receivedBefore;
@@ -137,7 +156,8 @@ final class PublishPhase {
                 stall.stalled(stalled, System.nanoTime());
             }
             if (!publishersDone) {
-                publishersDone = Arrays.stream(publishers).allMatch(x -> x.done().isDone());
+                publishersDone =
+                        Arrays.stream(publishers).allMatch(x -> x.done().isDone());
                 if (now > finishBy) {
                     throw new IllegalStateException("publishers did not finish: no replies within 60 s of the end");
                 }
@@ -161,14 +181,22 @@ final class PublishPhase {
             stall.closesSeen(closes, System.nanoTime());
         }
         double dt = (now - lastTickNanos) / 1e9;
-        long acked = Arrays.stream(publishers).mapToLong(PublisherHandler::acked).sum();
+        long acked =
+                Arrays.stream(publishers).mapToLong(PublisherHandler::acked).sum();
         interval = deliveries.intervalLatency(interval);
         all.add(interval);
         stall.stage().add(interval);
         long open = options.subscribers() - deliveries.disconnectedEarly();
-        timeline.add((now - startNanos) / 1e9, (received - lastReceived) / dt, (acked - lastAcked) / dt, interval, open);
-        Load.progress("%s %3.0f s: %d open, %,.0f deliveries/s, %,.0f publishes/s, p99 %s (last second), p99 %s (so far)", plan.name(),
-                (now - startNanos) / 1e9, open, (received - lastReceived) / dt, (acked - lastAcked) / dt, Load.millis(interval, 99),
+        timeline.add(
+                (now - startNanos) / 1e9, (received - lastReceived) / dt, (acked - lastAcked) / dt, interval, open);
+        Load.progress(
+                "%s %3.0f s: %d open, %,.0f deliveries/s, %,.0f publishes/s, p99 %s (last second), p99 %s (so far)",
+                plan.name(),
+                (now - startNanos) / 1e9,
+                open,
+                (received - lastReceived) / dt,
+                (acked - lastAcked) / dt,
+                Load.millis(interval, 99),
                 Load.millis(all, 99));
         lastTickNanos = now;
         lastReceived = received;
@@ -180,7 +208,8 @@ final class PublishPhase {
         List<PublisherHandler.Result> results = new ArrayList<>();
         for (PublisherHandler publisher : publishers) {
             if (!publisher.done().isSuccess()) {
-                throw new IllegalStateException("publisher failed: " + publisher.done().cause());
+                throw new IllegalStateException(
+                        "publisher failed: " + publisher.done().cause());
             }
             results.add(publisher.done().getNow());
         }
@@ -192,12 +221,28 @@ final class PublishPhase {
 
     private Summary.Phase summary(List<PublisherHandler.Result> results) {
         CpuSampler.Usage usage = cpu.take().since(cpuBefore);
-        long first = results.stream().mapToLong(PublisherHandler.Result::firstPublishNanos).min().orElse(startNanos);
-        long last = results.stream().mapToLong(PublisherHandler.Result::lastPublishNanos).max().orElse(startNanos);
+        long first = results.stream()
+                .mapToLong(PublisherHandler.Result::firstPublishNanos)
+                .min()
+                .orElse(startNanos);
+        long last = results.stream()
+                .mapToLong(PublisherHandler.Result::lastPublishNanos)
+                .max()
+                .orElse(startNanos);
         double publishSeconds = (last - first) / 1e9;
         double drainSeconds = Math.max(0, (drain.lastChangeNanos() - last) / 1e9);
-        return new Summary.Phase(plan.name(), plan.rate(), results, publishSeconds, drainSeconds, deliveries.expected() - expectedBefore,
-                deliveries.received() - receivedBefore, all, usage, timeline.points(), stall.result(startNanos));
+        return new Summary.Phase(
+                plan.name(),
+                plan.rate(),
+                results,
+                publishSeconds,
+                drainSeconds,
+                deliveries.expected() - expectedBefore,
+                deliveries.received() - receivedBefore,
+                all,
+                usage,
+                timeline.points(),
+                stall.result(startNanos));
     }
 
     /**

@@ -29,16 +29,23 @@ import java.util.concurrent.TimeUnit;
  */
 final class PublisherHandler extends ChannelInboundHandlerAdapter {
     /** What the publisher did; read by the main thread once {@link #done} completes. */
-    record Result(int publisher, int[] topics, long sent, long acked, long errors, long[] ackedPerTopic, long firstPublishNanos,
-                  long lastPublishNanos, String firstError, Stalls stalls) {
-    }
+    record Result(
+            int publisher,
+            int[] topics,
+            long sent,
+            long acked,
+            long errors,
+            long[] ackedPerTopic,
+            long firstPublishNanos,
+            long lastPublishNanos,
+            String firstError,
+            Stalls stalls) {}
 
     /**
      * Seconds the publisher could not send, by the bound that stopped it: which one set the pace. The
      * time between two sending attempts is charged to the bound that ended the first.
      */
-    record Stalls(double windowFullSeconds, double lagBoundSeconds, double rateSeconds) {
-    }
+    record Stalls(double windowFullSeconds, double lagBoundSeconds, double rateSeconds) {}
 
     private static final int WINDOW = 0;
     private static final int LAG = 1;
@@ -84,8 +91,17 @@ final class PublisherHandler extends ChannelInboundHandlerAdapter {
      * @param ratePerSecond publishes per second, 0 for as fast as the bounds allow
      * @param lagLimit     deliveries outstanding over all publishers at most; Long.MAX_VALUE for no bound
      */
-    PublisherHandler(Promise<Void> ready, Promise<Result> done, Deliveries deliveries, int publisher, int[] topicIndices, String[] topics,
-                     int sizeBytes, int window, double ratePerSecond, long lagLimit) {
+    PublisherHandler(
+            Promise<Void> ready,
+            Promise<Result> done,
+            Deliveries deliveries,
+            int publisher,
+            int[] topicIndices,
+            String[] topics,
+            int sizeBytes,
+            int window,
+            double ratePerSecond,
+            long lagLimit) {
         this.ready = ready;
         this.done = done;
         this.deliveries = deliveries;
@@ -176,7 +192,8 @@ final class PublisherHandler extends ChannelInboundHandlerAdapter {
                 break;
             }
             int topic = (int) (sent % topics.length);
-            long dueMicros = deliveries.toMicros(ratePerSecond == 0 ? System.nanoTime() : firstNanos + (long) (sent * 1e9 / ratePerSecond));
+            long dueMicros = deliveries.toMicros(
+                    ratePerSecond == 0 ? System.nanoTime() : firstNanos + (long) (sent * 1e9 / ratePerSecond));
             ctx.write(new TextWebSocketFrame(frame(topic, dueMicros)), ctx.voidPromise());
             sent++;
             long fanout = subscribersPerTopic[topic];
@@ -191,17 +208,25 @@ final class PublisherHandler extends ChannelInboundHandlerAdapter {
         // Acks wake a full window; nothing wakes a publisher held back by the clock or the lag bound.
         if (heldBack && !retryScheduled) {
             retryScheduled = true;
-            ctx.executor().schedule(() -> {
-                retryScheduled = false;
-                pump();
-            }, RETRY_NANOS, TimeUnit.NANOSECONDS);
+            ctx.executor()
+                    .schedule(
+                            () -> {
+                                retryScheduled = false;
+                                pump();
+                            },
+                            RETRY_NANOS,
+                            TimeUnit.NANOSECONDS);
         }
     }
 
     private ByteBuf frame(int topic, long dueMicros) {
         StringBuilder s = scratch;
         s.setLength(0);
-        s.append("{\"action\":\"publish\",\"topic\":\"").append(topics[topic]).append("\",\"id\":").append(sent).append(",\"message\":");
+        s.append("{\"action\":\"publish\",\"topic\":\"")
+                .append(topics[topic])
+                .append("\",\"id\":")
+                .append(sent)
+                .append(",\"message\":");
         Publication.write(s, publisher, seqPerTopic[topic]++, dueMicros, sizeBytes);
         s.append('}');
         return ByteBufUtil.writeUtf8(ctx.alloc(), s);
@@ -246,14 +271,24 @@ final class PublisherHandler extends ChannelInboundHandlerAdapter {
         for (long n : ackedPerTopic) {
             acked += n;
         }
-        done.trySuccess(new Result(publisher, topicIndices.clone(), sent, acked, errors, ackedPerTopic.clone(), firstNanos, lastNanos, firstError,
+        done.trySuccess(new Result(
+                publisher,
+                topicIndices.clone(),
+                sent,
+                acked,
+                errors,
+                ackedPerTopic.clone(),
+                firstNanos,
+                lastNanos,
+                firstError,
                 new Stalls(stalledNanos[WINDOW] / 1e9, stalledNanos[LAG] / 1e9, stalledNanos[RATE] / 1e9)));
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         ready.tryFailure(new IllegalStateException("publisher closed before it was ready"));
-        done.tryFailure(new IllegalStateException("publisher connection closed after " + sent + " publishes, " + replies + " replies"));
+        done.tryFailure(new IllegalStateException(
+                "publisher connection closed after " + sent + " publishes, " + replies + " replies"));
         ctx.fireChannelInactive();
     }
 

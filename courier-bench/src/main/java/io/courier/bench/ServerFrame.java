@@ -26,13 +26,13 @@ final class ServerFrame {
     private static final JsonFactory JSON = new JsonFactory();
     private static final ByteBuf ACTION_FIRST = wrap("{\"action\":\"".getBytes(StandardCharsets.US_ASCII));
 
-    private ServerFrame() {
-    }
+    private ServerFrame() {}
 
     /** {@code {"action":"publish","topic":"<topic>","message":}, the prefix of the deliveries of {@code topic}. */
     static ByteBuf publishPrefix(String topic) {
         String escaped = new String(JsonStringEncoder.getInstance().quoteAsString(topic));
-        return wrap(("{\"action\":\"publish\",\"topic\":\"" + escaped + "\",\"message\":").getBytes(StandardCharsets.UTF_8));
+        return wrap(("{\"action\":\"publish\",\"topic\":\"" + escaped + "\",\"message\":")
+                .getBytes(StandardCharsets.UTF_8));
     }
 
     /** The first letter of the action of the frame in {@code in[from, to)} ({@code p}ublish, {@code a}ck, ...), or 0. */

@@ -18,8 +18,14 @@ final class ServerMetrics {
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
 
     /** One scrape; a value is -1 when the server did not report it. */
-    record Snapshot(boolean ok, double deliveries, double cpuSeconds, double heapUsedBytes, double directUsedBytes,
-                    double connections, double slowConsumerCloses) {
+    record Snapshot(
+            boolean ok,
+            double deliveries,
+            double cpuSeconds,
+            double heapUsedBytes,
+            double directUsedBytes,
+            double connections,
+            double slowConsumerCloses) {
         static final Snapshot NONE = new Snapshot(false, -1, -1, -1, -1, -1, -1);
 
         /** {@code after - this} for counters, -1 when either is unknown. */
@@ -30,7 +36,8 @@ final class ServerMetrics {
 
     private final URI metrics;
     private final Optional<String> token;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
 
     ServerMetrics(URI base, Optional<String> token) {
         this.metrics = base.resolve("/metrics");
@@ -47,7 +54,8 @@ final class ServerMetrics {
     }
 
     private Snapshot scrapeOnce() {
-        HttpRequest.Builder request = HttpRequest.newBuilder(metrics).timeout(TIMEOUT).GET();
+        HttpRequest.Builder request =
+                HttpRequest.newBuilder(metrics).timeout(TIMEOUT).GET();
         token.ifPresent(t -> request.header("Authorization", "Bearer " + t));
         try {
             HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
@@ -63,7 +71,8 @@ final class ServerMetrics {
     /** Sums the series of each metric the snapshot needs from Prometheus text exposition format. */
     static Snapshot parse(String text) {
         double cpuNanos = sum(text, "process_cpu_time_ns_total", "");
-        return new Snapshot(true,
+        return new Snapshot(
+                true,
                 sum(text, "courier_deliveries_total", ""),
                 cpuNanos < 0 ? -1 : cpuNanos / 1e9,
                 sum(text, "jvm_memory_used_bytes", "area=\"heap\""),

@@ -11,6 +11,7 @@ final class SlowStall {
     private final long stallAtNanos;
     /** The server's slow-consumer closes before the phase; -1 if unknown, then no cut-off is watched. */
     private final double closesBefore;
+
     private final Histogram beforeStall = new Histogram(3);
     private final Histogram whileStalled = new Histogram(3);
     private final Histogram afterCut = new Histogram(3);
@@ -63,7 +64,15 @@ final class SlowStall {
         if (stalledAtNanos == 0) {
             return null;
         }
-        return new Summary.Stall(stalledAtNanos, (stalledAtNanos - phaseStartNanos) / 1e9, stalled, (long) cut, firstCutSeconds,
-                lastCutSeconds, beforeStall, whileStalled, afterCut);
+        return new Summary.Stall(
+                stalledAtNanos,
+                (stalledAtNanos - phaseStartNanos) / 1e9,
+                stalled,
+                (long) cut,
+                firstCutSeconds,
+                lastCutSeconds,
+                beforeStall,
+                whileStalled,
+                afterCut);
     }
 }

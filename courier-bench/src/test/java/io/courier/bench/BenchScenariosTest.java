@@ -34,7 +34,10 @@ class BenchScenariosTest {
                 return table;
             }
             String[] words = line.trim().split("\\s+");
-            assertEquals(null, table.put(words[0], List.of(words).subList(1, words.length)), "one line per scenario: " + words[0]);
+            assertEquals(
+                    null,
+                    table.put(words[0], List.of(words).subList(1, words.length)),
+                    "one line per scenario: " + words[0]);
         }
         throw new AssertionError("the scenarios table is not closed");
     }
@@ -69,15 +72,22 @@ class BenchScenariosTest {
     @Test
     void everyScenariosFlagsAreAcceptedByCourierBench() throws IOException {
         for (Map.Entry<String, List<String>> e : table(lines()).entrySet()) {
-            List<String> args = new ArrayList<>(List.of("--url", "http://127.0.0.1:9", "--secret", "0123456789abcdef0123456789abcdef"));
+            List<String> args = new ArrayList<>(
+                    List.of("--url", "http://127.0.0.1:9", "--secret", "0123456789abcdef0123456789abcdef"));
             List<String> words = e.getValue();
             for (int i = 0; i < words.size(); i++) {
                 String w = words.get(i);
                 if (w.equals("--sizes")) {
                     String sizes = words.get(++i);
-                    assertTrue(Arrays.stream(sizes.split(",")).mapToInt(Integer::parseInt).allMatch(n -> n >= Publication.MIN_BYTES), sizes);
+                    assertTrue(
+                            Arrays.stream(sizes.split(","))
+                                    .mapToInt(Integer::parseInt)
+                                    .allMatch(n -> n >= Publication.MIN_BYTES),
+                            sizes);
                 } else if (w.matches("[A-Z][A-Z0-9_]*=.*")) {
-                    assertTrue(w.startsWith("COURIER_"), e.getKey() + ": " + w + " (expected: a server setting, COURIER_...)");
+                    assertTrue(
+                            w.startsWith("COURIER_"),
+                            e.getKey() + ": " + w + " (expected: a server setting, COURIER_...)");
                 } else {
                     args.add(w);
                 }

@@ -57,7 +57,8 @@ class DeliveryDecoderTest {
 
     @Test
     void deliveriesInTheServersOrderAreCountedPerPublisher() {
-        DeliveryDecoder d = deliver(TOPIC,
+        DeliveryDecoder d = deliver(
+                TOPIC,
                 "{\"action\":\"publish\",\"topic\":\"bench/0\",\"message\":" + publication(0, 0) + "}",
                 "{\"action\":\"publish\",\"topic\":\"bench/0\",\"message\":" + publication(1, 0) + "}",
                 "{\"action\":\"publish\",\"topic\":\"bench/0\",\"message\":" + publication(0, 1) + "}");
@@ -68,7 +69,8 @@ class DeliveryDecoderTest {
 
     @Test
     void fieldsInAnotherOrderReadTheSame() {
-        DeliveryDecoder d = deliver(TOPIC,
+        DeliveryDecoder d = deliver(
+                TOPIC,
                 "{\"topic\":\"bench/0\",\"message\":" + publication(0, 0) + ",\"action\":\"publish\"}",
                 "{\"message\":" + publication(0, 1) + ",\"action\":\"publish\",\"topic\":\"bench/0\"}",
                 "{\"action\":\"publish\",\"message\":" + publication(0, 2) + ",\"topic\":\"bench/0\"}");
@@ -77,7 +79,8 @@ class DeliveryDecoderTest {
 
     @Test
     void extraFieldsAndWhitespaceAreSkipped() {
-        DeliveryDecoder d = deliver(TOPIC,
+        DeliveryDecoder d = deliver(
+                TOPIC,
                 "{\"action\":\"publish\",\"id\":7,\"meta\":{\"message\":[1,{\"x\":\"}\"}]},\"topic\":\"bench/0\",\"message\":"
                         + publication(1, 0) + ",\"ts\":1.5e3}",
                 "{ \"action\" : \"publish\" , \"topic\" : \"bench/0\" , \"message\" : " + publication(1, 1) + " }");
@@ -87,9 +90,11 @@ class DeliveryDecoderTest {
     @Test
     void escapedStringsBeforeTheMessageDoNotShiftIt() {
         String topic = "bench/\"quoted\" \u00e9\u2603";
-        DeliveryDecoder d = deliver(topic,
+        DeliveryDecoder d = deliver(
+                topic,
                 // the server's own order, with the topic JSON-escaped as its Frames writes it
-                "{\"action\":\"publish\",\"topic\":\"bench/\\\"quoted\\\" \u00e9\u2603\",\"message\":" + publication(0, 0) + "}",
+                "{\"action\":\"publish\",\"topic\":\"bench/\\\"quoted\\\" \u00e9\u2603\",\"message\":"
+                        + publication(0, 0) + "}",
                 // escapes a writer may choose instead, and a string that looks like the message field
                 "{\"action\":\"pub\\u006cish\",\"note\":\"\\\",\\\"message\\\":{}\",\"topic\":\"bench\\/\\\"quoted\\\" \\u00e9\\u2603\","
                         + "\"message\":" + publication(0, 1) + "}");
@@ -98,14 +103,16 @@ class DeliveryDecoderTest {
 
     @Test
     void aDeliveryWithoutAMessageIsUnreadableNotMiscounted() {
-        DeliveryDecoder d = deliver(TOPIC, "{\"topic\":\"bench/0\",\"action\":\"publish\"}", "{\"action\":\"publish\",\"topic\":");
+        DeliveryDecoder d =
+                deliver(TOPIC, "{\"topic\":\"bench/0\",\"action\":\"publish\"}", "{\"action\":\"publish\",\"topic\":");
         assertEquals(0, d.fromPublisher(0));
         assertEquals(2, d.unreadable());
     }
 
     @Test
     void repliesAreToldApartByTheirActionInAnyOrder() {
-        DeliveryDecoder d = deliver(null,
+        DeliveryDecoder d = deliver(
+                null,
                 "{\"id\":\"c1\",\"audience\":\"a.test\",\"action\":\"connected\"}",
                 "{\"message\":{\"text\":\"hi\"},\"action\":\"broadcast\"}",
                 "{\"action\":\"broadcast\",\"message\":{}}");

@@ -47,7 +47,8 @@ class LoadPlanTest {
     @Test
     void onePercentOfSubscribersAreSlowSpreadEvenly() {
         LoadOptions options = parse("--slow-percent", "1", "--duration", "40");
-        List<Integer> slow = IntStream.range(0, 10_000).filter(options::isSlow).boxed().toList();
+        List<Integer> slow =
+                IntStream.range(0, 10_000).filter(options::isSlow).boxed().toList();
         assertEquals(100, slow.size());
         assertEquals(99, slow.get(0));
         assertEquals(199, slow.get(1));
@@ -57,11 +58,15 @@ class LoadPlanTest {
     @Test
     void socketsBeyondOneSourceAddressesPortsUseTheNextLoopbackAddress() {
         assertNull(Load.sourceAddress(5, 20_000, 25_000, true), "the kernel picks while ports suffice");
-        assertEquals("127.0.0.1", Load.sourceAddress(24_999, 50_000, 25_000, true).getHostString());
-        assertEquals("127.0.0.2", Load.sourceAddress(25_000, 50_000, 25_000, true).getHostString());
-        assertEquals("127.0.0.3", Load.sourceAddress(50_000, 60_000, 25_000, true).getHostString());
+        assertEquals(
+                "127.0.0.1", Load.sourceAddress(24_999, 50_000, 25_000, true).getHostString());
+        assertEquals(
+                "127.0.0.2", Load.sourceAddress(25_000, 50_000, 25_000, true).getHostString());
+        assertEquals(
+                "127.0.0.3", Load.sourceAddress(50_000, 60_000, 25_000, true).getHostString());
         assertEquals(0, Load.sourceAddress(50_000, 60_000, 25_000, true).getPort());
-        assertNull(Load.sourceAddress(50_000, 60_000, 25_000, false), "a server elsewhere is not reached from 127.0.0.x");
+        assertNull(
+                Load.sourceAddress(50_000, 60_000, 25_000, false), "a server elsewhere is not reached from 127.0.0.x");
         assertEquals(true, Load.isLoopback("localhost"));
         assertEquals(true, Load.isLoopback("127.0.0.1"));
         assertEquals(false, Load.isLoopback("192.0.2.1"));
@@ -69,14 +74,24 @@ class LoadPlanTest {
 
     @Test
     void flagsThatContradictEachOtherAreRefusedByName() {
-        assertEquals("--calibrate: 10 with --rate 5 (expected: --rate 0, the calibration sets it)",
-                assertThrows(IllegalArgumentException.class, () -> parse("--calibrate", "10", "--rate", "5")).getMessage());
-        assertEquals("--publishers: 3 (expected: at most --topics, 2)",
-                assertThrows(IllegalArgumentException.class, () -> parse("--topics", "2", "--publishers", "3")).getMessage());
-        assertEquals("--slow-after: 40 (expected: less than --duration 40)",
-                assertThrows(IllegalArgumentException.class, () -> parse("--slow-percent", "1", "--duration", "40", "--slow-after", "40"))
+        assertEquals(
+                "--calibrate: 10 with --rate 5 (expected: --rate 0, the calibration sets it)",
+                assertThrows(IllegalArgumentException.class, () -> parse("--calibrate", "10", "--rate", "5"))
                         .getMessage());
-        assertEquals("unknown flag --bogus", assertThrows(IllegalArgumentException.class, () -> parse("--bogus", "1")).getMessage());
+        assertEquals(
+                "--publishers: 3 (expected: at most --topics, 2)",
+                assertThrows(IllegalArgumentException.class, () -> parse("--topics", "2", "--publishers", "3"))
+                        .getMessage());
+        assertEquals(
+                "--slow-after: 40 (expected: less than --duration 40)",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> parse("--slow-percent", "1", "--duration", "40", "--slow-after", "40"))
+                        .getMessage());
+        assertEquals(
+                "unknown flag --bogus",
+                assertThrows(IllegalArgumentException.class, () -> parse("--bogus", "1"))
+                        .getMessage());
     }
 
     @Test
@@ -84,11 +99,15 @@ class LoadPlanTest {
         String jwt = CourierApi.mint(SECRET, "tenant-7.example");
         Path file = dir.resolve("token");
         Files.writeString(file, jwt + "\n");
-        LoadOptions options = LoadOptions.parse(new String[] {"--url", "http://127.0.0.1:9", "--token-file", file.toString()}, Map.of());
+        LoadOptions options = LoadOptions.parse(
+                new String[] {"--url", "http://127.0.0.1:9", "--token-file", file.toString()}, Map.of());
         assertEquals(jwt, options.bearer());
         assertEquals("tenant-7.example", options.audience());
-        assertEquals("--secret: 0 characters (expected: the server's HS256 secret, at least 32, or --token-file)",
-                assertThrows(IllegalArgumentException.class, () -> LoadOptions.parse(new String[] {"--url", "http://127.0.0.1:9"}, Map.of()))
+        assertEquals(
+                "--secret: 0 characters (expected: the server's HS256 secret, at least 32, or --token-file)",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> LoadOptions.parse(new String[] {"--url", "http://127.0.0.1:9"}, Map.of()))
                         .getMessage());
     }
 
@@ -102,7 +121,9 @@ class LoadPlanTest {
 
     @Test
     void laterFlagsOverrideEarlierOnes() {
-        assertEquals(19_500, parse("--subscribers", "50000", "--subscribers", "19500").subscribers());
+        assertEquals(
+                19_500,
+                parse("--subscribers", "50000", "--subscribers", "19500").subscribers());
     }
 
     @Test

@@ -24,11 +24,16 @@ class PlotTest {
             timeline.add(s, 1_500_000 + s, 150, h, 10_000);
         }
         String svg = Plot.svg("fanout-10k <test> & co", timeline.points());
-        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(new InputSource(new StringReader(svg)));
+        Document doc =
+                DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(new InputSource(new StringReader(svg)));
         NodeList lines = doc.getElementsByTagName("polyline");
         assertEquals(5, lines.getLength(), "deliveries/s, p50, p99, p99.9, max");
         for (int i = 0; i < lines.getLength(); i++) {
-            String points = lines.item(i).getAttributes().getNamedItem("points").getNodeValue().trim();
+            String points = lines.item(i)
+                    .getAttributes()
+                    .getNamedItem("points")
+                    .getNodeValue()
+                    .trim();
             assertEquals(20, points.split(" ").length);
         }
         assertTrue(svg.contains("fanout-10k &lt;test&gt; &amp; co"), "the title is escaped");

@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 class PublicationTest {
 
@@ -40,10 +40,12 @@ class PublicationTest {
     @Test
     void otherJsonIsNotReadAsAPublication() {
         long[] out = new long[3];
-        for (String json : new String[] {"{\"seq\":1,\"t\":2}", "{\"p\":x,\"seq\":1,\"t\":2}", "{\"p\":1,\"seq\":1", ""}) {
+        for (String json :
+                new String[] {"{\"seq\":1,\"t\":2}", "{\"p\":x,\"seq\":1,\"t\":2}", "{\"p\":1,\"seq\":1", ""}) {
             ByteBuf bytes = Unpooled.copiedBuffer(json, StandardCharsets.UTF_8);
             try {
-                assertFalse(Publication.read(bytes, 0, bytes.writerIndex(), new byte[Publication.HEADER_BYTES], out), json);
+                assertFalse(
+                        Publication.read(bytes, 0, bytes.writerIndex(), new byte[Publication.HEADER_BYTES], out), json);
             } finally {
                 bytes.release();
             }

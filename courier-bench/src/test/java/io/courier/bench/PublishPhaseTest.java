@@ -32,7 +32,10 @@ class PublishPhaseTest {
         Drain drain = new Drain(T0, 20 * S, 30, 50);
         assertFalse(drain.drained(true, 60, 100, T0 + 21 * S));
         assertEndsAt(drain, 60, T0 + 26 * S);
-        assertEquals(T0 + 21 * S, drain.lastChangeNanos(), "the drain ended with the last delivery, not when it was noticed");
+        assertEquals(
+                T0 + 21 * S,
+                drain.lastChangeNanos(),
+                "the drain ended with the last delivery, not when it was noticed");
     }
 
     @Test
@@ -55,8 +58,14 @@ class PublishPhaseTest {
         long[] reading = {400, 600};
         assertEquals(1000 * 1000, PublishPhase.lagLimit(0, options, reading));
         assertEquals(Long.MAX_VALUE, PublishPhase.lagLimit(50, options, reading), "a paced phase is open loop");
-        assertEquals(Long.MAX_VALUE, PublishPhase.lagLimit(0, LoadPlanTest.parse("--max-lag", "0"), reading), "--max-lag 0 is off");
-        assertEquals(1000, PublishPhase.lagLimit(0, options, new long[] {0, 0}), "no reader still lets one message per bound out");
+        assertEquals(
+                Long.MAX_VALUE,
+                PublishPhase.lagLimit(0, LoadPlanTest.parse("--max-lag", "0"), reading),
+                "--max-lag 0 is off");
+        assertEquals(
+                1000,
+                PublishPhase.lagLimit(0, options, new long[] {0, 0}),
+                "no reader still lets one message per bound out");
     }
 
     @Test

@@ -36,30 +36,104 @@ class SummaryTest {
 
     /** A fan-out run with every optional part: calibration, stall, hooks and probes. */
     static Summary fanout() {
-        LoadOptions o = LoadOptions.parse(new String[] {"--url", "http://127.0.0.1:9", "--secret", SECRET, "--label", "fixture",
-                "--audience", "bench.test", "--threads", "2", "--slow-percent", "1", "--duration", "20", "--calibrate", "2"}, Map.of());
-        PublisherHandler.Result r = new PublisherHandler.Result(0, new int[] {0}, 100, 99, 1, new long[] {99}, 0, 2_000_000_000L,
-                "{\"action\":\"error\"}", new PublisherHandler.Stalls(0.5, 0.25, 0.125));
+        LoadOptions o = LoadOptions.parse(
+                new String[] {
+                    "--url",
+                    "http://127.0.0.1:9",
+                    "--secret",
+                    SECRET,
+                    "--label",
+                    "fixture",
+                    "--audience",
+                    "bench.test",
+                    "--threads",
+                    "2",
+                    "--slow-percent",
+                    "1",
+                    "--duration",
+                    "20",
+                    "--calibrate",
+                    "2"
+                },
+                Map.of());
+        PublisherHandler.Result r = new PublisherHandler.Result(
+                0,
+                new int[] {0},
+                100,
+                99,
+                1,
+                new long[] {99},
+                0,
+                2_000_000_000L,
+                "{\"action\":\"error\"}",
+                new PublisherHandler.Stalls(0.5, 0.25, 0.125));
         Timeline timeline = new Timeline();
         timeline.add(1.0, 1000, 10, latency(100, 200, 300), 999);
         Summary.Stall stall = new Summary.Stall(1, 6.5, 10, 9, 1.25, 2.5, latency(100), latency(2000), latency(300));
-        Summary.Phase calibration = new Summary.Phase("calibrating", 0, List.of(r), 2.0, 0.5, 9900, 9900, latency(50), cpu(), List.of(), null);
-        Summary.Phase measured = new Summary.Phase("publishing", 49.5, List.of(r), 2.0, 0.5, 9900, 9800, latency(100, 5000), cpu(),
-                timeline.points(), stall);
-        return new Summary(o, "epoll", Instant.parse("2026-01-02T03:04:05Z"),
-                new Summary.Opened(1000, 999, 1, 2.0, 1, "refused", cpu()), calibration, measured,
-                new Summary.Probes(20, 990, latency(700), latency(900), 1), new Summary.Hooks(10, 9, 1),
-                new Summary.Accounting(980, 3, 1, 2, 0, 1, 10, 4, 0), 0, 998, 2, Map.of(1008, 2L),
+        Summary.Phase calibration = new Summary.Phase(
+                "calibrating", 0, List.of(r), 2.0, 0.5, 9900, 9900, latency(50), cpu(), List.of(), null);
+        Summary.Phase measured = new Summary.Phase(
+                "publishing",
+                49.5,
+                List.of(r),
+                2.0,
+                0.5,
+                9900,
+                9800,
+                latency(100, 5000),
+                cpu(),
+                timeline.points(),
+                stall);
+        return new Summary(
+                o,
+                "epoll",
+                Instant.parse("2026-01-02T03:04:05Z"),
+                new Summary.Opened(1000, 999, 1, 2.0, 1, "refused", cpu()),
+                calibration,
+                measured,
+                new Summary.Probes(20, 990, latency(700), latency(900), 1),
+                new Summary.Hooks(10, 9, 1),
+                new Summary.Accounting(980, 3, 1, 2, 0, 1, 10, 4, 0),
+                0,
+                998,
+                2,
+                Map.of(1008, 2L),
                 new ServerMetrics.Snapshot(true, 100, 1.5, 50 << 20, 4 << 20, 1000, 0),
                 new ServerMetrics.Snapshot(true, 9900, 7.5, 130 << 20, 5 << 20, 998, 9));
     }
 
     /** An idle-connections run: no publishing, no /metrics. */
     static Summary connections() {
-        LoadOptions o = LoadOptions.parse(new String[] {"--url", "http://127.0.0.1:9", "--secret", SECRET, "--scenario", "connections",
-                "--audience", "bench.test", "--threads", "2"}, Map.of());
-        return new Summary(o, "nio", Instant.parse("2026-01-02T03:04:05Z"), new Summary.Opened(1000, 1000, 0, 2.0, 1, null, cpu()),
-                null, null, null, null, null, 30.0, 1000, 0, Map.of(), ServerMetrics.Snapshot.NONE, ServerMetrics.Snapshot.NONE);
+        LoadOptions o = LoadOptions.parse(
+                new String[] {
+                    "--url",
+                    "http://127.0.0.1:9",
+                    "--secret",
+                    SECRET,
+                    "--scenario",
+                    "connections",
+                    "--audience",
+                    "bench.test",
+                    "--threads",
+                    "2"
+                },
+                Map.of());
+        return new Summary(
+                o,
+                "nio",
+                Instant.parse("2026-01-02T03:04:05Z"),
+                new Summary.Opened(1000, 1000, 0, 2.0, 1, null, cpu()),
+                null,
+                null,
+                null,
+                null,
+                null,
+                30.0,
+                1000,
+                0,
+                Map.of(),
+                ServerMetrics.Snapshot.NONE,
+                ServerMetrics.Snapshot.NONE);
     }
 
     static String text(Summary s) {
@@ -98,7 +172,12 @@ class SummaryTest {
         summary.writeJson(json);
         assertEquals(keys, jsonKeys(json), "the JSON holds the fields' keys, each once, in their order");
         String text = text(summary);
-        assertEquals(printed.toString(), text.lines().skip(1).map(l -> l.substring(Math.min(13, l.length()))).reduce("", String::concat),
+        assertEquals(
+                printed.toString(),
+                text.lines()
+                        .skip(1)
+                        .map(l -> l.substring(Math.min(13, l.length())))
+                        .reduce("", String::concat),
                 "the text is the fields' texts after the labels");
     }
 
@@ -115,12 +194,21 @@ class SummaryTest {
     @Test
     void printedLinesKeepTheirShape() {
         String text = text(fanout());
-        assertTrue(text.startsWith("== courier-bench fixture ==\nsetup:       1000 subscribers, 1 topic(s), 1 publisher(s), 100 B messages, 20 s,"
-                + " rate 50% of the calibrated maximum, window 64, max lag 1000 msgs, epoll x2, http://127.0.0.1:9\n"), text);
-        assertTrue(text.contains("\npublish:     100 sent, 99 acked, 1 errors in 2.00 s = 50 publishes/s (first error: {\"action\":\"error\"})\n"), text);
+        assertTrue(
+                text.startsWith(
+                        "== courier-bench fixture ==\nsetup:       1000 subscribers, 1 topic(s), 1 publisher(s), 100 B messages, 20 s,"
+                                + " rate 50% of the calibrated maximum, window 64, max lag 1000 msgs, epoll x2, http://127.0.0.1:9\n"),
+                text);
+        assertTrue(
+                text.contains(
+                        "\npublish:     100 sent, 99 acked, 1 errors in 2.00 s = 50 publishes/s (first error: {\"action\":\"error\"})\n"),
+                text);
         assertTrue(text.contains("\ndeliveries:  9800 received / 9900 expected (98.990%), drain 0.50 s\n"), text);
-        assertTrue(text.contains("\nslow:        10 stopped reading 6.5 s in; the server cut off 9 of them, the first 1.3 s and the last 2.5 s"
-                + " after they stopped\n"), text);
+        assertTrue(
+                text.contains(
+                        "\nslow:        10 stopped reading 6.5 s in; the server cut off 9 of them, the first 1.3 s and the last 2.5 s"
+                                + " after they stopped\n"),
+                text);
         assertTrue(text.endsWith("\nclosed:      2 by the server before the end, close codes {1008=2}\n"), text);
         assertTrue(text(connections()).contains("\nheld:        1000 open after 30.0 s\nserver:      /metrics n/a\n"));
     }

@@ -47,6 +47,7 @@ public final class ConnectionKeys {
     static final String KEY_FILE = "connection-key";
     /** Private claim: the bearer token's exp, in seconds since the epoch like exp itself. */
     static final String BEARER_EXP = "bearer_exp";
+
     private static final JWEHeader HEADER = new JWEHeader(JWEAlgorithm.DIR, EncryptionMethod.A256GCM);
 
     private final DirectEncrypter encrypter;
@@ -79,8 +80,10 @@ public final class ConnectionKeys {
         Path file = dataDir.resolve(KEY_FILE).toAbsolutePath();
         byte[] bytes = new Base64URL(SecretFile.readOrCreate(file).text()).decode();
         if (bytes.length != 32) {
-            throw new ConfigException("courier.data.dir", file + " holds a " + bytes.length * 8
-                    + "-bit key (expected: 256 bits); delete it to generate a new one");
+            throw new ConfigException(
+                    "courier.data.dir",
+                    file + " holds a " + bytes.length * 8
+                            + "-bit key (expected: 256 bits); delete it to generate a new one");
         }
         try {
             return new ConnectionKeys(new SecretKeySpec(bytes, "AES"), ttl, clock);
@@ -111,7 +114,8 @@ public final class ConnectionKeys {
         principal.expiresAt().ifPresent(expiresAt -> claims.claim(BEARER_EXP, expiresAt.getEpochSecond()));
         // Nimbus encodes a claims set with String.getBytes(UTF_8), which turns a lone surrogate into '?';
         // "tenant\ud800" then came back from verify() as "tenant?", someone else's audience (issue 10).
-        JWEObject jwe = new JWEObject(HEADER, new Payload(StrictUtf8.encode(claims.build().toString())));
+        JWEObject jwe = new JWEObject(
+                HEADER, new Payload(StrictUtf8.encode(claims.build().toString())));
         try {
             jwe.encrypt(encrypter);
         } catch (JOSEException e) {
@@ -130,7 +134,8 @@ public final class ConnectionKeys {
         try {
             EncryptedJWT jwe = parse(key);
             // Pin the algorithms: only what sign() produces is accepted.
-            if (!JWEAlgorithm.DIR.equals(jwe.getHeader().getAlgorithm()) || !EncryptionMethod.A256GCM.equals(jwe.getHeader().getEncryptionMethod())) {
+            if (!JWEAlgorithm.DIR.equals(jwe.getHeader().getAlgorithm())
+                    || !EncryptionMethod.A256GCM.equals(jwe.getHeader().getEncryptionMethod())) {
                 throw refused("bad_key", "connection key invalid");
             }
             jwe.decrypt(decrypter);
@@ -148,7 +153,9 @@ public final class ConnectionKeys {
         if (audience.size() != 1 || !Names.isValid(audience.get(0)) || (subject != null && !Names.isValid(subject))) {
             throw refused("bad_key", "connection key invalid");
         }
-        return new Principal(audience.get(0), Optional.ofNullable(subject),
+        return new Principal(
+                audience.get(0),
+                Optional.ofNullable(subject),
                 Optional.ofNullable(bearerExp).map(Instant::ofEpochSecond));
     }
 

@@ -83,7 +83,8 @@ final class JwksCache implements JWKSource<SecurityContext>, AutoCloseable {
      */
     record Timing(Duration cacheTtl, Duration minRefreshInterval, Duration pollInterval, Duration httpTimeout) {
         /** nimbus's defaults for the cache and the rate limit; 2 s timeouts because nobody waits for a fetch. */
-        static final Timing DEFAULT = new Timing(Duration.ofMinutes(5), Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(2));
+        static final Timing DEFAULT = new Timing(
+                Duration.ofMinutes(5), Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofSeconds(2));
     }
 
     private final URL url;
@@ -102,14 +103,17 @@ final class JwksCache implements JWKSource<SecurityContext>, AutoCloseable {
         this.url = url;
         this.algorithm = algorithm;
         int timeoutMillis = Math.toIntExact(timing.httpTimeout().toMillis());
-        JWKSource<SecurityContext> built = JWKSourceBuilder.<SecurityContext>create(url,
-                        new DefaultResourceRetriever(timeoutMillis, timeoutMillis, JWKSourceBuilder.DEFAULT_HTTP_SIZE_LIMIT))
+        JWKSource<SecurityContext> built = JWKSourceBuilder.<SecurityContext>create(
+                        url,
+                        new DefaultResourceRetriever(
+                                timeoutMillis, timeoutMillis, JWKSourceBuilder.DEFAULT_HTTP_SIZE_LIMIT))
                 .cache(timing.cacheTtl().toMillis(), JWKSourceBuilder.DEFAULT_CACHE_REFRESH_TIMEOUT)
                 .refreshAheadCache(false)
                 .rateLimited(timing.minRefreshInterval().toMillis())
                 .outageTolerant(Long.MAX_VALUE, this::outage)
                 .build();
-        // Without a failover source, build() returns a JWKSetBasedJWKSource; its set source lets us ask for the whole set.
+        // Without a failover source, build() returns a JWKSetBasedJWKSource; its set source lets us ask for the whole
+        // set.
         this.source = ((JWKSetBasedJWKSource<SecurityContext>) built).getJWKSetSource();
         this.background = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "courier-jwks");
@@ -127,7 +131,8 @@ final class JwksCache implements JWKSource<SecurityContext>, AutoCloseable {
             throw new ConfigException(KEY, "'" + uri + "' is not a URL (" + e.getMessage() + ")");
         }
         JwksCache cache = new JwksCache(url, algorithm, timing);
-        cache.background.scheduleWithFixedDelay(cache::poll, 0, timing.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
+        cache.background.scheduleWithFixedDelay(
+                cache::poll, 0, timing.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
         return cache;
     }
 
@@ -172,7 +177,8 @@ final class JwksCache implements JWKSource<SecurityContext>, AutoCloseable {
 
     private void refresh(JWKSet missedIn) {
         try {
-            // A set taken since the miss (the first fetch, say) may hold the kid; the client's retry is judged against it.
+            // A set taken since the miss (the first fetch, say) may hold the kid; the client's retry is judged against
+            // it.
             if (missedIn == snapshot) {
                 fetch(JWKSetCacheRefreshEvaluator.forceRefresh());
             }
@@ -201,7 +207,10 @@ final class JwksCache implements JWKSource<SecurityContext>, AutoCloseable {
             return; // answered from nimbus's cache: nothing fetched, nothing learnt
         }
         if (failure != null && !failing) {
-            log.warn("JWKS {} unavailable ({}); {}", url, failure.getMessage(),
+            log.warn(
+                    "JWKS {} unavailable ({}); {}",
+                    url,
+                    failure.getMessage(),
                     snapshot.isEmpty() ? "tokens are refused until it answers" : "keeping the last good set");
         } else if (failure == null && failing) {
             log.info("JWKS {} available again", url);
@@ -226,14 +235,21 @@ final class JwksCache implements JWKSource<SecurityContext>, AutoCloseable {
         }
         JWKSet next = new JWKSet(usable);
         if (!kids(next).equals(kids(snapshot))) {
-            log.info("JWKS {}: {} {} keys, kids {}{}", url, usable.size(), algorithm, kids(next),
+            log.info(
+                    "JWKS {}: {} {} keys, kids {}{}",
+                    url,
+                    usable.size(),
+                    algorithm,
+                    kids(next),
                     dropped.isEmpty() ? "" : "; ignored " + dropped);
         }
         snapshot = next;
     }
 
     private static List<String> kids(JWKSet set) {
-        return set.getKeys().stream().map(k -> Objects.toString(k.getKeyID(), "(none)")).toList();
+        return set.getKeys().stream()
+                .map(k -> Objects.toString(k.getKeyID(), "(none)"))
+                .toList();
     }
 
     /** Called by nimbus, on the background thread, inside {@link #fetch}. */

@@ -52,11 +52,16 @@ public final class JwtKeys implements AutoCloseable {
     private final String description;
     private final JwksCache remote;
 
-    private JwtKeys(JWSAlgorithm algorithm, JWSKeySelector<SecurityContext> keySelector, JWSSigner signer, String description) {
+    private JwtKeys(
+            JWSAlgorithm algorithm, JWSKeySelector<SecurityContext> keySelector, JWSSigner signer, String description) {
         this(algorithm, keySelector, signer, description, null);
     }
 
-    private JwtKeys(JWSAlgorithm algorithm, JWSKeySelector<SecurityContext> keySelector, JWSSigner signer, String description,
+    private JwtKeys(
+            JWSAlgorithm algorithm,
+            JWSKeySelector<SecurityContext> keySelector,
+            JWSSigner signer,
+            String description,
             JwksCache remote) {
         this.algorithm = algorithm;
         this.keySelector = keySelector;
@@ -81,10 +86,13 @@ public final class JwtKeys implements AutoCloseable {
             return fromKeyFile(config.keyFile().get(), config.algorithm());
         }
         if (config.secret().isPresent()) {
-            return fromSecret(config.secret().get(), config.algorithm(), "courier.jwt.secret", "from courier.jwt.secret");
+            return fromSecret(
+                    config.secret().get(), config.algorithm(), "courier.jwt.secret", "from courier.jwt.secret");
         }
         if (!config.algorithm().isEmpty() && !JWSAlgorithm.HS256.getName().equals(config.algorithm())) {
-            throw new ConfigException("courier.jwt.secret", "must be set for " + config.algorithm() + " (the generated secret is HS256 only)");
+            throw new ConfigException(
+                    "courier.jwt.secret",
+                    "must be set for " + config.algorithm() + " (the generated secret is HS256 only)");
         }
         Path file = dataDir.resolve(SECRET_FILE).toAbsolutePath();
         SecretFile.Contents contents = SecretFile.readOrCreate(file);
@@ -125,7 +133,8 @@ public final class JwtKeys implements AutoCloseable {
     }
 
     private static JwtKeys fromSecret(String secret, String configuredAlgorithm, String configKey, String origin) {
-        JWSAlgorithm algorithm = configuredAlgorithm.isEmpty() ? JWSAlgorithm.HS256 : JWSAlgorithm.parse(configuredAlgorithm);
+        JWSAlgorithm algorithm =
+                configuredAlgorithm.isEmpty() ? JWSAlgorithm.HS256 : JWSAlgorithm.parse(configuredAlgorithm);
         if (!JWSAlgorithm.Family.HMAC_SHA.contains(algorithm)) {
             throw new ConfigException("courier.jwt.key.file", algorithm + " needs a public key file, not a secret");
         }
@@ -141,10 +150,15 @@ public final class JwtKeys implements AutoCloseable {
             // RFC 7518 section 3.2: the key must be at least as long as the hash output.
             int minBytes = MACSigner.getMinRequiredSecretLength(algorithm) / 8;
             if (bytes.length < minBytes) {
-                throw new ConfigException(configKey, "too short for " + algorithm + " (expected: at least " + minBytes + " bytes)");
+                throw new ConfigException(
+                        configKey, "too short for " + algorithm + " (expected: at least " + minBytes + " bytes)");
             }
-            SecretKeySpec key = new SecretKeySpec(bytes, "HmacSHA" + algorithm.getName().substring(2));
-            return new JwtKeys(algorithm, new SingleKeyJWSKeySelector<>(algorithm, key), new MACSigner(key),
+            SecretKeySpec key =
+                    new SecretKeySpec(bytes, "HmacSHA" + algorithm.getName().substring(2));
+            return new JwtKeys(
+                    algorithm,
+                    new SingleKeyJWSKeySelector<>(algorithm, key),
+                    new MACSigner(key),
                     algorithm + " secret " + origin);
         } catch (JOSEException e) {
             throw new ConfigException(configKey, "unusable for " + algorithm + " (" + e.getMessage() + ")");
@@ -155,33 +169,49 @@ public final class JwtKeys implements AutoCloseable {
         List<JWK> keys = PublicKeyFile.read(file);
         KeyType type = keys.get(0).getKeyType();
         if (keys.stream().anyMatch(k -> !type.equals(k.getKeyType()))) {
-            throw new ConfigException(PublicKeyFile.KEY, file.toAbsolutePath() + " mixes RSA and EC keys (expected: one key type)");
+            throw new ConfigException(
+                    PublicKeyFile.KEY, file.toAbsolutePath() + " mixes RSA and EC keys (expected: one key type)");
         }
-        JWSAlgorithm algorithm = !configuredAlgorithm.isEmpty() ? JWSAlgorithm.parse(configuredAlgorithm)
+        JWSAlgorithm algorithm = !configuredAlgorithm.isEmpty()
+                ? JWSAlgorithm.parse(configuredAlgorithm)
                 : KeyType.RSA.equals(type) ? JWSAlgorithm.RS256 : JWSAlgorithm.ES256;
         keys.forEach(key -> checkFits(key, algorithm, file));
         String origin = " from " + file.toAbsolutePath();
         if (keys.size() > 1) {
-            return new JwtKeys(algorithm, new JWSVerificationKeySelector<>(algorithm, new ImmutableJWKSet<>(new JWKSet(keys))), null,
+            return new JwtKeys(
+                    algorithm,
+                    new JWSVerificationKeySelector<>(algorithm, new ImmutableJWKSet<>(new JWKSet(keys))),
+                    null,
                     algorithm + " public keys (" + keys.size() + ")" + origin);
         }
         try {
-            return new JwtKeys(algorithm, new SingleKeyJWSKeySelector<>(algorithm, ((AsymmetricJWK) keys.get(0)).toPublicKey()), null,
+            return new JwtKeys(
+                    algorithm,
+                    new SingleKeyJWSKeySelector<>(algorithm, ((AsymmetricJWK) keys.get(0)).toPublicKey()),
+                    null,
                     algorithm + " public key" + origin);
         } catch (JOSEException e) {
-            throw new ConfigException(PublicKeyFile.KEY, file.toAbsolutePath() + " holds an unusable key (" + e.getMessage() + ")");
+            throw new ConfigException(
+                    PublicKeyFile.KEY, file.toAbsolutePath() + " holds an unusable key (" + e.getMessage() + ")");
         }
     }
 
     private static JwtKeys fromJwksUrl(URI url, String configuredAlgorithm, JwksCache.Timing timing) {
-        JWSAlgorithm algorithm = configuredAlgorithm.isEmpty() ? JWSAlgorithm.RS256 : JWSAlgorithm.parse(configuredAlgorithm);
+        JWSAlgorithm algorithm =
+                configuredAlgorithm.isEmpty() ? JWSAlgorithm.RS256 : JWSAlgorithm.parse(configuredAlgorithm);
         // A JWK set is public: an HMAC "key" in it would let anyone sign.
         if (!JWSAlgorithm.Family.RSA.contains(algorithm) && !JWSAlgorithm.Family.EC.contains(algorithm)) {
-            throw new ConfigException("courier.jwt.algorithm", algorithm + " cannot be used with " + JwksCache.KEY + " (expected: RS256 or ES256)");
+            throw new ConfigException(
+                    "courier.jwt.algorithm",
+                    algorithm + " cannot be used with " + JwksCache.KEY + " (expected: RS256 or ES256)");
         }
         JwksCache cache = JwksCache.start(url, algorithm, timing);
-        return new JwtKeys(algorithm, new JWSVerificationKeySelector<>(algorithm, cache), null,
-                algorithm + " public keys from JWKS " + url, cache);
+        return new JwtKeys(
+                algorithm,
+                new JWSVerificationKeySelector<>(algorithm, cache),
+                null,
+                algorithm + " public keys from JWKS " + url,
+                cache);
     }
 
     private static void checkFits(JWK key, JWSAlgorithm algorithm, Path file) {
@@ -194,9 +224,11 @@ public final class JwtKeys implements AutoCloseable {
     static Optional<String> unfit(JWK key, JWSAlgorithm algorithm) {
         KeyType expected = JWSAlgorithm.Family.RSA.contains(algorithm) ? KeyType.RSA : KeyType.EC;
         if (!expected.equals(key.getKeyType())) {
-            return Optional.of("an " + key.getKeyType() + " key, but the algorithm is " + algorithm + " (expected: an " + expected + " key)");
+            return Optional.of("an " + key.getKeyType() + " key, but the algorithm is " + algorithm + " (expected: an "
+                    + expected + " key)");
         }
-        if (key.getAlgorithm() != null && !algorithm.getName().equals(key.getAlgorithm().getName())) {
+        if (key.getAlgorithm() != null
+                && !algorithm.getName().equals(key.getAlgorithm().getName())) {
             return Optional.of("a key for " + key.getAlgorithm() + " (expected: " + algorithm + ")");
         }
         if (key.getKeyUse() != null && !KeyUse.SIGNATURE.equals(key.getKeyUse())) {

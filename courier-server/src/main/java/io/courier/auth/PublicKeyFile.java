@@ -42,7 +42,8 @@ final class PublicKeyFile {
     static final String KEY = "courier.jwt.key.file";
 
     // RFC 7468 section 2: the END label must repeat the BEGIN label.
-    private static final Pattern PEM_BLOCK = Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \\1-----", Pattern.DOTALL);
+    private static final Pattern PEM_BLOCK =
+            Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \\1-----", Pattern.DOTALL);
 
     private PublicKeyFile() {}
 
@@ -55,13 +56,18 @@ final class PublicKeyFile {
         }
         List<JWK> keys = text.strip().startsWith("{") ? fromJson(file, text) : fromPem(file, text);
         if (keys.isEmpty()) {
-            throw new ConfigException(KEY, file.toAbsolutePath() + " holds no key (expected: PEM PUBLIC KEY or CERTIFICATE, a JWK or a JWK set)");
+            throw new ConfigException(
+                    KEY,
+                    file.toAbsolutePath()
+                            + " holds no key (expected: PEM PUBLIC KEY or CERTIFICATE, a JWK or a JWK set)");
         }
         List<JWK> publicKeys = new ArrayList<>();
         for (JWK key : keys) {
             if (!KeyType.RSA.equals(key.getKeyType()) && !KeyType.EC.equals(key.getKeyType())) {
-                throw new ConfigException(KEY, file.toAbsolutePath() + " holds a " + key.getKeyType()
-                        + " key (expected: RSA or EC; HMAC secrets belong in courier.jwt.secret)");
+                throw new ConfigException(
+                        KEY,
+                        file.toAbsolutePath() + " holds a " + key.getKeyType()
+                                + " key (expected: RSA or EC; HMAC secrets belong in courier.jwt.secret)");
             }
             publicKeys.add(key.toPublicJWK());
         }
@@ -73,7 +79,8 @@ final class PublicKeyFile {
             Map<String, Object> json = JSONObjectUtils.parse(text);
             return json.containsKey("keys") ? JWKSet.parse(json).getKeys() : List.of(JWK.parse(json));
         } catch (ParseException e) {
-            throw new ConfigException(KEY, file.toAbsolutePath() + " is not a valid JWK or JWK set (" + e.getMessage() + ")");
+            throw new ConfigException(
+                    KEY, file.toAbsolutePath() + " is not a valid JWK or JWK set (" + e.getMessage() + ")");
         }
     }
 
@@ -86,11 +93,17 @@ final class PublicKeyFile {
                 switch (label) {
                     case "PUBLIC KEY" -> keys.add(fromSubjectPublicKeyInfo(new Base64(block.group(2)).decode()));
                     case "CERTIFICATE" -> keys.add(fromCertificate(block.group()));
-                    default -> throw new ConfigException(KEY, file.toAbsolutePath() + " holds a PEM " + label
-                            + " block (expected: PUBLIC KEY or CERTIFICATE; Courier needs only the public key, e.g. openssl pkey -pubout)");
+                    default ->
+                        throw new ConfigException(
+                                KEY,
+                                file.toAbsolutePath() + " holds a PEM " + label
+                                        + " block (expected: PUBLIC KEY or CERTIFICATE; Courier needs only the public key, e.g. openssl pkey -pubout)");
                 }
             } catch (GeneralSecurityException e) {
-                throw new ConfigException(KEY, file.toAbsolutePath() + " holds an unreadable PEM " + label + " block (" + e.getMessage() + ")");
+                throw new ConfigException(
+                        KEY,
+                        file.toAbsolutePath() + " holds an unreadable PEM " + label + " block (" + e.getMessage()
+                                + ")");
             }
         }
         return keys;

@@ -55,7 +55,8 @@ final class SecretFile {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = posix(dir)
-                ? Files.createTempFile(dir, file.getFileName() + ".", ".tmp", PosixFilePermissions.asFileAttribute(OWNER_ONLY))
+                ? Files.createTempFile(
+                        dir, file.getFileName() + ".", ".tmp", PosixFilePermissions.asFileAttribute(OWNER_ONLY))
                 : Files.createTempFile(dir, file.getFileName() + ".", ".tmp");
         try {
             Files.writeString(tmp, secret, StandardCharsets.US_ASCII);
@@ -83,8 +84,10 @@ final class SecretFile {
         }
         String text = Files.readString(file, StandardCharsets.UTF_8).strip();
         if (text.length() < SECRET_BYTES) {
-            throw new ConfigException(DATA_DIR_KEY, file.toAbsolutePath() + " holds no usable secret (expected: at least "
-                    + SECRET_BYTES + " characters); delete it to generate a new one");
+            throw new ConfigException(
+                    DATA_DIR_KEY,
+                    file.toAbsolutePath() + " holds no usable secret (expected: at least " + SECRET_BYTES
+                            + " characters); delete it to generate a new one");
         }
         return text;
     }

@@ -31,8 +31,11 @@ public final class TokenIssuer {
 
     TokenIssuer(JwtKeys keys, Clock clock) {
         this.algorithm = keys.algorithm();
-        this.signer = keys.signer().orElseThrow(() -> new ConfigException(PublicKeyFile.KEY,
-                "cannot issue tokens with a public key (" + keys.describe() + "); tokens come from the holder of the private key"));
+        this.signer = keys.signer()
+                .orElseThrow(() -> new ConfigException(
+                        PublicKeyFile.KEY,
+                        "cannot issue tokens with a public key (" + keys.describe()
+                                + "); tokens come from the holder of the private key"));
         this.clock = clock;
     }
 
@@ -57,7 +60,8 @@ public final class TokenIssuer {
                 .issueTime(Date.from(now))
                 .expirationTime(Date.from(now.plus(ttl)));
         subject.ifPresent(claims::subject);
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(algorithm).type(JOSEObjectType.JWT).build(), claims.build());
+        SignedJWT jwt = new SignedJWT(
+                new JWSHeader.Builder(algorithm).type(JOSEObjectType.JWT).build(), claims.build());
         try {
             jwt.sign(signer);
         } catch (JOSEException e) {

@@ -66,7 +66,8 @@ public final class TokenVerifier {
             throw refused("missing", "missing Authorization header");
         }
         // RFC 7235 section 2.1: the auth-scheme is case-insensitive.
-        if (!authorization.regionMatches(true, 0, BEARER, 0, BEARER.length()) || authorization.substring(BEARER.length()).isBlank()) {
+        if (!authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())
+                || authorization.substring(BEARER.length()).isBlank()) {
             throw refused("missing", "expected 'Bearer <token>'");
         }
         return verify(authorization.substring(BEARER.length()).strip());
@@ -82,7 +83,9 @@ public final class TokenVerifier {
             JWTClaimsSet claims = processor.process(SignedJWT.parse(jwt), null);
             String subject = claims.getSubject();
             // BearerClaimsVerifier refuses tokens without exp, so it is always present here.
-            return new Principal(claims.getAudience().get(0), Optional.ofNullable(subject).filter(s -> !s.isEmpty()),
+            return new Principal(
+                    claims.getAudience().get(0),
+                    Optional.ofNullable(subject).filter(s -> !s.isEmpty()),
                     Optional.ofNullable(claims.getExpirationTime()).map(Date::toInstant));
         } catch (ParseException e) {
             throw refused("malformed", "malformed token");
@@ -116,11 +119,14 @@ public final class TokenVerifier {
         if (header instanceof JWEHeader) {
             throw refused("header", "encrypted tokens are not accepted");
         }
-        // Refusing any other algorithm up front is what stops algorithm confusion (an RS256 public key used as an HS256 secret).
+        // Refusing any other algorithm up front is what stops algorithm confusion (an RS256 public key used as an HS256
+        // secret).
         if (!keys.algorithm().equals(header.getAlgorithm())) {
             String name = header.getAlgorithm().getName();
-            throw refused("header", "algorithm " + (PRINTABLE_ALGORITHM.matcher(name).matches() ? name : "(unprintable)")
-                    + " not accepted (expected " + keys.algorithm() + ")");
+            throw refused(
+                    "header",
+                    "algorithm " + (PRINTABLE_ALGORITHM.matcher(name).matches() ? name : "(unprintable)")
+                            + " not accepted (expected " + keys.algorithm() + ")");
         }
         // RFC 7515 section 4.1.11: a recipient that does not understand a crit parameter MUST reject the token.
         if (header.getCriticalParams() != null && !header.getCriticalParams().isEmpty()) {

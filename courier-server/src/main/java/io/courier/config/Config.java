@@ -50,8 +50,8 @@ public record Config(
      * @param audienceMaxConnections    open WebSockets of one audience
      * @param hookRatePerSecond         {@code POST /v1/hook} calls per second for one audience
      */
-    public record Limits(int maxConnections, int maxConnectionsPerAddress, int audienceMaxConnections, int hookRatePerSecond) {
-    }
+    public record Limits(
+            int maxConnections, int maxConnectionsPerAddress, int audienceMaxConnections, int hookRatePerSecond) {}
 
     /** @param token static bearer token guarding {@code /metrics}, if any */
     public record MetricsConfig(boolean enabled, Optional<String> token) {
@@ -77,8 +77,9 @@ public record Config(
 
         @Override
         public String toString() {
-            return "DatabaseConfig[jdbcUrl=" + DatabaseUrl.redact(jdbcUrl) + ", user=" + user + ", password=" + (password.isEmpty() ? "" : "****")
-                    + ", embedded=" + embedded + ", namespace=" + namespace + ", poolSize=" + poolSize + ", timeout=" + timeout + "]";
+            return "DatabaseConfig[jdbcUrl=" + DatabaseUrl.redact(jdbcUrl) + ", user=" + user + ", password="
+                    + (password.isEmpty() ? "" : "****") + ", embedded=" + embedded + ", namespace=" + namespace
+                    + ", poolSize=" + poolSize + ", timeout=" + timeout + "]";
         }
     }
 
@@ -100,7 +101,12 @@ public record Config(
             Duration clockSkew) {
 
         /** Without a JWKS URL. */
-        public JwtConfig(Optional<String> secret, Optional<Path> keyFile, String algorithm, Optional<String> issuer, Duration clockSkew) {
+        public JwtConfig(
+                Optional<String> secret,
+                Optional<Path> keyFile,
+                String algorithm,
+                Optional<String> issuer,
+                Duration clockSkew) {
             this(secret, keyFile, Optional.empty(), algorithm, issuer, clockSkew);
         }
 

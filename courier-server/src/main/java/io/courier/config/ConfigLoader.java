@@ -5,8 +5,10 @@ import io.courier.text.StrictUtf8;
 import io.netty.util.internal.PlatformDependent;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.Reader;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +21,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
@@ -80,7 +83,7 @@ public final class ConfigLoader {
                 throw new IllegalStateException("missing built-in " + DEFAULTS + " (a broken build)");
             }
             Properties p = new Properties();
-            p.load(new java.io.InputStreamReader(in, StandardCharsets.UTF_8));
+            p.load(new InputStreamReader(in, StandardCharsets.UTF_8));
             return toMap(p);
         } catch (IOException e) {
             throw new IllegalStateException("cannot read built-in " + DEFAULTS, e);
@@ -138,7 +141,8 @@ public final class ConfigLoader {
                 intIn("courier.ws.send.buffer.bytes", 0, 64 * 1024 * 1024),
                 intIn("courier.ws.rate.limit.per.second", 0, 1_000_000),
                 bool("courier.ws.close.on.token.expiry"),
-                new Config.MetricsConfig(bool("courier.metrics.enabled"),
+                new Config.MetricsConfig(
+                        bool("courier.metrics.enabled"),
                         Optional.of(secretString("courier.metrics.token")).filter(s -> !s.isEmpty())),
                 seconds("courier.shutdown.timeout.seconds", 0, 3600));
     }
@@ -155,7 +159,8 @@ public final class ConfigLoader {
         if (maxConnections == 0) {
             maxConnections = FileDescriptors.defaultConnectionLimit();
         }
-        return new Config.Limits(maxConnections,
+        return new Config.Limits(
+                maxConnections,
                 intIn("courier.max.connections.per.address", 0, Integer.MAX_VALUE),
                 intIn("courier.audience.max.connections", 0, Integer.MAX_VALUE),
                 intIn("courier.hook.rate.limit.per.second", 0, 1_000_000));
@@ -218,13 +223,17 @@ public final class ConfigLoader {
         String raw = string(key);
         try {
             URI uri = new URI(raw);
-            if (("ws".equals(uri.getScheme()) || "wss".equals(uri.getScheme())) && uri.getHost() != null && uri.getRawQuery() == null) {
+            if (("ws".equals(uri.getScheme()) || "wss".equals(uri.getScheme()))
+                    && uri.getHost() != null
+                    && uri.getRawQuery() == null) {
                 return raw;
             }
-        } catch (java.net.URISyntaxException ignored) {
+        } catch (URISyntaxException ignored) {
             // reported below
         }
-        throw new ConfigException(key, "'" + raw + "' (expected: ws:// or wss:// URL without a query, e.g. wss://courier.example.com/ws)");
+        throw new ConfigException(
+                key,
+                "'" + raw + "' (expected: ws:// or wss:// URL without a query, e.g. wss://courier.example.com/ws)");
     }
 
     private List<String> origins() {
@@ -232,7 +241,10 @@ public final class ConfigLoader {
         if (raw.isEmpty() || raw.equals("*")) {
             return List.of();
         }
-        return Arrays.stream(raw.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+        return Arrays.stream(raw.split(","))
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .toList();
     }
 
     private Path dataDir() {
@@ -244,7 +256,9 @@ public final class ConfigLoader {
     private Config.DatabaseConfig database(Path dataDir) {
         String namespace = string("courier.database.namespace");
         if (!IDENTIFIER.matcher(namespace).matches()) {
-            throw new ConfigException("courier.database.namespace", "'" + namespace + "' (expected: a SQL identifier of letters, digits and _)");
+            throw new ConfigException(
+                    "courier.database.namespace",
+                    "'" + namespace + "' (expected: a SQL identifier of letters, digits and _)");
         }
         String url = string("courier.database.url");
         boolean embedded = url.isEmpty();
@@ -252,8 +266,14 @@ public final class ConfigLoader {
                 ? new DatabaseUrl("jdbc:h2:file:" + dataDir.resolve("courier") + EMBEDDED_H2_SETTINGS, "sa", "")
                 : DatabaseUrl.parse("courier.database.url", url);
         String user = string("courier.database.user").isEmpty() ? parsed.user() : string("courier.database.user");
-        String password = string("courier.database.password").isEmpty() ? parsed.password() : string("courier.database.password");
-        return new Config.DatabaseConfig(parsed.jdbcUrl(), user, password, embedded, namespace,
+        String password =
+                string("courier.database.password").isEmpty() ? parsed.password() : string("courier.database.password");
+        return new Config.DatabaseConfig(
+                parsed.jdbcUrl(),
+                user,
+                password,
+                embedded,
+                namespace,
                 intIn("courier.database.pool.size", 1, 1000),
                 Duration.ofMillis(intIn("courier.database.timeout.ms", 250, 600_000)));
     }
@@ -265,37 +285,51 @@ public final class ConfigLoader {
         }
         try {
             URI uri = new URI(raw);
-            if (("https".equals(uri.getScheme()) || "http".equals(uri.getScheme())) && uri.getHost() != null
-                    && uri.getRawUserInfo() == null && uri.getRawFragment() == null) {
+            if (("https".equals(uri.getScheme()) || "http".equals(uri.getScheme()))
+                    && uri.getHost() != null
+                    && uri.getRawUserInfo() == null
+                    && uri.getRawFragment() == null) {
                 return Optional.of(uri);
             }
-        } catch (java.net.URISyntaxException ignored) {
+        } catch (URISyntaxException ignored) {
             // reported below
         }
         // Never echo a URL that may carry credentials.
         String shown = raw.contains("@") ? "(a URL with user info)" : "'" + raw + "'";
-        throw new ConfigException(JWKS_URL, shown + " (expected: an https:// or http:// URL without user info or fragment,"
-                + " e.g. https://auth.example.com/.well-known/jwks.json)");
+        throw new ConfigException(
+                JWKS_URL,
+                shown + " (expected: an https:// or http:// URL without user info or fragment,"
+                        + " e.g. https://auth.example.com/.well-known/jwks.json)");
     }
 
     private Config.JwtConfig jwt() {
         String algorithm = string("courier.jwt.algorithm").toUpperCase(Locale.ROOT);
         if (!algorithm.isEmpty() && !ALGORITHMS.contains(algorithm)) {
-            throw new ConfigException("courier.jwt.algorithm", "unknown algorithm '" + algorithm + "' (expected: one of " + new java.util.TreeSet<>(ALGORITHMS) + ")");
+            throw new ConfigException(
+                    "courier.jwt.algorithm",
+                    "unknown algorithm '" + algorithm + "' (expected: one of " + new TreeSet<>(ALGORITHMS) + ")");
         }
-        Optional<String> secret = Optional.of(secretString("courier.jwt.secret")).filter(s -> !s.isEmpty());
-        Optional<Path> keyFile = Optional.of(string("courier.jwt.key.file")).filter(s -> !s.isEmpty()).map(Path::of);
+        Optional<String> secret =
+                Optional.of(secretString("courier.jwt.secret")).filter(s -> !s.isEmpty());
+        Optional<Path> keyFile = Optional.of(string("courier.jwt.key.file"))
+                .filter(s -> !s.isEmpty())
+                .map(Path::of);
         Optional<URI> jwksUrl = jwksUrl();
         if (jwksUrl.isPresent()) {
             // One source of keys: with two, which one verifies a token would be a guess.
-            String other = secret.isPresent() ? "courier.jwt.secret" : keyFile.isPresent() ? "courier.jwt.key.file" : null;
+            String other =
+                    secret.isPresent() ? "courier.jwt.secret" : keyFile.isPresent() ? "courier.jwt.key.file" : null;
             if (other != null) {
-                throw new ConfigException(JWKS_URL, "cannot be combined with " + other
-                        + " (expected: only one of courier.jwt.secret, courier.jwt.key.file, courier.jwt.jwks.url)");
+                throw new ConfigException(
+                        JWKS_URL,
+                        "cannot be combined with " + other
+                                + " (expected: only one of courier.jwt.secret, courier.jwt.key.file, courier.jwt.jwks.url)");
             }
             // A JWK set holds public keys; an HMAC algorithm here would mean verifying with a published key.
             if (algorithm.startsWith("HS")) {
-                throw new ConfigException("courier.jwt.algorithm", algorithm + " needs courier.jwt.secret, not a JWKS URL (expected: RS256 or ES256)");
+                throw new ConfigException(
+                        "courier.jwt.algorithm",
+                        algorithm + " needs courier.jwt.secret, not a JWKS URL (expected: RS256 or ES256)");
             }
             algorithm = algorithm.isEmpty() ? "RS256" : algorithm;
         } else if (keyFile.isPresent()) {
@@ -304,15 +338,22 @@ public final class ConfigLoader {
                 throw new ConfigException("courier.jwt.key.file", "cannot read " + file.toAbsolutePath());
             }
             if (algorithm.startsWith("HS")) {
-                throw new ConfigException("courier.jwt.algorithm", algorithm + " needs courier.jwt.secret, not a public key file");
+                throw new ConfigException(
+                        "courier.jwt.algorithm", algorithm + " needs courier.jwt.secret, not a public key file");
             }
         } else if (!algorithm.isEmpty() && !algorithm.startsWith("HS")) {
-            throw new ConfigException("courier.jwt.key.file", algorithm + " needs a public key file (PEM or JWK) or courier.jwt.jwks.url");
+            throw new ConfigException(
+                    "courier.jwt.key.file",
+                    algorithm + " needs a public key file (PEM or JWK) or courier.jwt.jwks.url");
         }
         if (secret.isPresent() && StrictUtf8.encode(secret.get()).length < 32) {
             throw new ConfigException("courier.jwt.secret", "too short (expected: at least 32 bytes for HMAC-SHA256)");
         }
-        return new Config.JwtConfig(secret, keyFile, jwksUrl, algorithm,
+        return new Config.JwtConfig(
+                secret,
+                keyFile,
+                jwksUrl,
+                algorithm,
                 Optional.of(string("courier.jwt.issuer")).filter(s -> !s.isEmpty()),
                 seconds("courier.jwt.clock.skew.seconds", 0, 3600));
     }

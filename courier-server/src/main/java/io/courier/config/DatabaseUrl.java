@@ -19,7 +19,9 @@ record DatabaseUrl(String jdbcUrl, String user, String password) {
         if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
             return fromPostgresUri(key, url);
         }
-        throw new ConfigException(key, "unsupported database URL (expected: jdbc:postgresql://..., jdbc:h2:... or postgres://user:password@host:port/db)");
+        throw new ConfigException(
+                key,
+                "unsupported database URL (expected: jdbc:postgresql://..., jdbc:h2:... or postgres://user:password@host:port/db)");
     }
 
     private static DatabaseUrl fromPostgresUri(String key, String url) {

@@ -13,8 +13,7 @@ final class FileDescriptors {
     /** Where the limit cannot be read (not a Unix JVM), what systemd's unit allows less the reserve. */
     private static final int UNKNOWN_LIMIT_CONNECTIONS = 1_048_576 - RESERVE;
 
-    private FileDescriptors() {
-    }
+    private FileDescriptors() {}
 
     /** The soft limit ({@code ulimit -n}) less {@link #RESERVE}, and at least 1. */
     static int defaultConnectionLimit() {

@@ -1,5 +1,7 @@
 package io.courier.error;
 
+import java.util.Locale;
+
 /**
  * An expected, client-caused failure that carries its {@link ErrorCode}. Thrown often on bad input,
  * so it skips the stack trace: filling one in would cost more than handling the error.
@@ -34,6 +36,6 @@ public final class CourierException extends RuntimeException {
 
     /** The refinement given at construction, else the code's name in lower case. */
     public String reason() {
-        return reason != null ? reason : code.name().toLowerCase(java.util.Locale.ROOT);
+        return reason != null ? reason : code.name().toLowerCase(Locale.ROOT);
     }
 }

@@ -12,8 +12,7 @@ import io.netty.handler.codec.http.HttpVersion;
 
 /** The one error body of the REST API: {@code {"error":{"code":"...","message":"..."}}}. */
 public final class HttpErrors {
-    private HttpErrors() {
-    }
+    private HttpErrors() {}
 
     public static ByteBuf body(ByteBufAllocator alloc, ErrorCode code, String message) {
         return Json.write(alloc, gen -> {
@@ -27,10 +26,11 @@ public final class HttpErrors {
     }
 
     public static FullHttpResponse response(ByteBufAllocator alloc, ErrorCode code, String message) {
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                HttpResponseStatus.valueOf(code.httpStatus()), body(alloc, code, message));
+        FullHttpResponse response = new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code.httpStatus()), body(alloc, code, message));
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
-        response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+        response.headers()
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
         return response;
     }
 }

@@ -11,10 +11,12 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -71,15 +73,15 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
         Router.Entry entry = methods.get(request.method());
         if (entry == null && HttpMethod.OPTIONS.equals(request.method())) {
             // Not a CORS preflight (CorsHandler answers those): say what the path accepts.
-            FullHttpResponse response = new io.netty.handler.codec.http.DefaultFullHttpResponse(request.protocolVersion(),
-                    io.netty.handler.codec.http.HttpResponseStatus.NO_CONTENT);
+            FullHttpResponse response =
+                    new DefaultFullHttpResponse(request.protocolVersion(), HttpResponseStatus.NO_CONTENT);
             response.headers().set(HttpHeaderNames.ALLOW, Router.allowHeader(methods));
             exchange.send(response);
             return;
         }
         if (entry == null) {
-            FullHttpResponse response = HttpErrors.response(ctx.alloc(), ErrorCode.EMETHOD_NOT_ALLOWED,
-                    request.method() + " not allowed on " + path);
+            FullHttpResponse response = HttpErrors.response(
+                    ctx.alloc(), ErrorCode.EMETHOD_NOT_ALLOWED, request.method() + " not allowed on " + path);
             response.headers().set(HttpHeaderNames.ALLOW, Router.allowHeader(methods));
             exchange.send(response);
             return;
@@ -96,7 +98,8 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
 
     private Principal verify(ChannelHandlerContext ctx, FullHttpRequest request) {
         String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
-        RequestGateHandler.Verified verified = ctx.channel().attr(RequestGateHandler.VERIFIED).get();
+        RequestGateHandler.Verified verified =
+                ctx.channel().attr(RequestGateHandler.VERIFIED).get();
         if (verified != null && verified.authorization().equals(authorization)) {
             // RequestGateHandler verified this very header from the request's head. It checks every
             // head, so a pipelined request with another token finds no match and is verified here.
@@ -117,7 +120,8 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
             // fails; the operator hears of it, at most every 10 s.
             var warning = outOfMemory.warning();
             if (warning != null) {
-                warning.addKeyValue("remote", ctx.channel().remoteAddress()).log("closing a connection: {}", cause.toString());
+                warning.addKeyValue("remote", ctx.channel().remoteAddress())
+                        .log("closing a connection: {}", cause.toString());
             }
         } else {
             log.debug("HTTP connection error from {}: {}", ctx.channel().remoteAddress(), cause.toString());

@@ -16,8 +16,10 @@ public final class AudienceRoutes {
     }
 
     private void create(Exchange ex) {
-        ex.answer(store.createAudience(ex.principal().audience()), created -> ex.respond(
-                created.created() ? HttpResponseStatus.CREATED : HttpResponseStatus.OK,
-                gen -> Views.audience(gen, created.value())));
+        ex.answer(
+                store.createAudience(ex.principal().audience()),
+                created -> ex.respond(
+                        created.created() ? HttpResponseStatus.CREATED : HttpResponseStatus.OK,
+                        gen -> Views.audience(gen, created.value())));
     }
 }

@@ -32,18 +32,24 @@ public final class BodyLimitAggregator extends HttpObjectAggregator {
     @Override
     protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
         Object response = super.newContinueResponse(start, maxContentLength, pipeline);
-        if (response instanceof FullHttpResponse r && r.status().code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()) {
+        if (response instanceof FullHttpResponse r
+                && r.status().code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()) {
             r.release();
-            FullHttpResponse json = HttpErrors.response(pipeline.channel().alloc(), ErrorCode.EBODY_TOO_LARGE,
+            FullHttpResponse json = HttpErrors.response(
+                    pipeline.channel().alloc(),
+                    ErrorCode.EBODY_TOO_LARGE,
                     "request body exceeds " + maxBodyBytes + " bytes");
             HttpUtil.setKeepAlive(json, false);
             return json;
         }
-        if (response instanceof FullHttpResponse r && r.status().code() == HttpResponseStatus.EXPECTATION_FAILED.code()) {
+        if (response instanceof FullHttpResponse r
+                && r.status().code() == HttpResponseStatus.EXPECTATION_FAILED.code()) {
             // RFC 9110 section 10.1.1: an expectation other than 100-continue MAY be answered 417.
             // The body is ignored (the aggregator discards it) and the connection stays usable.
             r.release();
-            return HttpErrors.response(pipeline.channel().alloc(), ErrorCode.EEXPECTATION_FAILED,
+            return HttpErrors.response(
+                    pipeline.channel().alloc(),
+                    ErrorCode.EEXPECTATION_FAILED,
                     "unsupported expectation: " + start.headers().get(HttpHeaderNames.EXPECT));
         }
         return response;
@@ -51,14 +57,15 @@ public final class BodyLimitAggregator extends HttpObjectAggregator {
 
     @Override
     protected boolean closeAfterContinueResponse(Object msg) {
-        return msg instanceof FullHttpResponse r && r.status().code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()
+        return msg instanceof FullHttpResponse r
+                        && r.status().code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()
                 || super.closeAfterContinueResponse(msg);
     }
 
     @Override
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
-        FullHttpResponse response = HttpErrors.response(ctx.alloc(), ErrorCode.EBODY_TOO_LARGE,
-                "request body exceeds " + maxBodyBytes + " bytes");
+        FullHttpResponse response = HttpErrors.response(
+                ctx.alloc(), ErrorCode.EBODY_TOO_LARGE, "request body exceeds " + maxBodyBytes + " bytes");
         HttpUtil.setKeepAlive(response, false);
         ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }

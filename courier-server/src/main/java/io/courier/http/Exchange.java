@@ -46,6 +46,7 @@ public final class Exchange {
     private final long startNanos = System.nanoTime();
     /** The matched route's path (a bounded metric label), or "unmatched". */
     private volatile String route = "unmatched";
+
     private Principal principal;
 
     Exchange(ChannelHandlerContext ctx, FullHttpRequest request, CourierMetrics metrics) {

@@ -25,11 +25,13 @@ public final class HealthRoutes {
     }
 
     private void ready(Exchange ex) {
-        ex.answer(store.isReady(), ready -> ex.respond(ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, gen -> {
-            gen.writeStartObject();
-            gen.writeStringField("status", ready ? "ready" : "not ready");
-            gen.writeStringField("database", ready ? "up" : "down");
-            gen.writeEndObject();
-        }));
+        ex.answer(
+                store.isReady(),
+                ready -> ex.respond(ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, gen -> {
+                    gen.writeStartObject();
+                    gen.writeStringField("status", ready ? "ready" : "not ready");
+                    gen.writeStringField("database", ready ? "up" : "down");
+                    gen.writeEndObject();
+                }));
     }
 }

@@ -10,8 +10,8 @@ import io.courier.protocol.Action;
 import io.courier.protocol.Command;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import java.nio.charset.StandardCharsets;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.nio.charset.StandardCharsets;
 
 /**
  * {@code POST /v1/hook}: a backend publishes or broadcasts exactly as a socket client would, straight
@@ -46,8 +46,10 @@ public final class HookRoute {
         String audience = ex.principal().audience();
         // Before any parsing: one tenant's flood must cost the others as little as possible.
         if (!rateLimit.tryAcquire(audience)) {
-            throw new CourierException(ErrorCode.ERATE_LIMITED, "the audience calls the hook more often than "
-                    + "courier.hook.rate.limit.per.second allows; retry later");
+            throw new CourierException(
+                    ErrorCode.ERATE_LIMITED,
+                    "the audience calls the hook more often than "
+                            + "courier.hook.rate.limit.per.second allows; retry later");
         }
         ByteBuf body = ex.request().content();
         // Subscribers' clients fail on a frame that is not UTF-8 (RFC 6455 section 8.1), and the

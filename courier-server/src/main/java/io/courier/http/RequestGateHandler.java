@@ -44,13 +44,16 @@ public final class RequestGateHandler extends ChannelInboundHandlerAdapter {
     /** The last bearer header this connection's gate verified, and who it proved. */
     static final AttributeKey<Verified> VERIFIED = AttributeKey.valueOf(RequestGateHandler.class, "verified");
 
-    record Verified(String authorization, Principal principal) {
-    }
+    record Verified(String authorization, Principal principal) {}
 
     /** How long a refused request's body may still arrive (and be discarded) after the answer. */
     private static final long REFUSAL_LINGER_MILLIS = 1000;
 
-    private enum Mode { PASS, DISCARD_BODY, REFUSED }
+    private enum Mode {
+        PASS,
+        DISCARD_BODY,
+        REFUSED
+    }
 
     private final Router router;
     private final TokenVerifier tokens;
@@ -62,7 +65,8 @@ public final class RequestGateHandler extends ChannelInboundHandlerAdapter {
     private boolean refusalWritten;
     private boolean refusedBodyEnded;
 
-    public RequestGateHandler(Router router, TokenVerifier tokens, BodyBudget budget, int maxBodyBytes, CourierMetrics metrics) {
+    public RequestGateHandler(
+            Router router, TokenVerifier tokens, BodyBudget budget, int maxBodyBytes, CourierMetrics metrics) {
         this.router = router;
         this.tokens = tokens;
         this.budget = budget;
@@ -156,7 +160,11 @@ public final class RequestGateHandler extends ChannelInboundHandlerAdapter {
         long bodyBytes = reservation(head);
         if (bodyBytes > 0 && !budget.tryReserve(bodyBytes)) {
             metrics.refused(ErrorCode.EOVERLOADED);
-            refuse(ctx, head, path, ErrorCode.EOVERLOADED,
+            refuse(
+                    ctx,
+                    head,
+                    path,
+                    ErrorCode.EOVERLOADED,
                     "request bodies being received hold the server's limit already; retry later");
             return Mode.REFUSED;
         }

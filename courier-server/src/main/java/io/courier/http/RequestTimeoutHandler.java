@@ -103,10 +103,13 @@ public final class RequestTimeoutHandler extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (msg instanceof HttpResponse r && r.status().codeClass() != HttpStatusClass.INFORMATIONAL && requestStarted) {
+        if (msg instanceof HttpResponse r
+                && r.status().codeClass() != HttpStatusClass.INFORMATIONAL
+                && requestStarted) {
             answeredEarly = true;
         }
-        if (msg instanceof LastHttpContent && !(msg instanceof FullHttpResponse r && r.status().codeClass() == HttpStatusClass.INFORMATIONAL)) {
+        if (msg instanceof LastHttpContent
+                && !(msg instanceof FullHttpResponse r && r.status().codeClass() == HttpStatusClass.INFORMATIONAL)) {
             awaitingAnswer = false;
             if (deadline == null) {
                 // The answer is on its way: the next request's clock starts now.
@@ -191,7 +194,9 @@ public final class RequestTimeoutHandler extends ChannelDuplexHandler {
         if (!ctx.channel().isActive() || !headStarted || awaitingAnswer) {
             return;
         }
-        timeOut(ctx, "request headers not received within " + TimeUnit.NANOSECONDS.toSeconds(headerTimeoutNanos) + " s");
+        timeOut(
+                ctx,
+                "request headers not received within " + TimeUnit.NANOSECONDS.toSeconds(headerTimeoutNanos) + " s");
     }
 
     private void timeOut(ChannelHandlerContext ctx, String message) {

@@ -9,8 +9,7 @@ import java.util.stream.Collectors;
 /** The table of REST routes: exact path, then method. Built once at startup, read-only after. */
 public final class Router {
     /** A route and whether it needs a bearer token. */
-    record Entry(Route route, boolean authenticated) {
-    }
+    record Entry(Route route, boolean authenticated) {}
 
     private final Map<String, Map<HttpMethod, Entry>> paths = new HashMap<>();
 
@@ -23,7 +22,8 @@ public final class Router {
     }
 
     private Router add(HttpMethod method, String path, boolean authenticated, Route route) {
-        if (paths.computeIfAbsent(path, p -> new LinkedHashMap<>()).putIfAbsent(method, new Entry(route, authenticated)) != null) {
+        if (paths.computeIfAbsent(path, p -> new LinkedHashMap<>()).putIfAbsent(method, new Entry(route, authenticated))
+                != null) {
             throw new IllegalArgumentException("route registered twice: " + method + " " + path);
         }
         return this;

@@ -29,7 +29,9 @@ public final class SignRoute {
         String audience = ex.principal().audience();
         ex.answer(store.findAudience(audience), found -> {
             if (found.isEmpty()) {
-                throw new CourierException(ErrorCode.EAUD_NOTFOUND, "audience " + audience + " does not exist (create it with POST /v1/audience)");
+                throw new CourierException(
+                        ErrorCode.EAUD_NOTFOUND,
+                        "audience " + audience + " does not exist (create it with POST /v1/audience)");
             }
             String key = keys.sign(ex.principal());
             ex.respond(HttpResponseStatus.OK, gen -> {

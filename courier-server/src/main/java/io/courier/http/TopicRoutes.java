@@ -26,16 +26,20 @@ public final class TopicRoutes {
     private void create(Exchange ex) {
         String topic = TopicNames.validate(ex.jsonBody().get("topic"));
         String audience = ex.principal().audience();
-        ex.answer(topics.create(audience, topic), created -> ex.respond(HttpResponseStatus.CREATED, gen -> Views.topic(gen, created)));
+        ex.answer(
+                topics.create(audience, topic),
+                created -> ex.respond(HttpResponseStatus.CREATED, gen -> Views.topic(gen, created)));
     }
 
     private void list(Exchange ex) {
-        ex.answer(topics.list(ex.principal().audience()), (List<Topic> list) -> ex.respond(HttpResponseStatus.OK, gen -> {
-            gen.writeStartArray();
-            for (Topic t : list) {
-                Views.topic(gen, t);
-            }
-            gen.writeEndArray();
-        }));
+        ex.answer(
+                topics.list(ex.principal().audience()),
+                (List<Topic> list) -> ex.respond(HttpResponseStatus.OK, gen -> {
+                    gen.writeStartArray();
+                    for (Topic t : list) {
+                        Views.topic(gen, t);
+                    }
+                    gen.writeEndArray();
+                }));
     }
 }

@@ -7,8 +7,7 @@ import java.io.IOException;
 
 /** The JSON shapes of stored records. Field names are part of the API: existing clients read them. */
 final class Views {
-    private Views() {
-    }
+    private Views() {}
 
     static void audience(JsonGenerator gen, Audience a) throws IOException {
         gen.writeStartObject();

@@ -32,8 +32,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * and a drain releases every frame it takes whether or not its channels are still open.
  */
 final class Fanout implements Runnable {
-    private record Work(ByteBuf frame, LoopSlot slot, long startNanos) {
-    }
+    private record Work(ByteBuf frame, LoopSlot slot, long startNanos) {}
 
     /** Publishes drained per turn before the loop goes back to its sockets. */
     private static final int MAX_BATCH = 1024;
@@ -45,9 +44,11 @@ final class Fanout implements Runnable {
     private final ArrayList<Subscriber> toFlush = new ArrayList<>();
     /** When each publish of the current batch entered the hub. Event loop only; reused. */
     private final long[] batchStarts = new long[MAX_BATCH];
+
     private final FanoutListener listener;
     /** Frame bytes submitted and not yet drained. Any thread. */
     private final AtomicLong queuedBytes = new AtomicLong();
+
     private final long maxQueuedBytes;
     /** Publishing channels that stopped reading until this queue drains to half its limit. Any thread. */
     private final Queue<Channel> held = new ConcurrentLinkedQueue<>();

@@ -4,12 +4,10 @@ package io.courier.hub;
 public interface FanoutListener {
     FanoutListener NONE = new FanoutListener() {
         @Override
-        public void delivered(long deliveries) {
-        }
+        public void delivered(long deliveries) {}
 
         @Override
-        public void fannedOut(long nanos) {
-        }
+        public void fannedOut(long nanos) {}
     };
 
     /** Frames handed to connections by one batch. */

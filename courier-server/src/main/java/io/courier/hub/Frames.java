@@ -1,9 +1,9 @@
 package io.courier.hub;
 
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import io.courier.text.StrictUtf8;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.courier.text.StrictUtf8;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -15,10 +15,10 @@ import java.nio.charset.StandardCharsets;
 public final class Frames {
     /** FIN + opcode 1 (text). Server frames are never masked (RFC 6455 section 5.1). */
     private static final int FIN_TEXT = 0x81;
+
     static final byte[] BROADCAST_PREFIX = ascii("{\"action\":\"broadcast\",\"message\":");
 
-    private Frames() {
-    }
+    private Frames() {}
 
     /** {@code {"action":"publish","topic":"<topic>","message":} with the topic JSON-escaped. */
     static byte[] publishPrefix(String topic) {

@@ -13,6 +13,7 @@ final class Group {
     final LoopSlot[] slots;
     /** The outbound frame up to and including {@code "message":}, encoded once per group. */
     final byte[] framePrefix;
+
     int refs;
 
     Group(int loops, byte[] framePrefix) {

@@ -5,6 +5,7 @@ import io.courier.error.ErrorCode;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;
@@ -55,13 +56,18 @@ public final class Hub {
      * @param maxQueuedBytes frame bytes one loop's fan-out may hold queued before {@link #throttle}
      *     stops publishing sockets reading
      */
-    public Hub(EventLoopGroup loops, KnownTopics topics, ByteBufAllocator alloc, FanoutListener listener, long maxQueuedBytes) {
+    public Hub(
+            EventLoopGroup loops,
+            KnownTopics topics,
+            ByteBufAllocator alloc,
+            FanoutListener listener,
+            long maxQueuedBytes) {
         this.topics = topics;
         this.alloc = alloc;
         List<Fanout> list = new ArrayList<>();
         for (EventExecutor e : loops) {
             loopIndex.put(e, list.size());
-            list.add(new Fanout((io.netty.channel.EventLoop) e, listener, maxQueuedBytes));
+            list.add(new Fanout((EventLoop) e, listener, maxQueuedBytes));
         }
         this.fanouts = list.toArray(new Fanout[0]);
     }

@@ -1,5 +1,6 @@
 package io.courier.hub;
 
+import io.netty.buffer.ByteBuf;
 import java.util.Arrays;
 
 /**
@@ -43,7 +44,7 @@ final class LoopSlot {
     }
 
     /** Writes {@code frame} to every member; returns how many took it. Event loop only. */
-    int deliver(io.netty.buffer.ByteBuf frame) {
+    int deliver(ByteBuf frame) {
         Membership[] snapshot = members;
         int written = 0;
         for (int i = 0, n = size; i < n; i++) {

@@ -21,12 +21,14 @@ public final class Subscriber {
      * frame encoder, idle handlers) before this.
      */
     private final ChannelOutboundInvoker head;
+
     final String audience;
     final Fanout fanout;
     /** Index of the channel's event loop in the hub; picks this subscriber's {@link LoopSlot}. */
     final int loop;
     /** Topic name → this subscriber's slot entry in that topic's group. Event loop only. */
     final Map<String, Membership> topics = new HashMap<>();
+
     Membership everyone;
     /** True while this subscriber waits in its loop's flush list. Event loop only. */
     boolean flushPending;

@@ -26,8 +26,7 @@ public final class Json {
                     .build())
             .build();
 
-    private Json() {
-    }
+    private Json() {}
 
     /** Writes one JSON value into a new buffer from {@code alloc}. */
     public static ByteBuf write(ByteBufAllocator alloc, Writer writer) {

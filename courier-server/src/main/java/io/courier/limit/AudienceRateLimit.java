@@ -25,6 +25,7 @@ public final class AudienceRateLimit {
     private final long intervalNanos;
     /** How far past now a bucket's full time may be: one second's worth of calls. */
     private final long burstNanos;
+
     private final LongSupplier nanoClock;
     private final ConcurrentHashMap<String, AtomicLong> fullAt = new ConcurrentHashMap<>();
 

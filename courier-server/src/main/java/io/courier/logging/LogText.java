@@ -9,8 +9,7 @@ package io.courier.logging;
  * Any thread; stateless.
  */
 final class LogText {
-    private LogText() {
-    }
+    private LogText() {}
 
     /** Appends {@code value} as a logfmt quoted string: {@code "..."} with backslash escapes. */
     static void appendQuoted(StringBuilder out, String value) {
@@ -24,7 +23,9 @@ final class LogText {
                 case '\r' -> out.append("\\r");
                 case '\t' -> out.append("\\t");
                 default -> {
-                    if (Character.isHighSurrogate(ch) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+                    if (Character.isHighSurrogate(ch)
+                            && i + 1 < value.length()
+                            && Character.isLowSurrogate(value.charAt(i + 1))) {
                         out.append(ch).append(value.charAt(++i));
                     } else if (needsUnicodeEscape(ch)) {
                         appendUnicodeEscape(out, ch);
@@ -61,14 +62,23 @@ final class LogText {
         }
         for (int i = 0; i < key.length(); i++) {
             char ch = key.charAt(i);
-            boolean plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-';
+            boolean plain = (ch >= 'a' && ch <= 'z')
+                    || (ch >= 'A' && ch <= 'Z')
+                    || (ch >= '0' && ch <= '9')
+                    || ch == '_'
+                    || ch == '.'
+                    || ch == '-';
             out.append(plain ? ch : '_');
         }
     }
 
     /** True for C0, DEL, C1, U+2028, U+2029 and any surrogate (callers pass pairs through first). */
     static boolean needsUnicodeEscape(int ch) {
-        return ch < 0x20 || (ch >= 0x7f && ch <= 0x9f) || ch == 0x2028 || ch == 0x2029 || (ch >= 0xd800 && ch <= 0xdfff);
+        return ch < 0x20
+                || (ch >= 0x7f && ch <= 0x9f)
+                || ch == 0x2028
+                || ch == 0x2029
+                || (ch >= 0xd800 && ch <= 0xdfff);
     }
 
     static void appendUnicodeEscape(StringBuilder out, int ch) {

@@ -22,7 +22,8 @@ import org.slf4j.event.KeyValuePair;
  * and {@code printf '%b'} on the value restores the multi-line trace. Any thread; stateless.
  */
 public final class LogfmtLayout extends LayoutBase<ILoggingEvent> {
-    private static final DateTimeFormatter TIMESTAMP = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter TIMESTAMP =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX").withZone(ZoneOffset.UTC);
 
     @Override
     public String doLayout(ILoggingEvent event) {

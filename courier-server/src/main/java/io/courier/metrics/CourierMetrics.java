@@ -35,12 +35,19 @@ import java.util.function.LongSupplier;
  * per-audience or per-topic label (their number is unbounded). Any thread.
  */
 public final class CourierMetrics {
-    private static final Set<HttpMethod> KNOWN_METHODS = Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.OPTIONS,
-            HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.PATCH, HttpMethod.HEAD);
+    private static final Set<HttpMethod> KNOWN_METHODS = Set.of(
+            HttpMethod.GET,
+            HttpMethod.POST,
+            HttpMethod.OPTIONS,
+            HttpMethod.PUT,
+            HttpMethod.DELETE,
+            HttpMethod.PATCH,
+            HttpMethod.HEAD);
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     /** [source][0 = publish, 1 = broadcast] */
     private final Counter[][] published = new Counter[MessageSource.values().length][2];
+
     private final Counter deliveries;
     private final Map<ErrorCode, Counter> refused = new EnumMap<>(ErrorCode.class);
     private final Counter opened;
@@ -57,12 +64,20 @@ public final class CourierMetrics {
             published[source.ordinal()][0] = publishedCounter(source, "publish");
             published[source.ordinal()][1] = publishedCounter(source, "broadcast");
         }
-        deliveries = Counter.builder("courier.deliveries").description("Frames handed to subscriber connections").register(registry);
+        deliveries = Counter.builder("courier.deliveries")
+                .description("Frames handed to subscriber connections")
+                .register(registry);
         for (ErrorCode code : ErrorCode.values()) {
-            refused.put(code, Counter.builder("courier.messages.refused").description("Socket frames and hook calls refused, by error code")
-                    .tag("code", code.name()).register(registry));
+            refused.put(
+                    code,
+                    Counter.builder("courier.messages.refused")
+                            .description("Socket frames and hook calls refused, by error code")
+                            .tag("code", code.name())
+                            .register(registry));
         }
-        opened = Counter.builder("courier.connections.opened").description("WebSocket connections opened").register(registry);
+        opened = Counter.builder("courier.connections.opened")
+                .description("WebSocket connections opened")
+                .register(registry);
         // Codes that share a label share a counter: the registry returns the one already registered.
         for (CloseCode code : CloseCode.values()) {
             closed.put(code, closedCounter(code.metricLabel()));
@@ -91,13 +106,18 @@ public final class CourierMetrics {
     }
 
     private Counter closedCounter(String reason) {
-        return Counter.builder("courier.connections.closed").description("WebSocket connections closed, by reason")
-                .tag("reason", reason).register(registry);
+        return Counter.builder("courier.connections.closed")
+                .description("WebSocket connections closed, by reason")
+                .tag("reason", reason)
+                .register(registry);
     }
 
     private Counter publishedCounter(MessageSource source, String kind) {
-        return Counter.builder("courier.messages.published").description("Messages accepted for fan-out, by source and kind")
-                .tag("source", source.label()).tag("kind", kind).register(registry);
+        return Counter.builder("courier.messages.published")
+                .description("Messages accepted for fan-out, by source and kind")
+                .tag("source", source.label())
+                .tag("kind", kind)
+                .register(registry);
     }
 
     public PrometheusMeterRegistry registry() {
@@ -126,13 +146,19 @@ public final class CourierMetrics {
     }
 
     private void gauge(String name, String description, IntSupplier value) {
-        Gauge.builder(name, value, IntSupplier::getAsInt).strongReference(true).description(description).register(registry);
+        Gauge.builder(name, value, IntSupplier::getAsInt)
+                .strongReference(true)
+                .description(description)
+                .register(registry);
     }
 
     /** The bytes reserved by request bodies being received ({@code courier.http.max.buffered.bytes}). */
     public void watchBufferedBodies(LongSupplier heldBytes) {
-        Gauge.builder("courier.http.buffered", heldBytes, LongSupplier::getAsLong).baseUnit("bytes").strongReference(true)
-                .description("Bytes reserved by HTTP request bodies being received").register(registry);
+        Gauge.builder("courier.http.buffered", heldBytes, LongSupplier::getAsLong)
+                .baseUnit("bytes")
+                .strongReference(true)
+                .description("Bytes reserved by HTTP request bodies being received")
+                .register(registry);
     }
 
     public void published(MessageSource source, boolean broadcast) {
@@ -159,8 +185,14 @@ public final class CourierMetrics {
 
     /** @param reason a short, bounded label such as {@code bad_key} or {@code expired_key} */
     public void handshakeRefused(String reason) {
-        handshakesRefused.computeIfAbsent(reason, r -> Counter.builder("courier.handshakes.refused")
-                .description("WebSocket upgrades refused, by reason").tag("reason", r).register(registry)).increment();
+        handshakesRefused
+                .computeIfAbsent(
+                        reason,
+                        r -> Counter.builder("courier.handshakes.refused")
+                                .description("WebSocket upgrades refused, by reason")
+                                .tag("reason", r)
+                                .register(registry))
+                .increment();
     }
 
     /** Open TCP connections of every kind, the number {@code courier.max.connections} caps. */
@@ -174,28 +206,45 @@ public final class CourierMetrics {
     }
 
     private void connectionRefused(String reason, int count) {
-        connectionsRefused.computeIfAbsent(reason, r -> Counter.builder("courier.connections.refused")
-                .description("TCP connections closed at accept, by the limit they met").tag("reason", r).register(registry))
+        connectionsRefused
+                .computeIfAbsent(
+                        reason,
+                        r -> Counter.builder("courier.connections.refused")
+                                .description("TCP connections closed at accept, by the limit they met")
+                                .tag("reason", r)
+                                .register(registry))
                 .increment(count);
     }
 
     /** @param reason a short, bounded label such as {@code expired} */
     public void authFailed(String reason) {
-        authFailures.computeIfAbsent(reason, r -> Counter.builder("courier.auth.failures")
-                .description("Bearer tokens refused, by reason").tag("reason", r).register(registry)).increment();
+        authFailures
+                .computeIfAbsent(
+                        reason,
+                        r -> Counter.builder("courier.auth.failures")
+                                .description("Bearer tokens refused, by reason")
+                                .tag("reason", r)
+                                .register(registry))
+                .increment();
     }
 
     /** @param route the route's path, or {@code unmatched}: never the raw request path */
     public void httpRequest(String route, HttpMethod method, int status, long nanos) {
         String m = KNOWN_METHODS.contains(method) ? method.name() : "OTHER";
         String key = route + ' ' + m + ' ' + status;
-        httpRequests.computeIfAbsent(key, k -> Timer.builder("courier.http.requests")
-                .description("HTTP requests by route, method and status")
-                .tag("route", route).tag("method", m).tag("status", Integer.toString(status))
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofNanos(10_000))
-                .maximumExpectedValue(Duration.ofSeconds(10))
-                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+        httpRequests
+                .computeIfAbsent(
+                        key,
+                        k -> Timer.builder("courier.http.requests")
+                                .description("HTTP requests by route, method and status")
+                                .tag("route", route)
+                                .tag("method", m)
+                                .tag("status", Integer.toString(status))
+                                .publishPercentileHistogram()
+                                .minimumExpectedValue(Duration.ofNanos(10_000))
+                                .maximumExpectedValue(Duration.ofSeconds(10))
+                                .register(registry))
+                .record(nanos, TimeUnit.NANOSECONDS);
     }
 
     /** Frames handed to subscriber connections by one fan-out batch. */

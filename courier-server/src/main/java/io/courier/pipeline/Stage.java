@@ -30,7 +30,8 @@ public enum Stage {
     /** Added first when the server starts a close: swallows whatever the client still sends. */
     WS_DISCARD("ws-discard", false);
 
-    private static final List<Stage> HTTP_ONLY = Arrays.stream(values()).filter(Stage::isHttpOnly).toList();
+    private static final List<Stage> HTTP_ONLY =
+            Arrays.stream(values()).filter(Stage::isHttpOnly).toList();
 
     private final String handlerName;
     private final boolean httpOnly;

@@ -28,8 +28,7 @@ public final class Command {
     private int messageEnd = -1;
     private CourierException error;
 
-    private Command() {
-    }
+    private Command() {}
 
     /** Decodes {@code json} (not consumed). Never throws for bad input; see {@link #error()}. */
     public static Command decode(ByteBuf json) {
@@ -79,7 +78,7 @@ public final class Command {
                             messageStart = messageEnd = -1;
                         }
                     }
-                    default -> { }
+                    default -> {}
                 }
                 p.skipChildren();
             }
@@ -88,18 +87,25 @@ public final class Command {
             }
         }
         if (!sawAction || actionName == null) {
-            throw new CourierException(ErrorCode.EACTION_INVALID, sawAction ? "action must be a string" : "action is required");
+            throw new CourierException(
+                    ErrorCode.EACTION_INVALID, sawAction ? "action must be a string" : "action is required");
         }
         action = Action.of(actionName);
         if (action == null) {
-            throw new CourierException(ErrorCode.EACTION_INVALID, "unknown action '" + truncate(actionName)
-                    + "' (expected: subscribe, unsubscribe, publish, broadcast)");
+            throw new CourierException(
+                    ErrorCode.EACTION_INVALID,
+                    "unknown action '" + truncate(actionName)
+                            + "' (expected: subscribe, unsubscribe, publish, broadcast)");
         }
         if (action.needsTopic() && (!sawTopic || topicNotString)) {
-            throw new CourierException(ErrorCode.ETOPIC_INVALID, sawTopic ? "topic must be a string" : "topic is required for " + actionName);
+            throw new CourierException(
+                    ErrorCode.ETOPIC_INVALID,
+                    sawTopic ? "topic must be a string" : "topic is required for " + actionName);
         }
         if (action.needsMessage() && (!sawMessage || messageStart < 0)) {
-            throw new CourierException(ErrorCode.EMESSAGE_INVALID, sawMessage ? "message must be a JSON object" : "message is required for " + actionName);
+            throw new CourierException(
+                    ErrorCode.EMESSAGE_INVALID,
+                    sawMessage ? "message must be a JSON object" : "message is required for " + actionName);
         }
     }
 

@@ -9,8 +9,7 @@ import java.io.IOException;
 
 /** The server's own socket frames: connected, ack and error. Any thread. */
 public final class Replies {
-    private Replies() {
-    }
+    private Replies() {}
 
     /** {@code {"action":"connected","id":"<connection id>","audience":"<name>"}} */
     public static ByteBuf connected(ByteBufAllocator alloc, String connectionId, String audience) {

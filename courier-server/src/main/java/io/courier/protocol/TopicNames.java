@@ -12,8 +12,7 @@ import io.courier.text.Names;
 public final class TopicNames {
     public static final int MAX_LENGTH = 255;
 
-    private TopicNames() {
-    }
+    private TopicNames() {}
 
     public static String validate(String topic) {
         if (topic == null) {
@@ -25,12 +24,15 @@ public final class TopicNames {
         }
         int length = topic.codePointCount(0, topic.length());
         if (length == 0 || length > MAX_LENGTH) {
-            throw new CourierException(ErrorCode.ETOPIC_INVALID, "topic must be 1-" + MAX_LENGTH + " characters, got " + length);
+            throw new CourierException(
+                    ErrorCode.ETOPIC_INVALID, "topic must be 1-" + MAX_LENGTH + " characters, got " + length);
         }
         for (int i = 0; i < topic.length(); ) {
             int cp = topic.codePointAt(i);
             if (Character.isWhitespace(cp) || Character.isSpaceChar(cp) || Character.getType(cp) == Character.FORMAT) {
-                throw new CourierException(ErrorCode.ETOPIC_INVALID, "topic must not contain whitespace or control characters (at index " + i + ")");
+                throw new CourierException(
+                        ErrorCode.ETOPIC_INVALID,
+                        "topic must not contain whitespace or control characters (at index " + i + ")");
             }
             i += Character.charCount(cp);
         }

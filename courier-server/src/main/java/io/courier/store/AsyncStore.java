@@ -27,11 +27,12 @@ public final class AsyncStore implements AutoCloseable {
     public AsyncStore(Store store, int threads, int queue) {
         this.store = store;
         AtomicInteger n = new AtomicInteger();
-        this.workers = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(queue), r -> {
-            Thread t = new Thread(r, "courier-store-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.workers =
+                new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(queue), r -> {
+                    Thread t = new Thread(r, "courier-store-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
         this.workers.allowCoreThreadTimeOut(true);
     }
 
@@ -63,7 +64,8 @@ public final class AsyncStore implements AutoCloseable {
         try {
             return CompletableFuture.supplyAsync(call, workers);
         } catch (RejectedExecutionException e) {
-            return CompletableFuture.failedFuture(new CourierException(ErrorCode.EUNAVAILABLE, "server busy, retry later"));
+            return CompletableFuture.failedFuture(
+                    new CourierException(ErrorCode.EUNAVAILABLE, "server busy, retry later"));
         }
     }
 

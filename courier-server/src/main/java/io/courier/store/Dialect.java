@@ -1,6 +1,7 @@
 package io.courier.store;
 
 import java.util.Properties;
+import org.postgresql.Driver;
 
 /**
  * The two databases Courier supports. The SQL is the same for both; only migration locking and the
@@ -17,8 +18,8 @@ enum Dialect {
         if (jdbcUrl.startsWith("jdbc:postgresql:")) {
             return POSTGRESQL;
         }
-        throw new IllegalArgumentException("jdbcUrl: " + jdbcUrl.replaceFirst("[?;].*", "")
-                + " (expected: jdbc:h2:... or jdbc:postgresql://...)");
+        throw new IllegalArgumentException(
+                "jdbcUrl: " + jdbcUrl.replaceFirst("[?;].*", "") + " (expected: jdbc:h2:... or jdbc:postgresql://...)");
     }
 
     /**
@@ -43,7 +44,7 @@ enum Dialect {
     }
 
     private static String describePostgres(String jdbcUrl) {
-        Properties parts = org.postgresql.Driver.parseURL(jdbcUrl, null);
+        Properties parts = Driver.parseURL(jdbcUrl, null);
         if (parts == null) {
             return "PostgreSQL (unparseable URL)";
         }

@@ -67,10 +67,12 @@ public final class JdbcStore implements Store {
         String ns = config.namespace();
         this.selectAudience = "SELECT id, name, created_at, updated_at FROM " + ns + ".audiences WHERE name = ?";
         this.insertAudience = "INSERT INTO " + ns + ".audiences (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)";
-        this.insertTopic = "INSERT INTO " + ns + ".topics (id, audience_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)";
+        this.insertTopic =
+                "INSERT INTO " + ns + ".topics (id, audience_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)";
         // The left join tells "no such audience" (no row) from "no topics yet" (one row of nulls) in one round trip.
-        this.selectTopicsOfAudience = "SELECT a.id, a.name, t.id, t.name, t.created_at, t.updated_at FROM " + ns + ".audiences a"
-                + " LEFT JOIN " + ns + ".topics t ON t.audience_id = a.id WHERE a.name = ? ORDER BY t.created_at, t.name";
+        this.selectTopicsOfAudience = "SELECT a.id, a.name, t.id, t.name, t.created_at, t.updated_at FROM " + ns
+                + ".audiences a" + " LEFT JOIN " + ns
+                + ".topics t ON t.audience_id = a.id WHERE a.name = ? ORDER BY t.created_at, t.name";
         this.selectAllTopics = "SELECT a.id, a.name, t.id, t.name, t.created_at, t.updated_at FROM " + ns + ".topics t"
                 + " JOIN " + ns + ".audiences a ON a.id = t.audience_id ORDER BY a.name, t.created_at, t.name";
     }
@@ -151,8 +153,11 @@ public final class JdbcStore implements Store {
                     throw e;
                 }
                 // A concurrent call inserted it first; the database made us wait for its commit, so we can read it.
-                return new Created<>(selectAudience(c, name).orElseThrow(
-                        () -> new IllegalStateException("audience '" + name + "' conflicted on insert but is not readable")), false);
+                return new Created<>(
+                        selectAudience(c, name)
+                                .orElseThrow(() -> new IllegalStateException(
+                                        "audience '" + name + "' conflicted on insert but is not readable")),
+                        false);
             }
             return new Created<>(audience, true);
         });
@@ -181,7 +186,9 @@ public final class JdbcStore implements Store {
                 ps.executeUpdate();
             } catch (SQLException e) {
                 if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
-                    throw new CourierException(ErrorCode.ETOPIC_EXISTS, "topic '" + topic + "' already exists in audience '" + audience + "'");
+                    throw new CourierException(
+                            ErrorCode.ETOPIC_EXISTS,
+                            "topic '" + topic + "' already exists in audience '" + audience + "'");
                 }
                 throw e;
             }
@@ -214,7 +221,8 @@ public final class JdbcStore implements Store {
     @Override
     public List<Topic> allTopics() {
         return withConnection(c -> {
-            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(selectAllTopics)) {
+            try (Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery(selectAllTopics)) {
                 List<Topic> topics = new ArrayList<>();
                 while (rs.next()) {
                     topics.add(topic(rs));
@@ -331,15 +339,21 @@ public final class JdbcStore implements Store {
                 if (!rs.next()) {
                     return Optional.empty();
                 }
-                return Optional.of(new Audience(rs.getObject(1, UUID.class), rs.getString(2), instant(rs, 3), instant(rs, 4)));
+                return Optional.of(
+                        new Audience(rs.getObject(1, UUID.class), rs.getString(2), instant(rs, 3), instant(rs, 4)));
             }
         }
     }
 
     /** Reads a row of {@code a.id, a.name, t.id, t.name, t.created_at, t.updated_at}. */
     private static Topic topic(ResultSet rs) throws SQLException {
-        return new Topic(rs.getObject(3, UUID.class), rs.getString(4), rs.getObject(1, UUID.class), rs.getString(2),
-                instant(rs, 5), instant(rs, 6));
+        return new Topic(
+                rs.getObject(3, UUID.class),
+                rs.getString(4),
+                rs.getObject(1, UUID.class),
+                rs.getString(2),
+                instant(rs, 5),
+                instant(rs, 6));
     }
 
     private static CourierException audienceNotFound(String audience) {

@@ -38,15 +38,13 @@ final class Migrations {
     // Append only. "{ns}" stands for the namespace. Names are varchar(255): topic names are capped at
     // 255 characters by the API, and a unique index on an unbounded text column is not portable to H2.
     private static final List<Step> STEPS = List.of(
-            new Step(1, "create audiences and topics", List.of(
-                    """
+            new Step(1, "create audiences and topics", List.of("""
                     CREATE TABLE IF NOT EXISTS {ns}.audiences (
                         id uuid NOT NULL PRIMARY KEY,
                         name varchar(255) NOT NULL,
                         created_at timestamp(6) with time zone NOT NULL,
                         updated_at timestamp(6) with time zone NOT NULL,
-                        CONSTRAINT audiences_name_key UNIQUE (name))""",
-                    """
+                        CONSTRAINT audiences_name_key UNIQUE (name))""", """
                     CREATE TABLE IF NOT EXISTS {ns}.topics (
                         id uuid NOT NULL PRIMARY KEY,
                         audience_id uuid NOT NULL REFERENCES {ns}.audiences (id),
@@ -56,9 +54,12 @@ final class Migrations {
                         CONSTRAINT topics_audience_name_key UNIQUE (audience_id, name))""")),
             // The API counts characters as code points; H2 counts varchar length in UTF-16 units, so
             // 255 characters outside the BMP need 510. PostgreSQL counts code points; widening is harmless.
-            new Step(2, "widen names for characters outside the BMP", List.of(
-                    "ALTER TABLE {ns}.audiences ALTER COLUMN name SET DATA TYPE varchar(1020)",
-                    "ALTER TABLE {ns}.topics ALTER COLUMN name SET DATA TYPE varchar(1020)")));
+            new Step(
+                    2,
+                    "widen names for characters outside the BMP",
+                    List.of(
+                            "ALTER TABLE {ns}.audiences ALTER COLUMN name SET DATA TYPE varchar(1020)",
+                            "ALTER TABLE {ns}.topics ALTER COLUMN name SET DATA TYPE varchar(1020)")));
 
     private final Dialect dialect;
     private final String namespace;
@@ -173,7 +174,8 @@ final class Migrations {
         String name = storedCase(meta, table);
         try (ResultSet rs = meta.getTables(null, schema, name, null)) {
             while (rs.next()) {
-                if (rs.getString("TABLE_SCHEM").equals(schema) && rs.getString("TABLE_NAME").equals(name)) {
+                if (rs.getString("TABLE_SCHEM").equals(schema)
+                        && rs.getString("TABLE_NAME").equals(name)) {
                     return true;
                 }
             }

@@ -12,8 +12,7 @@ package io.courier.text;
  * are two names. Callers add their own rules (length, whitespace) and choose the error code.
  */
 public final class Names {
-    private Names() {
-    }
+    private Names() {}
 
     /** True when {@code name} is non-null and obeys the rule (the empty string does; callers bound length). */
     public static boolean isValid(String name) {

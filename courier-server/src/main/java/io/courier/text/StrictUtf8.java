@@ -13,13 +13,13 @@ import java.nio.charset.StandardCharsets;
  * call (coders are not thread-safe); callers are not on a per-message path. Any thread.
  */
 public final class StrictUtf8 {
-    private StrictUtf8() {
-    }
+    private StrictUtf8() {}
 
     /** @throws IllegalArgumentException when {@code s} holds an unpaired surrogate */
     public static byte[] encode(String s) {
         try {
-            ByteBuffer bytes = StandardCharsets.UTF_8.newEncoder()
+            ByteBuffer bytes = StandardCharsets.UTF_8
+                    .newEncoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .encode(CharBuffer.wrap(s));
@@ -34,7 +34,8 @@ public final class StrictUtf8 {
     /** @throws IllegalArgumentException when {@code bytes} are not well-formed UTF-8 */
     public static String decode(byte[] bytes) {
         try {
-            return StandardCharsets.UTF_8.newDecoder()
+            return StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(bytes))

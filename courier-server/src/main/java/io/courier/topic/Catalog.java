@@ -17,7 +17,9 @@ public final class Catalog {
     }
 
     public void add(String audience, String topic) {
-        topicsByAudience.computeIfAbsent(audience, a -> ConcurrentHashMap.newKeySet()).add(topic);
+        topicsByAudience
+                .computeIfAbsent(audience, a -> ConcurrentHashMap.newKeySet())
+                .add(topic);
     }
 
     public int audienceCount() {

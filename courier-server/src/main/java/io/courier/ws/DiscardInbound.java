@@ -15,8 +15,7 @@ import io.netty.util.ReferenceCountUtil;
 final class DiscardInbound extends ChannelInboundHandlerAdapter {
     static final DiscardInbound INSTANCE = new DiscardInbound();
 
-    private DiscardInbound() {
-    }
+    private DiscardInbound() {}
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {

@@ -17,7 +17,11 @@ package io.courier.ws;
  */
 final class RateLimit {
     /** What a frame gets: through, refused with an error frame, or the connection closed. */
-    enum Verdict { ALLOW, REFUSE, CLOSE }
+    enum Verdict {
+        ALLOW,
+        REFUSE,
+        CLOSE
+    }
 
     private final double perNano;
     private final double capacity;

@@ -76,6 +76,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     private final RateLimit rateLimit;
     /** When the bearer token's lifetime ends the connection, if {@code courier.ws.close.on.token.expiry}. */
     private final Optional<Instant> closeAt;
+
     private ScheduledFuture<?> expiry;
     private final String id = UUID.randomUUID().toString();
     private Subscriber subscriber;
@@ -97,17 +98,24 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         this.principal = principal;
         this.maxSubscriptions = config.maxSubscriptions();
         this.metrics = metrics;
-        this.rateLimit = config.rateLimitPerSecond() > 0 ? new RateLimit(config.rateLimitPerSecond(), nanoClock.getAsLong()) : null;
+        this.rateLimit = config.rateLimitPerSecond() > 0
+                ? new RateLimit(config.rateLimitPerSecond(), nanoClock.getAsLong())
+                : null;
         // The verifier accepted the token up to the clock skew past its exp, so the socket lives as long.
-        this.closeAt = config.closeOnTokenExpiry() ? principal.expiresAt().map(exp -> exp.plus(config.jwt().clockSkew())) : Optional.empty();
+        this.closeAt = config.closeOnTokenExpiry()
+                ? principal.expiresAt().map(exp -> exp.plus(config.jwt().clockSkew()))
+                : Optional.empty();
     }
 
     /** Called once the handshake response is on its way. */
     void start(ChannelHandlerContext ctx) {
         subscriber = hub.connect(ctx.channel(), principal.audience());
         metrics.connectionOpened();
-        closeAt.ifPresent(at -> expiry = ctx.executor().schedule(() -> close(ctx, CloseCode.TOKEN_EXPIRED),
-                Math.max(0, Duration.between(Instant.now(), at).toMillis()), TimeUnit.MILLISECONDS));
+        closeAt.ifPresent(at -> expiry = ctx.executor()
+                .schedule(
+                        () -> close(ctx, CloseCode.TOKEN_EXPIRED),
+                        Math.max(0, Duration.between(Instant.now(), at).toMillis()),
+                        TimeUnit.MILLISECONDS));
         ctx.writeAndFlush(new TextWebSocketFrame(Replies.connected(ctx.alloc(), id, principal.audience())));
         if (log.isDebugEnabled()) {
             withConnection(log.atDebug(), ctx).log("connected");
@@ -149,7 +157,8 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         int code = body.readableBytes() >= 2 ? body.getUnsignedShort(body.readerIndex()) : -1;
-        if (!CloseCode.isValidOnWire(code) || !isUtf8(body.nioBuffer(body.readerIndex() + 2, body.readableBytes() - 2))) {
+        if (!CloseCode.isValidOnWire(code)
+                || !isUtf8(body.nioBuffer(body.readerIndex() + 2, body.readableBytes() - 2))) {
             var warning = clientErrors.warning();
             if (warning != null) {
                 withConnection(warning, ctx).addKeyValue("code", code).log("invalid close frame");
@@ -168,8 +177,11 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     private static boolean isUtf8(ByteBuffer bytes) {
         try {
-            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(bytes);
+            StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(bytes);
             return true;
         } catch (CharacterCodingException e) {
             return false;
@@ -186,7 +198,8 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         Command command = Command.decode(json);
         try {
             if (verdict == RateLimit.Verdict.REFUSE) {
-                throw new CourierException(ErrorCode.ERATE_LIMITED, "more than the allowed frames per second; slow down");
+                throw new CourierException(
+                        ErrorCode.ERATE_LIMITED, "more than the allowed frames per second; slow down");
             }
             if (command.failed()) {
                 throw command.error();
@@ -219,10 +232,12 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (!hub.topics().contains(principal.audience(), topic)) {
-            throw new CourierException(ErrorCode.ETOPIC_NOTFOUND, "no topic '" + topic + "' in audience " + principal.audience());
+            throw new CourierException(
+                    ErrorCode.ETOPIC_NOTFOUND, "no topic '" + topic + "' in audience " + principal.audience());
         }
         if (subscriber.subscriptionCount() >= maxSubscriptions) {
-            throw new CourierException(ErrorCode.ESUBSCRIPTION_LIMIT, "at most " + maxSubscriptions + " subscriptions per connection");
+            throw new CourierException(
+                    ErrorCode.ESUBSCRIPTION_LIMIT, "at most " + maxSubscriptions + " subscriptions per connection");
         }
         hub.subscribe(subscriber, topic);
     }
@@ -240,11 +255,17 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
                 // shortly even if it never reads the close frame.
                 subscriber.fellBehind();
                 long episode = ++behindEpisode;
-                ctx.executor().schedule(() -> {
-                    if (episode == behindEpisode && !ctx.channel().isWritable() && ctx.channel().isActive()) {
-                        cutOffSlowConsumer(ctx);
-                    }
-                }, BEHIND_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+                ctx.executor()
+                        .schedule(
+                                () -> {
+                                    if (episode == behindEpisode
+                                            && !ctx.channel().isWritable()
+                                            && ctx.channel().isActive()) {
+                                        cutOffSlowConsumer(ctx);
+                                    }
+                                },
+                                BEHIND_GRACE_MILLIS,
+                                TimeUnit.MILLISECONDS);
             }
         }
         ctx.fireChannelWritabilityChanged();
@@ -315,11 +336,13 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             if (warning != null) {
                 withConnection(warning, ctx).log("protocol error: {}", cause.getMessage());
             }
-            close(ctx, switch (corrupt.closeStatus().code()) {
-                case 1009 -> CloseCode.MESSAGE_TOO_BIG;
-                case 1007 -> CloseCode.INVALID_UTF8;
-                default -> CloseCode.PROTOCOL_ERROR;
-            });
+            close(
+                    ctx,
+                    switch (corrupt.closeStatus().code()) {
+                        case 1009 -> CloseCode.MESSAGE_TOO_BIG;
+                        case 1007 -> CloseCode.INVALID_UTF8;
+                        default -> CloseCode.PROTOCOL_ERROR;
+                    });
             return;
         }
         if (log.isDebugEnabled()) {
@@ -330,7 +353,8 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     /** The key fields every connection log line carries (separate fields in logfmt and JSON). */
     private LoggingEventBuilder withConnection(LoggingEventBuilder event, ChannelHandlerContext ctx) {
-        return event.addKeyValue("conn", id).addKeyValue("audience", principal.audience())
+        return event.addKeyValue("conn", id)
+                .addKeyValue("audience", principal.audience())
                 .addKeyValue("remote", ctx.channel().remoteAddress());
     }
 
@@ -354,12 +378,13 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
         ctx.pipeline().addFirst(Stage.WS_DISCARD.handlerName(), DiscardInbound.INSTANCE);
         ctx.executor().schedule(() -> ctx.close(), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
-        ctx.writeAndFlush(new CloseWebSocketFrame(code.code(), code.reason())).addListener((ChannelFutureListener) f -> {
-            if (f.isSuccess() && f.channel() instanceof DuplexChannel duplex) {
-                duplex.shutdownOutput();
-            } else {
-                f.channel().close();
-            }
-        });
+        ctx.writeAndFlush(new CloseWebSocketFrame(code.code(), code.reason())).addListener((ChannelFutureListener)
+                f -> {
+                    if (f.isSuccess() && f.channel() instanceof DuplexChannel duplex) {
+                        duplex.shutdownOutput();
+                    } else {
+                        f.channel().close();
+                    }
+                });
     }
 }

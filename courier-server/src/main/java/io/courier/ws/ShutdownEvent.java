@@ -7,6 +7,5 @@ package io.courier.ws;
 public final class ShutdownEvent {
     public static final ShutdownEvent INSTANCE = new ShutdownEvent();
 
-    private ShutdownEvent() {
-    }
+    private ShutdownEvent() {}
 }

@@ -115,8 +115,10 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
         }
         // A refused upgrade attempt may be followed by bytes that are not HTTP (Hixie-76 sends 8 key
         // bytes after the head), so only a plain GET without upgrade headers keeps the connection.
-        boolean keepAlive = HttpUtil.isKeepAlive(request) && e.code() != ErrorCode.ETOKEN_INVALID
-                && e.code() != ErrorCode.EBODY_INVALID && e.code() != ErrorCode.EHANDSHAKE_INVALID
+        boolean keepAlive = HttpUtil.isKeepAlive(request)
+                && e.code() != ErrorCode.ETOKEN_INVALID
+                && e.code() != ErrorCode.EBODY_INVALID
+                && e.code() != ErrorCode.EHANDSHAKE_INVALID
                 && !UNSUPPORTED_VERSION.equals(e.reason());
         HttpUtil.setKeepAlive(response, keepAlive);
         var written = ctx.writeAndFlush(response);
@@ -133,12 +135,16 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
     private static void checkRfc6455(FullHttpRequest request) {
         List<String> versions = request.headers().getAll(HttpHeaderNames.SEC_WEBSOCKET_VERSION);
         if (versions.size() != 1 || !"13".equals(versions.get(0).trim())) {
-            throw new CourierException(ErrorCode.EUPGRADE_REQUIRED, UNSUPPORTED_VERSION,
-                    "Sec-WebSocket-Version: " + (versions.isEmpty() ? "missing" : String.join(", ", versions)) + " (expected: 13)");
+            throw new CourierException(
+                    ErrorCode.EUPGRADE_REQUIRED,
+                    UNSUPPORTED_VERSION,
+                    "Sec-WebSocket-Version: " + (versions.isEmpty() ? "missing" : String.join(", ", versions))
+                            + " (expected: 13)");
         }
         List<String> keys = request.headers().getAll(HttpHeaderNames.SEC_WEBSOCKET_KEY);
         if (keys.size() != 1 || !isNonce(keys.get(0).trim())) {
-            throw new CourierException(ErrorCode.EHANDSHAKE_INVALID,
+            throw new CourierException(
+                    ErrorCode.EHANDSHAKE_INVALID,
                     "Sec-WebSocket-Key: " + (keys.isEmpty() ? "missing" : keys.size() > 1 ? "repeated" : "malformed")
                             + " (expected: one base64-encoded 16-byte value)");
         }
@@ -158,7 +164,8 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
         }
         if (!request.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
                 || !request.headers().contains(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
-            throw new CourierException(ErrorCode.EUPGRADE_REQUIRED, "not_upgrade", PATH + " needs a WebSocket upgrade request");
+            throw new CourierException(
+                    ErrorCode.EUPGRADE_REQUIRED, "not_upgrade", PATH + " needs a WebSocket upgrade request");
         }
         checkRfc6455(request);
         List<String> token = uri.parameters().get("token");
@@ -167,12 +174,15 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
         String location = "ws://" + request.headers().get(HttpHeaderNames.HOST, "localhost") + PATH;
         WebSocketServerHandshaker handshaker = new Rfc6455Handshaker(location, decoderConfig);
         ChannelPipeline pipeline = ctx.pipeline();
-        // courier.audience.max.connections: checked and taken in one step, as two event loops may race for the last slot.
+        // courier.audience.max.connections: checked and taken in one step, as two event loops may race for the last
+        // slot.
         int audienceMax = config.limits().audienceMaxConnections();
         if (audienceMax > 0) {
             String audience = principal.audience();
             if (!audienceSockets.tryAcquire(audience, audienceMax)) {
-                throw new CourierException(ErrorCode.ERATE_LIMITED, "audience_max_connections",
+                throw new CourierException(
+                        ErrorCode.ERATE_LIMITED,
+                        "audience_max_connections",
                         "the audience holds courier.audience.max.connections sockets already; retry later");
             }
             ctx.channel().closeFuture().addListener(f -> audienceSockets.release(audience));
@@ -199,8 +209,12 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
             // Keepalive is judged by what the client sends: a subscriber that only receives traffic
             // is still pinged, and must answer. Ping after each ping interval without a read; close
             // once nothing at all was read for the idle timeout.
-            pipeline.addLast(Stage.WS_PING.handlerName(), new IdleStateHandler(config.pingInterval().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
-            pipeline.addLast(Stage.WS_IDLE.handlerName(), new ReadTimeoutHandler(config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
+            pipeline.addLast(
+                    Stage.WS_PING.handlerName(),
+                    new IdleStateHandler(config.pingInterval().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+            pipeline.addLast(
+                    Stage.WS_IDLE.handlerName(),
+                    new ReadTimeoutHandler(config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
             pipeline.addLast(Stage.WS_SESSION.handlerName(), session);
             session.start(pipeline.context(session));
         });

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -58,7 +59,8 @@ class ConnectionKeysTest {
         ConnectionKeys keys = keys(dir);
         // Before issue 10 this key verified as audience "tenant?", another tenant's name.
         assertThrows(IllegalArgumentException.class, () -> keys.sign(new Principal("tenant\ud800", Optional.empty())));
-        assertThrows(IllegalArgumentException.class, () -> keys.sign(new Principal("tenant", Optional.of("\udc00user"))));
+        assertThrows(
+                IllegalArgumentException.class, () -> keys.sign(new Principal("tenant", Optional.of("\udc00user"))));
         assertThrows(IllegalArgumentException.class, () -> keys.sign(new Principal("ten\u0000ant", Optional.empty())));
     }
 
@@ -74,7 +76,9 @@ class ConnectionKeysTest {
         // What lets a socket opened with the key be closed when the bearer token it came from expires.
         var config = TestTokens.secretConfig(TestTokens.SECRET, "", Optional.empty());
         Principal fromBearer = new TokenVerifier(JwtKeys.load(config, dir), config, TestTokens.CLOCK)
-                .verify(TestTokens.hs256(TestTokens.validClaims().expirationTime(java.util.Date.from(NOW.plusSeconds(600))).build()));
+                .verify(TestTokens.hs256(TestTokens.validClaims()
+                        .expirationTime(Date.from(NOW.plusSeconds(600)))
+                        .build()));
         assertEquals(Optional.of(NOW.plusSeconds(600)), fromBearer.expiresAt());
 
         ConnectionKeys keys = keys(dir);
@@ -87,7 +91,10 @@ class ConnectionKeysTest {
         Principal expiringSoon = new Principal("acme-audience", Optional.empty(), Optional.of(NOW.plusSeconds(10)));
         String key = keys.sign(expiringSoon);
         clock.advance(Duration.ofSeconds(30));
-        assertEquals(expiringSoon, keys.verify(key), "the key lives its ttl; closing the socket at expiresAt is the socket's job");
+        assertEquals(
+                expiringSoon,
+                keys.verify(key),
+                "the key lives its ttl; closing the socket at expiresAt is the socket's job");
     }
 
     @Test
@@ -137,9 +144,16 @@ class ConnectionKeysTest {
         ConnectionKeys keys = keys(dir);
         String real = keys.sign(ALICE);
         String rest = real.substring(real.indexOf('.'));
-        for (String header : List.of("null", "{}", "[]", "{\"alg\":\"dir\"}", "{\"alg\":\"dir\",\"enc\":null}",
-                "{\"alg\":\"dir\",\"enc\":\"A256GCM\",\"epk\":null}", "{\"alg\":\"dir\",\"enc\":\"A256GCM\",\"authTag\":null}")) {
-            String encoded = Base64URL.encode(header.getBytes(StandardCharsets.UTF_8)).toString();
+        for (String header : List.of(
+                "null",
+                "{}",
+                "[]",
+                "{\"alg\":\"dir\"}",
+                "{\"alg\":\"dir\",\"enc\":null}",
+                "{\"alg\":\"dir\",\"enc\":\"A256GCM\",\"epk\":null}",
+                "{\"alg\":\"dir\",\"enc\":\"A256GCM\",\"authTag\":null}")) {
+            String encoded =
+                    Base64URL.encode(header.getBytes(StandardCharsets.UTF_8)).toString();
             assertEquals("connection key invalid", refusal(keys, encoded + rest), header);
             assertEquals("connection key invalid", refusal(keys, encoded + "...."), header);
         }

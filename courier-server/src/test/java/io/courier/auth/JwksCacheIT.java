@@ -18,6 +18,7 @@ import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jose.crypto.RSASSASigner;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.jwk.OctetSequenceKey;
@@ -33,6 +34,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -50,6 +52,7 @@ class JwksCacheIT {
     /** Short enough to watch nimbus's cache expire and the rate limit reopen within a test. */
     private static final JwksCache.Timing FAST = new JwksCache.Timing(
             Duration.ofMillis(600), Duration.ofMillis(200), Duration.ofMillis(50), Duration.ofSeconds(1));
+
     private static final Duration WAIT = Duration.ofSeconds(5);
 
     private static RSAKey keyA;
@@ -73,7 +76,7 @@ class JwksCacheIT {
         }
     }
 
-    private JwksServer server(com.nimbusds.jose.jwk.JWK... keys) {
+    private JwksServer server(JWK... keys) {
         JwksServer server = new JwksServer(keys);
         closeAfter.add(server);
         return server;
@@ -88,7 +91,10 @@ class JwksCacheIT {
 
     private static String rs256(RSAKey key, String kid) {
         try {
-            return sign(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(kid).build(), validClaims().build(), new RSASSASigner(key));
+            return sign(
+                    new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(kid).build(),
+                    validClaims().build(),
+                    new RSASSASigner(key));
         } catch (JOSEException e) {
             throw new IllegalStateException(e);
         }
@@ -126,7 +132,9 @@ class JwksCacheIT {
 
         awaitAccepted(verifier, rs256(keyA), "the first fetch");
         Principal principal = verifier.verify(rs256(keyA));
-        assertEquals(new Principal("authenticated", Optional.of("5f2b8c1e-user"), Optional.of(NOW.plusSeconds(3600))), principal);
+        assertEquals(
+                new Principal("authenticated", Optional.of("5f2b8c1e-user"), Optional.of(NOW.plusSeconds(3600))),
+                principal);
         assertEquals(1, server.requests(), "one fetch serves every later token");
     }
 
@@ -199,7 +207,8 @@ class JwksCacheIT {
         awaitAccepted(verifier, rs256(keyA), "the first fetch");
 
         server.close();
-        // An invariant over several cache lifetimes (600 ms each), each ending in a failed fetch: not a sleep to wait for something.
+        // An invariant over several cache lifetimes (600 ms each), each ending in a failed fetch: not a sleep to wait
+        // for something.
         // At least one check after the window, however slowly the checks run.
         long end = System.nanoTime() + Duration.ofMillis(2000).toNanos();
         int checks = 0;
@@ -220,16 +229,22 @@ class JwksCacheIT {
     void verificationNeverWaitsForAHangingFetch() {
         JwksServer server = server(keyA);
         server.hang();
-        JwksCache.Timing slow = new JwksCache.Timing(Duration.ofMinutes(5), Duration.ofMillis(100), Duration.ofSeconds(30), Duration.ofMinutes(10));
+        JwksCache.Timing slow = new JwksCache.Timing(
+                Duration.ofMinutes(5), Duration.ofMillis(100), Duration.ofSeconds(30), Duration.ofMinutes(10));
 
         TokenVerifier verifier = verifier(server, "", slow);
         Await.until(() -> server.requests() >= 1, WAIT, "the first fetch to hang");
         try {
-            assertTimeoutPreemptively(Duration.ofMinutes(1), () -> {
-                for (int i = 0; i < 20; i++) {
-                    assertEquals("unknown_key", refusal(verifier, rs256(keyA)).reason());
-                }
-            }, "a verification waited for the hanging fetch");
+            assertTimeoutPreemptively(
+                    Duration.ofMinutes(1),
+                    () -> {
+                        for (int i = 0; i < 20; i++) {
+                            assertEquals(
+                                    "unknown_key",
+                                    refusal(verifier, rs256(keyA)).reason());
+                        }
+                    },
+                    "a verification waited for the hanging fetch");
         } finally {
             server.release();
         }
@@ -244,7 +259,9 @@ class JwksCacheIT {
         assertEquals(1, server.requests());
 
         for (int i = 0; i < 100; i++) {
-            assertEquals("unknown_key", refusal(verifier, rs256(keyA, UUID.randomUUID().toString())).reason());
+            assertEquals(
+                    "unknown_key",
+                    refusal(verifier, rs256(keyA, UUID.randomUUID().toString())).reason());
             Thread.sleep(5); // pacing, so the burst spans many refresh cycles instead of one coalesced refresh
         }
         Await.until(() -> server.requests() >= 2, WAIT, "the one refresh the rate limit allows");
@@ -265,26 +282,38 @@ class JwksCacheIT {
         JwksServer server = server(ec);
         TokenVerifier verifier = verifier(server, "ES256", FAST);
 
-        String token = sign(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID("ec-1").build(), validClaims().build(), new ECDSASigner(ec));
+        String token = sign(
+                new JWSHeader.Builder(JWSAlgorithm.ES256).keyID("ec-1").build(),
+                validClaims().build(),
+                new ECDSASigner(ec));
         awaitAccepted(verifier, token, "the first fetch");
-        assertEquals("algorithm RS256 not accepted (expected ES256)", refusal(verifier, rs256(keyA)).getMessage());
+        assertEquals(
+                "algorithm RS256 not accepted (expected ES256)",
+                refusal(verifier, rs256(keyA)).getMessage());
     }
 
     @Test
     void keysThatDoNotFitTheAlgorithmAreIgnored() throws JOSEException {
-        RSAKey encryption = new RSAKeyGenerator(2048).keyID("enc").keyUse(KeyUse.ENCRYPTION).generate();
+        RSAKey encryption =
+                new RSAKeyGenerator(2048).keyID("enc").keyUse(KeyUse.ENCRYPTION).generate();
         ECKey ec = new ECKeyGenerator(Curve.P_256).keyID("ec").generate();
         OctetSequenceKey hmac = new OctetSequenceKeyGenerator(256).keyID("hmac").generate();
         JwksServer server = server();
         // An issuer that (wrongly) publishes a secret: its kid must not turn an HS256 token into a valid one.
-        server.serveRaw("{\"keys\":[" + keyA.toPublicJWK().toJSONString() + "," + encryption.toPublicJWK().toJSONString() + ","
+        server.serveRaw("{\"keys\":[" + keyA.toPublicJWK().toJSONString() + ","
+                + encryption.toPublicJWK().toJSONString() + ","
                 + ec.toPublicJWK().toJSONString() + "," + hmac.toJSONString() + "]}");
         TokenVerifier verifier = verifier(server, "", FAST);
         awaitAccepted(verifier, rs256(keyA), "the first fetch");
 
         assertEquals("unknown_key", refusal(verifier, rs256(encryption)).reason(), "use=enc");
-        String hs256 = sign(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID("hmac").build(), validClaims().build(), new MACSigner(hmac));
-        assertEquals("algorithm HS256 not accepted (expected RS256)", refusal(verifier, hs256).getMessage());
+        String hs256 = sign(
+                new JWSHeader.Builder(JWSAlgorithm.HS256).keyID("hmac").build(),
+                validClaims().build(),
+                new MACSigner(hmac));
+        assertEquals(
+                "algorithm HS256 not accepted (expected RS256)",
+                refusal(verifier, hs256).getMessage());
     }
 
     @Test
@@ -296,18 +325,33 @@ class JwksCacheIT {
 
         // Everything an attacker can download, used as an HMAC secret.
         String jwksJson = new JWKSet(keyA).toString(true);
-        for (byte[] secret : List.of(jwksJson.getBytes(StandardCharsets.UTF_8),
+        for (byte[] secret : List.of(
+                jwksJson.getBytes(StandardCharsets.UTF_8),
                 keyA.toPublicJWK().toJSONString().getBytes(StandardCharsets.UTF_8),
                 keyA.getModulus().decode(),
                 keyA.toPublicKey().getEncoded())) {
-            String confused = sign(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID("key-a").build(), validClaims().build(), new MACSigner(pad(secret)));
+            String confused = sign(
+                    new JWSHeader.Builder(JWSAlgorithm.HS256).keyID("key-a").build(),
+                    validClaims().build(),
+                    new MACSigner(pad(secret)));
             CourierException e = refusal(verifier, confused);
             assertEquals("algorithm HS256 not accepted (expected RS256)", e.getMessage());
         }
-        assertEquals("algorithm none is not accepted", refusal(verifier, new PlainJWT(validClaims().build()).serialize()).getMessage());
-        String crit = sign(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("key-a").criticalParams(Set.of("courier-x")).customParam("courier-x", 1).build(),
-                validClaims().build(), new RSASSASigner(keyA));
-        assertEquals("critical header parameters are not supported", refusal(verifier, crit).getMessage());
+        assertEquals(
+                "algorithm none is not accepted",
+                refusal(verifier, new PlainJWT(validClaims().build()).serialize())
+                        .getMessage());
+        String crit = sign(
+                new JWSHeader.Builder(JWSAlgorithm.RS256)
+                        .keyID("key-a")
+                        .criticalParams(Set.of("courier-x"))
+                        .customParam("courier-x", 1)
+                        .build(),
+                validClaims().build(),
+                new RSASSASigner(keyA));
+        assertEquals(
+                "critical header parameters are not supported",
+                refusal(verifier, crit).getMessage());
         assertEquals(fetches, server.requests(), "header refusals come before key lookup and cause no fetch");
     }
 
@@ -324,6 +368,6 @@ class JwksCacheIT {
 
     /** MACSigner wants at least 256 bits; short inputs (never the case for real keys) are padded. */
     private static byte[] pad(byte[] secret) {
-        return secret.length >= 32 ? secret : java.util.Arrays.copyOf(secret, 32);
+        return secret.length >= 32 ? secret : Arrays.copyOf(secret, 32);
     }
 }

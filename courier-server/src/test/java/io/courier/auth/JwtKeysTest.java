@@ -16,6 +16,7 @@ import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import io.courier.config.ConfigException;
 import io.courier.error.CourierException;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -26,6 +27,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPairGenerator;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,7 +64,11 @@ class JwtKeysTest {
 
         assertEquals(secret, Files.readString(dir.resolve("jwt-secret")));
         String token = new TokenIssuer(first).issue("acme", Optional.empty(), Duration.ofMinutes(5));
-        assertEquals("acme", new TokenVerifier(second, TestTokens.generatedConfig()).verify(token).audience());
+        assertEquals(
+                "acme",
+                new TokenVerifier(second, TestTokens.generatedConfig())
+                        .verify(token)
+                        .audience());
     }
 
     @Test
@@ -71,7 +77,11 @@ class JwtKeysTest {
         JwtKeys generated = JwtKeys.load(TestTokens.generatedConfig(), dir);
         String secret = Files.readString(dir.resolve("jwt-secret"));
         String token = TestTokens.hs256Token(secret);
-        assertEquals("authenticated", new TokenVerifier(generated, TestTokens.generatedConfig(), CLOCK).verify(token).audience());
+        assertEquals(
+                "authenticated",
+                new TokenVerifier(generated, TestTokens.generatedConfig(), CLOCK)
+                        .verify(token)
+                        .audience());
     }
 
     @Test
@@ -80,7 +90,8 @@ class JwtKeysTest {
         JwtKeys b = JwtKeys.load(TestTokens.generatedConfig(), dir.resolve("b"));
         String token = new TokenIssuer(a).issue("acme", Optional.empty(), Duration.ofMinutes(5));
 
-        CourierException e = assertThrows(CourierException.class, () -> new TokenVerifier(b, TestTokens.generatedConfig()).verify(token));
+        CourierException e = assertThrows(
+                CourierException.class, () -> new TokenVerifier(b, TestTokens.generatedConfig()).verify(token));
         assertEquals("bad signature", e.getMessage());
     }
 
@@ -90,34 +101,39 @@ class JwtKeysTest {
         assertEquals("HS256 secret from courier.jwt.secret", keys.describe());
         try (var files = Files.list(dir)) {
             assertEquals(0, files.count(), "a configured secret must not create a file");
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new AssertionError(e);
         }
     }
 
     @Test
     void secretTooShortForHs512IsConfigError() {
-        ConfigException e = assertThrows(ConfigException.class,
+        ConfigException e = assertThrows(
+                ConfigException.class,
                 () -> JwtKeys.load(TestTokens.secretConfig(TestTokens.SECRET, "HS512", Optional.empty()), dir));
         assertEquals("courier.jwt.secret: too short for HS512 (expected: at least 64 bytes)", e.getMessage());
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-            "not a key at all",
-            "{\"kty\":\"RSA\",\"n\":",
-            "-----BEGIN PUBLIC KEY-----\nbm90IGEga2V5\n-----END PUBLIC KEY-----\n",
-            "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"})
+    @ValueSource(
+            strings = {
+                "not a key at all",
+                "{\"kty\":\"RSA\",\"n\":",
+                "-----BEGIN PUBLIC KEY-----\nbm90IGEga2V5\n-----END PUBLIC KEY-----\n",
+                "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"
+            })
     void garbledKeyFileIsConfigError(String content) {
         Path file = TestTokens.write(dir.resolve("key.pem"), content);
-        ConfigException e = assertThrows(ConfigException.class, () -> JwtKeys.load(TestTokens.keyFileConfig(file, ""), dir));
+        ConfigException e =
+                assertThrows(ConfigException.class, () -> JwtKeys.load(TestTokens.keyFileConfig(file, ""), dir));
         assertTrue(e.getMessage().startsWith("courier.jwt.key.file: "), e.getMessage());
         assertTrue(e.getMessage().contains(file.toAbsolutePath().toString()), e.getMessage());
     }
 
     @Test
     void unreadableKeyFileIsConfigError() {
-        ConfigException e = assertThrows(ConfigException.class,
+        ConfigException e = assertThrows(
+                ConfigException.class,
                 () -> JwtKeys.load(TestTokens.keyFileConfig(dir.resolve("missing.pem"), ""), dir));
         assertTrue(e.getMessage().startsWith("courier.jwt.key.file: cannot read "), e.getMessage());
     }
@@ -127,24 +143,35 @@ class JwtKeysTest {
         var pair = KeyPairGenerator.getInstance("RSA");
         pair.initialize(2048);
         String pem = "-----BEGIN PRIVATE KEY-----\n"
-                + java.util.Base64.getMimeEncoder().encodeToString(pair.generateKeyPair().getPrivate().getEncoded())
+                + Base64.getMimeEncoder()
+                        .encodeToString(pair.generateKeyPair().getPrivate().getEncoded())
                 + "\n-----END PRIVATE KEY-----\n";
         Path file = TestTokens.write(dir.resolve("private.pem"), pem);
-        ConfigException e = assertThrows(ConfigException.class, () -> JwtKeys.load(TestTokens.keyFileConfig(file, ""), dir));
+        ConfigException e =
+                assertThrows(ConfigException.class, () -> JwtKeys.load(TestTokens.keyFileConfig(file, ""), dir));
         assertTrue(e.getMessage().contains("PRIVATE KEY block (expected: PUBLIC KEY or CERTIFICATE"), e.getMessage());
     }
 
     @Test
     void keyTypeNotMatchingAlgorithmIsConfigError() throws Exception {
-        Path file = TestTokens.write(dir.resolve("ec.json"), new ECKeyGenerator(Curve.P_256).generate().toPublicJWK().toJSONString());
-        ConfigException e = assertThrows(ConfigException.class, () -> JwtKeys.load(TestTokens.keyFileConfig(file, "RS256"), dir));
-        assertEquals("courier.jwt.key.file: " + file.toAbsolutePath() + " holds an EC key, but the algorithm is RS256 (expected: an RSA key)", e.getMessage());
+        Path file = TestTokens.write(
+                dir.resolve("ec.json"),
+                new ECKeyGenerator(Curve.P_256).generate().toPublicJWK().toJSONString());
+        ConfigException e =
+                assertThrows(ConfigException.class, () -> JwtKeys.load(TestTokens.keyFileConfig(file, "RS256"), dir));
+        assertEquals(
+                "courier.jwt.key.file: " + file.toAbsolutePath()
+                        + " holds an EC key, but the algorithm is RS256 (expected: an RSA key)",
+                e.getMessage());
     }
 
     @Test
     void ecKeyOnOtherCurveIsConfigError() throws Exception {
-        Path file = TestTokens.write(dir.resolve("p384.json"), new ECKeyGenerator(Curve.P_384).generate().toPublicJWK().toJSONString());
-        ConfigException e = assertThrows(ConfigException.class, () -> JwtKeys.load(TestTokens.keyFileConfig(file, ""), dir));
+        Path file = TestTokens.write(
+                dir.resolve("p384.json"),
+                new ECKeyGenerator(Curve.P_384).generate().toPublicJWK().toJSONString());
+        ConfigException e =
+                assertThrows(ConfigException.class, () -> JwtKeys.load(TestTokens.keyFileConfig(file, ""), dir));
         assertTrue(e.getMessage().endsWith("holds a P-384 key (expected: P-256 for ES256)"), e.getMessage());
     }
 
@@ -152,15 +179,18 @@ class JwtKeysTest {
     void rsaKeyShorterThan2048BitsIsConfigError() throws Exception {
         var generator = KeyPairGenerator.getInstance("RSA");
         generator.initialize(1024);
-        Path file = TestTokens.writePem(dir.resolve("weak.pem"), generator.generateKeyPair().getPublic());
-        ConfigException e = assertThrows(ConfigException.class, () -> JwtKeys.load(TestTokens.keyFileConfig(file, ""), dir));
+        Path file = TestTokens.writePem(
+                dir.resolve("weak.pem"), generator.generateKeyPair().getPublic());
+        ConfigException e =
+                assertThrows(ConfigException.class, () -> JwtKeys.load(TestTokens.keyFileConfig(file, ""), dir));
         assertTrue(e.getMessage().endsWith("holds a 1024-bit RSA key (expected: at least 2048 bits)"), e.getMessage());
     }
 
     @Test
     void symmetricJwkIsConfigError() {
         Path file = TestTokens.write(dir.resolve("oct.json"), "{\"kty\":\"oct\",\"k\":\"" + "A".repeat(43) + "\"}");
-        ConfigException e = assertThrows(ConfigException.class, () -> JwtKeys.load(TestTokens.keyFileConfig(file, ""), dir));
+        ConfigException e =
+                assertThrows(ConfigException.class, () -> JwtKeys.load(TestTokens.keyFileConfig(file, ""), dir));
         assertTrue(e.getMessage().contains("HMAC secrets belong in courier.jwt.secret"), e.getMessage());
     }
 
@@ -168,7 +198,8 @@ class JwtKeysTest {
     void publicKeyDescribesItsFileAndCannotSign() throws Exception {
         var generator = KeyPairGenerator.getInstance("RSA");
         generator.initialize(2048);
-        Path file = TestTokens.writePem(dir.resolve("key.pem"), generator.generateKeyPair().getPublic());
+        Path file = TestTokens.writePem(
+                dir.resolve("key.pem"), generator.generateKeyPair().getPublic());
         JwtKeys keys = JwtKeys.load(TestTokens.keyFileConfig(file, ""), dir);
         assertEquals("RS256 public key from " + file.toAbsolutePath(), keys.describe());
         assertFalse(keys.canSign());
@@ -183,21 +214,28 @@ class JwtKeysTest {
     // The accepted socket is held open, unread, so that the fetch stays in flight.
     @SuppressWarnings("try")
     void jwksUrlLoadsWithoutWaitingForTheNetwork() throws Exception {
-        JwksCache.Timing neverAnswered = new JwksCache.Timing(Duration.ofMinutes(5), Duration.ofSeconds(30), Duration.ofSeconds(30),
-                Duration.ofMinutes(10));
-        String token = TestTokens.sign(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("k").build(), validClaims().build(),
+        JwksCache.Timing neverAnswered = new JwksCache.Timing(
+                Duration.ofMinutes(5), Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofMinutes(10));
+        String token = TestTokens.sign(
+                new JWSHeader.Builder(JWSAlgorithm.RS256).keyID("k").build(),
+                validClaims().build(),
                 new RSASSASigner(new RSAKeyGenerator(2048).generate()));
         // The kernel completes the connection from the backlog; nobody ever reads the request.
         try (ServerSocket silent = new ServerSocket(0, 8, InetAddress.getLoopbackAddress())) {
             silent.setSoTimeout((int) Duration.ofSeconds(30).toMillis());
-            var config = TestTokens.jwksConfig(URI.create("http://127.0.0.1:" + silent.getLocalPort() + "/.well-known/jwks.json"), "");
-            try (JwtKeys keys = assertTimeoutPreemptively(Duration.ofMinutes(1), () -> JwtKeys.load(config, dir, neverAnswered),
+            var config = TestTokens.jwksConfig(
+                    URI.create("http://127.0.0.1:" + silent.getLocalPort() + "/.well-known/jwks.json"), "");
+            try (JwtKeys keys = assertTimeoutPreemptively(
+                    Duration.ofMinutes(1),
+                    () -> JwtKeys.load(config, dir, neverAnswered),
                     "JwtKeys.load waited for the JWKS fetch")) {
                 try (Socket fetch = silent.accept()) {
                     // The first fetch is in flight and will not be answered while this test runs.
                     TokenVerifier verifier = new TokenVerifier(keys, config, CLOCK);
-                    CourierException e = assertTimeoutPreemptively(Duration.ofMinutes(1),
-                            () -> assertThrows(CourierException.class, () -> verifier.verify(token)), "verify waited for the JWKS fetch");
+                    CourierException e = assertTimeoutPreemptively(
+                            Duration.ofMinutes(1),
+                            () -> assertThrows(CourierException.class, () -> verifier.verify(token)),
+                            "verify waited for the JWKS fetch");
                     assertEquals("unknown_key", e.reason());
                     assertEquals(JWSAlgorithm.RS256, keys.algorithm(), "RS256 unless configured otherwise");
                 }
@@ -210,7 +248,10 @@ class JwtKeysTest {
     void hmacAlgorithmWithJwksUrlIsConfigError(String algorithm) {
         var config = TestTokens.jwksConfig(URI.create("https://auth.example.com/.well-known/jwks.json"), algorithm);
         ConfigException e = assertThrows(ConfigException.class, () -> JwtKeys.load(config, dir));
-        assertEquals("courier.jwt.algorithm: " + algorithm + " cannot be used with courier.jwt.jwks.url (expected: RS256 or ES256)", e.getMessage());
+        assertEquals(
+                "courier.jwt.algorithm: " + algorithm
+                        + " cannot be used with courier.jwt.jwks.url (expected: RS256 or ES256)",
+                e.getMessage());
     }
 
     @Test
@@ -218,7 +259,11 @@ class JwtKeysTest {
         JwtKeys keys = JwtKeys.load(TestTokens.secretConfig(TestTokens.SECRET, "", Optional.empty()), dir);
         keys.close();
         keys.close();
-        assertEquals("authenticated", new TokenVerifier(keys, TestTokens.generatedConfig(), CLOCK).verify(TestTokens.hs256Token(TestTokens.SECRET)).audience());
+        assertEquals(
+                "authenticated",
+                new TokenVerifier(keys, TestTokens.generatedConfig(), CLOCK)
+                        .verify(TestTokens.hs256Token(TestTokens.SECRET))
+                        .audience());
     }
 
     @Test

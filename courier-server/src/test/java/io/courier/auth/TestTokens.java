@@ -3,7 +3,9 @@ package io.courier.auth;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSObject;
 import com.nimbusds.jose.JWSSigner;
+import com.nimbusds.jose.Payload;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
@@ -27,6 +29,7 @@ import java.util.Optional;
 final class TestTokens {
     /** Whole seconds, because JWT dates are. */
     static final Instant NOW = Instant.parse("2030-01-01T00:00:00Z");
+
     static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
     /** Not nimbus's 60-second default, so a verifier that ignored the configured skew would fail the skew tests. */
     static final Duration SKEW = Duration.ofSeconds(30);
@@ -44,7 +47,8 @@ final class TestTokens {
     }
 
     static Config.JwtConfig jwksConfig(URI url, String algorithm) {
-        return new Config.JwtConfig(Optional.empty(), Optional.empty(), Optional.of(url), algorithm, Optional.empty(), SKEW);
+        return new Config.JwtConfig(
+                Optional.empty(), Optional.empty(), Optional.of(url), algorithm, Optional.empty(), SKEW);
     }
 
     static Config.JwtConfig generatedConfig() {
@@ -87,7 +91,7 @@ final class TestTokens {
      * nimbus's own serialiser would mangle, such as a lone surrogate written as a JSON escape.
      */
     static String hs256Json(String json) {
-        com.nimbusds.jose.JWSObject jws = new com.nimbusds.jose.JWSObject(new JWSHeader(JWSAlgorithm.HS256), new com.nimbusds.jose.Payload(json));
+        JWSObject jws = new JWSObject(new JWSHeader(JWSAlgorithm.HS256), new Payload(json));
         try {
             jws.sign(new MACSigner(SECRET.getBytes(StandardCharsets.UTF_8)));
         } catch (JOSEException e) {
@@ -102,7 +106,8 @@ final class TestTokens {
     }
 
     static Path writePem(Path file, PublicKey key) {
-        String body = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(key.getEncoded());
+        String body = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                .encodeToString(key.getEncoded());
         return write(file, "-----BEGIN PUBLIC KEY-----\n" + body + "\n-----END PUBLIC KEY-----\n");
     }
 

@@ -13,6 +13,7 @@ import com.nimbusds.jwt.SignedJWT;
 import io.courier.config.ConfigException;
 import io.courier.error.CourierException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.ZoneOffset;
 import java.util.Map;
@@ -27,7 +28,8 @@ class TokenIssuerTest {
     @Test
     void issuedTokenVerifiesAndCarriesAudSubExp() throws Exception {
         JwtKeys keys = JwtKeys.load(TestTokens.generatedConfig(), dir);
-        String token = new TokenIssuer(keys, java.time.Clock.fixed(NOW, ZoneOffset.UTC)).issue("acme", Optional.of("user-7"), Duration.ofMinutes(10));
+        String token = new TokenIssuer(keys, Clock.fixed(NOW, ZoneOffset.UTC))
+                .issue("acme", Optional.of("user-7"), Duration.ofMinutes(10));
 
         Principal principal = new TokenVerifier(keys, TestTokens.generatedConfig(), TestTokens.CLOCK).verify(token);
         assertEquals(new Principal("acme", Optional.of("user-7"), Optional.of(NOW.plusSeconds(600))), principal);
@@ -47,7 +49,11 @@ class TokenIssuerTest {
         String token = new TokenIssuer(keys).issue("acme", Optional.empty(), Duration.ofMinutes(1));
 
         assertFalse(SignedJWT.parse(token).getPayload().toJSONObject().containsKey("sub"));
-        assertEquals(Optional.empty(), new TokenVerifier(keys, TestTokens.generatedConfig()).verify(token).subject());
+        assertEquals(
+                Optional.empty(),
+                new TokenVerifier(keys, TestTokens.generatedConfig())
+                        .verify(token)
+                        .subject());
     }
 
     @Test
@@ -58,22 +64,30 @@ class TokenIssuerTest {
         TokenVerifier verifier = new TokenVerifier(keys, TestTokens.generatedConfig(), clock);
 
         clock.advance(Duration.ofMinutes(1).plus(TestTokens.SKEW).plusSeconds(1));
-        assertEquals("token expired", assertThrows(CourierException.class, () -> verifier.verify(token)).getMessage());
+        assertEquals(
+                "token expired",
+                assertThrows(CourierException.class, () -> verifier.verify(token))
+                        .getMessage());
     }
 
     @Test
     void publicKeyCannotIssue() throws Exception {
-        Path file = TestTokens.write(dir.resolve("ec.json"), new ECKeyGenerator(Curve.P_256).generate().toPublicJWK().toJSONString());
+        Path file = TestTokens.write(
+                dir.resolve("ec.json"),
+                new ECKeyGenerator(Curve.P_256).generate().toPublicJWK().toJSONString());
         JwtKeys keys = JwtKeys.load(TestTokens.keyFileConfig(file, ""), dir);
 
         ConfigException e = assertThrows(ConfigException.class, () -> new TokenIssuer(keys));
-        assertTrue(e.getMessage().startsWith("courier.jwt.key.file: cannot issue tokens with a public key"), e.getMessage());
+        assertTrue(
+                e.getMessage().startsWith("courier.jwt.key.file: cannot issue tokens with a public key"),
+                e.getMessage());
     }
 
     @Test
     void nonPositiveTtlIsRefused() {
         TokenIssuer issuer = new TokenIssuer(JwtKeys.load(TestTokens.generatedConfig(), dir));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> issuer.issue("acme", Optional.empty(), Duration.ZERO));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> issuer.issue("acme", Optional.empty(), Duration.ZERO));
         assertEquals("ttl: PT0S (expected: > 0)", e.getMessage());
     }
 }

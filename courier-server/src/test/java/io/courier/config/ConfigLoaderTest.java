@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.management.UnixOperatingSystemMXBean;
+import io.netty.util.internal.PlatformDependent;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,7 +62,9 @@ class ConfigLoaderTest {
         assertEquals(List.of(), config.corsOrigins(), "* means any origin");
         assertEquals("courier", config.database().namespace());
         assertTrue(config.database().embedded(), "no URL means embedded H2");
-        assertTrue(config.database().jdbcUrl().startsWith("jdbc:h2:file:"), config.database().jdbcUrl());
+        assertTrue(
+                config.database().jdbcUrl().startsWith("jdbc:h2:file:"),
+                config.database().jdbcUrl());
         assertEquals(Duration.ofMillis(2000), config.database().timeout());
         assertEquals(Optional.empty(), config.jwt().secret());
         assertEquals(Optional.empty(), config.jwt().keyFile());
@@ -66,7 +72,11 @@ class ConfigLoaderTest {
         assertEquals("", config.jwt().algorithm());
         assertEquals(Optional.empty(), config.jwt().issuer());
         assertEquals(Duration.ofSeconds(60), config.jwt().clockSkew());
-        assertEquals(Path.of(System.getProperty("user.home"), ".courier").toAbsolutePath().normalize(), config.dataDir());
+        assertEquals(
+                Path.of(System.getProperty("user.home"), ".courier")
+                        .toAbsolutePath()
+                        .normalize(),
+                config.dataDir());
     }
 
     @Test
@@ -74,19 +84,33 @@ class ConfigLoaderTest {
         Config config = load(Map.of());
 
         assertEquals(Duration.ofSeconds(10), config.headerTimeout());
-        assertEquals(io.netty.util.internal.PlatformDependent.maxDirectMemory() / 4, config.maxBufferedBytes(),
+        assertEquals(
+                PlatformDependent.maxDirectMemory() / 4,
+                config.maxBufferedBytes(),
                 "0 means a quarter of the direct memory request bodies are buffered in");
-        var os = (com.sun.management.UnixOperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-        assertEquals(os.getMaxFileDescriptorCount() - 200, config.limits().maxConnections(),
+        var os = (UnixOperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        assertEquals(
+                os.getMaxFileDescriptorCount() - 200,
+                config.limits().maxConnections(),
                 "0 means the descriptor limit less a reserve for the pool, files and NATS");
         assertEquals(new Config.Limits(config.limits().maxConnections(), 0, 0, 0), config.limits());
     }
 
     @Test
     void explicitLimitsAreTakenAsGiven() {
-        Config config = load(Map.of("COURIER_HTTP_MAX_BUFFERED_BYTES", "4096", "COURIER_MAX_CONNECTIONS", "50",
-                "COURIER_MAX_CONNECTIONS_PER_ADDRESS", "5", "COURIER_AUDIENCE_MAX_CONNECTIONS", "7",
-                "COURIER_HOOK_RATE_LIMIT_PER_SECOND", "3", "COURIER_HTTP_HEADER_TIMEOUT_SECONDS", "2"));
+        Config config = load(Map.of(
+                "COURIER_HTTP_MAX_BUFFERED_BYTES",
+                "4096",
+                "COURIER_MAX_CONNECTIONS",
+                "50",
+                "COURIER_MAX_CONNECTIONS_PER_ADDRESS",
+                "5",
+                "COURIER_AUDIENCE_MAX_CONNECTIONS",
+                "7",
+                "COURIER_HOOK_RATE_LIMIT_PER_SECOND",
+                "3",
+                "COURIER_HTTP_HEADER_TIMEOUT_SECONDS",
+                "2"));
 
         assertEquals(4096, config.maxBufferedBytes());
         assertEquals(new Config.Limits(50, 5, 7, 3), config.limits());
@@ -99,7 +123,11 @@ class ConfigLoaderTest {
         Config config = load(Map.of("COURIER_DATA_DIR", dir.toString()));
 
         assertEquals(dir.toAbsolutePath().normalize(), config.dataDir());
-        assertTrue(config.database().jdbcUrl().startsWith("jdbc:h2:file:" + dir.toAbsolutePath().normalize()), config.database().jdbcUrl());
+        assertTrue(
+                config.database()
+                        .jdbcUrl()
+                        .startsWith("jdbc:h2:file:" + dir.toAbsolutePath().normalize()),
+                config.database().jdbcUrl());
     }
 
     @Test
@@ -141,12 +169,14 @@ class ConfigLoaderTest {
         assertEquals("from_file", fromFile.database().namespace());
         assertEquals(Optional.of("https://file.test"), fromFile.jwt().issuer());
         assertEquals(9200, envWins.port());
-        assertEquals("from_file", envWins.database().namespace(), "keys the environment does not set keep the file's value");
+        assertEquals(
+                "from_file", envWins.database().namespace(), "keys the environment does not set keep the file's value");
     }
 
     @Test
     void overridesBeatTheEnvironment() {
-        Config config = ConfigLoader.load(Optional.empty(), Map.of("COURIER_PORT", "9200"), Map.of("courier.port", "0"));
+        Config config =
+                ConfigLoader.load(Optional.empty(), Map.of("COURIER_PORT", "9200"), Map.of("courier.port", "0"));
 
         assertEquals(0, config.port());
     }
@@ -177,33 +207,35 @@ class ConfigLoaderTest {
     // ---------------------------------------------------------------- refusals
 
     @ParameterizedTest(name = "{0}={1}")
-    @CsvSource(delimiter = '|', value = {
-        "courier.port                     | 70000",
-        "courier.port                     | -1",
-        "courier.port                     | abc",
-        "courier.port                     | ''",
-        "courier.port                     | 8883.5",
-        "courier.port                     | 99999999999999999999",
-        "courier.http.max.body.bytes      | 0",
-        "courier.workers                  | 0",
-        "courier.database.pool.size       | 0",
-        "courier.database.timeout.ms      | 100",
-        "courier.ws.max.frame.bytes       | 10",
-        "courier.jwt.clock.skew.seconds   | -5",
-        "courier.shutdown.timeout.seconds | soon",
-        "courier.jwt.algorithm            | XYZ",
-        "courier.jwt.algorithm            | none",
-        "courier.jwt.secret               | short",
-        "courier.ws.url                   | http://localhost:8883/ws",
-        "courier.ws.url                   | ws://localhost:8883/ws?token=x",
-        "courier.ws.url                   | not a url",
-        "courier.database.url             | mysql://x",
-        "courier.database.url             | jdbc:mysql://localhost/db",
-        "courier.database.url             | postgres:///nohost",
-        "courier.database.url             | postgres://localhost",
-        "courier.database.namespace       | drop table",
-        "courier.database.namespace       | 1abc",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "courier.port                     | 70000",
+                "courier.port                     | -1",
+                "courier.port                     | abc",
+                "courier.port                     | ''",
+                "courier.port                     | 8883.5",
+                "courier.port                     | 99999999999999999999",
+                "courier.http.max.body.bytes      | 0",
+                "courier.workers                  | 0",
+                "courier.database.pool.size       | 0",
+                "courier.database.timeout.ms      | 100",
+                "courier.ws.max.frame.bytes       | 10",
+                "courier.jwt.clock.skew.seconds   | -5",
+                "courier.shutdown.timeout.seconds | soon",
+                "courier.jwt.algorithm            | XYZ",
+                "courier.jwt.algorithm            | none",
+                "courier.jwt.secret               | short",
+                "courier.ws.url                   | http://localhost:8883/ws",
+                "courier.ws.url                   | ws://localhost:8883/ws?token=x",
+                "courier.ws.url                   | not a url",
+                "courier.database.url             | mysql://x",
+                "courier.database.url             | jdbc:mysql://localhost/db",
+                "courier.database.url             | postgres:///nohost",
+                "courier.database.url             | postgres://localhost",
+                "courier.database.namespace       | drop table",
+                "courier.database.namespace       | 1abc",
+            })
     void badValueIsRefusedNamingTheKey(String key, String value) {
         String message = refusal(key, Map.of(ConfigLoader.envName(key), value));
 
@@ -239,7 +271,9 @@ class ConfigLoaderTest {
     void secretAlgorithmWithKeyFileIsRefused() throws IOException {
         Path key = write("key.pem", "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n");
 
-        refusal("courier.jwt.algorithm", Map.of("COURIER_JWT_KEY_FILE", key.toString(), "COURIER_JWT_ALGORITHM", "HS256"));
+        refusal(
+                "courier.jwt.algorithm",
+                Map.of("COURIER_JWT_KEY_FILE", key.toString(), "COURIER_JWT_ALGORITHM", "HS256"));
     }
 
     // ---------------------------------------------------------------- JWKS URL
@@ -250,13 +284,14 @@ class ConfigLoaderTest {
     void jwksUrlDefaultsTheAlgorithmToRs256() {
         Config config = load(Map.of("COURIER_JWT_JWKS_URL", JWKS));
 
-        assertEquals(Optional.of(java.net.URI.create(JWKS)), config.jwt().jwksUrl());
+        assertEquals(Optional.of(URI.create(JWKS)), config.jwt().jwksUrl());
         assertEquals("RS256", config.jwt().algorithm());
     }
 
     @Test
     void jwksUrlKeepsAConfiguredPublicKeyAlgorithm() {
-        Config config = load(Map.of("COURIER_JWT_JWKS_URL", "http://127.0.0.1:9999/jwks", "COURIER_JWT_ALGORITHM", "es256"));
+        Config config =
+                load(Map.of("COURIER_JWT_JWKS_URL", "http://127.0.0.1:9999/jwks", "COURIER_JWT_ALGORITHM", "es256"));
 
         assertEquals("ES256", config.jwt().algorithm());
     }
@@ -264,14 +299,16 @@ class ConfigLoaderTest {
     @ParameterizedTest
     @CsvSource({"HS256", "HS384", "HS512"})
     void hmacAlgorithmWithJwksUrlIsRefused(String algorithm) {
-        String message = refusal("courier.jwt.algorithm", Map.of("COURIER_JWT_JWKS_URL", JWKS, "COURIER_JWT_ALGORITHM", algorithm));
+        String message = refusal(
+                "courier.jwt.algorithm", Map.of("COURIER_JWT_JWKS_URL", JWKS, "COURIER_JWT_ALGORITHM", algorithm));
 
         assertTrue(message.contains(algorithm) && message.contains("JWKS URL"), message);
     }
 
     @Test
     void jwksUrlWithSecretIsRefusedNamingBothKeys() {
-        String message = refusal("courier.jwt.jwks.url", Map.of("COURIER_JWT_JWKS_URL", JWKS, "COURIER_JWT_SECRET", "s".repeat(40)));
+        String message = refusal(
+                "courier.jwt.jwks.url", Map.of("COURIER_JWT_JWKS_URL", JWKS, "COURIER_JWT_SECRET", "s".repeat(40)));
 
         assertTrue(message.contains("courier.jwt.secret"), message);
         assertFalse(message.contains("s".repeat(40)), "never echo the secret: " + message);
@@ -281,20 +318,23 @@ class ConfigLoaderTest {
     void jwksUrlWithKeyFileIsRefusedNamingBothKeys() throws IOException {
         Path key = write("key.pem", "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n");
 
-        String message = refusal("courier.jwt.jwks.url", Map.of("COURIER_JWT_JWKS_URL", JWKS, "COURIER_JWT_KEY_FILE", key.toString()));
+        String message = refusal(
+                "courier.jwt.jwks.url", Map.of("COURIER_JWT_JWKS_URL", JWKS, "COURIER_JWT_KEY_FILE", key.toString()));
 
         assertTrue(message.contains("courier.jwt.key.file"), message);
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "ftp://auth.example.com/jwks.json",
-        "file:///etc/courier/jwks.json",
-        "not a url",
-        "/.well-known/jwks.json",
-        "https://",
-        "https://auth.example.com/jwks.json#keys",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "ftp://auth.example.com/jwks.json",
+                "file:///etc/courier/jwks.json",
+                "not a url",
+                "/.well-known/jwks.json",
+                "https://",
+                "https://auth.example.com/jwks.json#keys",
+            })
     void badJwksUrlIsRefused(String url) {
         String message = refusal("courier.jwt.jwks.url", Map.of("COURIER_JWT_JWKS_URL", url));
 
@@ -303,7 +343,9 @@ class ConfigLoaderTest {
 
     @Test
     void jwksUrlWithCredentialsIsRefusedWithoutEchoingThem() {
-        String message = refusal("courier.jwt.jwks.url", Map.of("COURIER_JWT_JWKS_URL", "https://admin:hunter2@auth.example.com/jwks.json"));
+        String message = refusal(
+                "courier.jwt.jwks.url",
+                Map.of("COURIER_JWT_JWKS_URL", "https://admin:hunter2@auth.example.com/jwks.json"));
 
         assertFalse(message.contains("hunter2"), message);
     }
@@ -317,7 +359,8 @@ class ConfigLoaderTest {
 
     @Test
     void databaseUrlErrorNeverEchoesThePassword() {
-        String message = refusal("courier.database.url", Map.of("COURIER_DATABASE_URL", "mysql://admin:hunter2@db.example/courier"));
+        String message = refusal(
+                "courier.database.url", Map.of("COURIER_DATABASE_URL", "mysql://admin:hunter2@db.example/courier"));
 
         assertFalse(message.contains("hunter2"), message);
     }
@@ -326,9 +369,12 @@ class ConfigLoaderTest {
 
     @Test
     void postgresUrlBecomesJdbcWithCredentials() {
-        Config config = load(Map.of("COURIER_DATABASE_URL", "postgres://courier:s3cret@db.example:6543/courier?sslmode=disable"));
+        Config config = load(
+                Map.of("COURIER_DATABASE_URL", "postgres://courier:s3cret@db.example:6543/courier?sslmode=disable"));
 
-        assertEquals("jdbc:postgresql://db.example:6543/courier?sslmode=disable", config.database().jdbcUrl());
+        assertEquals(
+                "jdbc:postgresql://db.example:6543/courier?sslmode=disable",
+                config.database().jdbcUrl());
         assertEquals("courier", config.database().user());
         assertEquals("s3cret", config.database().password());
         assertFalse(config.database().embedded());
@@ -341,7 +387,8 @@ class ConfigLoaderTest {
                 "COURIER_DATABASE_USER", "admin",
                 "COURIER_DATABASE_PASSWORD", "other"));
 
-        assertEquals("jdbc:postgresql://db.example:5432/courier", config.database().jdbcUrl());
+        assertEquals(
+                "jdbc:postgresql://db.example:5432/courier", config.database().jdbcUrl());
         assertEquals("admin", config.database().user());
         assertEquals("other", config.database().password());
     }
@@ -350,14 +397,16 @@ class ConfigLoaderTest {
     void jdbcUrlIsKeptAsIs() {
         Config config = load(Map.of("COURIER_DATABASE_URL", "jdbc:postgresql://db.example:5432/courier"));
 
-        assertEquals("jdbc:postgresql://db.example:5432/courier", config.database().jdbcUrl());
+        assertEquals(
+                "jdbc:postgresql://db.example:5432/courier", config.database().jdbcUrl());
         assertFalse(config.database().embedded());
     }
 
     @Test
     void secretsThatCannotBeEncodedAsUtf8AreRefusedWithoutEchoingThem() {
         // With replacement, "...\ud800" and "...\udc00" would both have been the HMAC key "...?".
-        String jwt = refusal("courier.jwt.secret", Map.of("COURIER_JWT_SECRET", "jwt-secret-that-is-long-enough-0123456789\ud800"));
+        String jwt = refusal(
+                "courier.jwt.secret", Map.of("COURIER_JWT_SECRET", "jwt-secret-that-is-long-enough-0123456789\ud800"));
         assertTrue(jwt.contains("unpaired surrogate"), jwt);
         assertFalse(jwt.contains("jwt-secret"), jwt);
         String metrics = refusal("courier.metrics.token", Map.of("COURIER_METRICS_TOKEN", "metrics-\udc00token"));

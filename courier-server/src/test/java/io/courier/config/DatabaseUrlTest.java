@@ -13,7 +13,8 @@ class DatabaseUrlTest {
     void postgresUriBecomesJdbcUrlWithCredentials() {
         DatabaseUrl url = DatabaseUrl.parse(KEY, "postgres://alice:s3cret@db.example:6543/courier?sslmode=disable");
 
-        assertEquals(new DatabaseUrl("jdbc:postgresql://db.example:6543/courier?sslmode=disable", "alice", "s3cret"), url);
+        assertEquals(
+                new DatabaseUrl("jdbc:postgresql://db.example:6543/courier?sslmode=disable", "alice", "s3cret"), url);
     }
 
     @Test
@@ -33,18 +34,24 @@ class DatabaseUrlTest {
 
     @Test
     void plusInPasswordIsLiteral() {
-        assertEquals("a+b", DatabaseUrl.parse(KEY, "postgres://alice:a+b@db.example/courier").password());
+        assertEquals(
+                "a+b",
+                DatabaseUrl.parse(KEY, "postgres://alice:a+b@db.example/courier")
+                        .password());
     }
 
     @Test
     void jdbcUrlsPassThroughWithoutCredentials() {
-        assertEquals(new DatabaseUrl("jdbc:postgresql://h:5432/db?user=u", "", ""), DatabaseUrl.parse(KEY, "jdbc:postgresql://h:5432/db?user=u"));
+        assertEquals(
+                new DatabaseUrl("jdbc:postgresql://h:5432/db?user=u", "", ""),
+                DatabaseUrl.parse(KEY, "jdbc:postgresql://h:5432/db?user=u"));
         assertEquals(new DatabaseUrl("jdbc:h2:file:/tmp/c", "", ""), DatabaseUrl.parse(KEY, "jdbc:h2:file:/tmp/c"));
     }
 
     @Test
     void missingDatabaseNameIsConfigError() {
-        for (String url : new String[] {"postgres://alice:s3cret@db.example:5432/", "postgres://alice:s3cret@db.example:5432"}) {
+        for (String url :
+                new String[] {"postgres://alice:s3cret@db.example:5432/", "postgres://alice:s3cret@db.example:5432"}) {
             ConfigException e = assertThrows(ConfigException.class, () -> DatabaseUrl.parse(KEY, url));
             assertTrue(e.getMessage().startsWith(KEY + ": "), e.getMessage());
             assertTrue(e.getMessage().contains("no database name"), e.getMessage());
@@ -60,13 +67,15 @@ class DatabaseUrlTest {
 
     @Test
     void unsupportedSchemeIsConfigError() {
-        ConfigException e = assertThrows(ConfigException.class, () -> DatabaseUrl.parse(KEY, "mysql://alice@db.example/courier"));
+        ConfigException e =
+                assertThrows(ConfigException.class, () -> DatabaseUrl.parse(KEY, "mysql://alice@db.example/courier"));
         assertTrue(e.getMessage().startsWith(KEY + ": unsupported database URL"), e.getMessage());
     }
 
     @Test
     void redactHidesPassword() {
-        assertEquals("jdbc:postgresql://h/db?user=u&password=****&ssl=true",
+        assertEquals(
+                "jdbc:postgresql://h/db?user=u&password=****&ssl=true",
                 DatabaseUrl.redact("jdbc:postgresql://h/db?user=u&password=s3cret&ssl=true"));
     }
 }

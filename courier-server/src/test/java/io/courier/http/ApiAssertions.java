@@ -27,12 +27,12 @@ import java.util.UUID;
 final class ApiAssertions {
     private static final JsonFactory JSON = new JsonFactory();
 
-    private ApiAssertions() {
-    }
+    private ApiAssertions() {}
 
     /** Status, JSON content type and the one error body {@code {"error":{"code","message"}}}. */
     static void assertError(HttpResponse<String> response, int status, ErrorCode code) {
-        String where = response.request().method() + " " + response.uri().getPath() + " -> " + response.statusCode() + " " + response.body();
+        String where = response.request().method() + " " + response.uri().getPath() + " -> " + response.statusCode()
+                + " " + response.body();
         assertEquals(status, response.statusCode(), where);
         assertEquals(status, code.httpStatus(), "test expects a status that " + code + " does not carry");
         assertJsonContentType(response.headers().firstValue("Content-Type").orElse(null), where);
@@ -41,7 +41,8 @@ final class ApiAssertions {
 
     static void assertJsonContentType(String contentType, String where) {
         assertNotNull(contentType, "no Content-Type: " + where);
-        assertTrue(contentType.toLowerCase().startsWith("application/json"), "Content-Type " + contentType + ": " + where);
+        assertTrue(
+                contentType.toLowerCase().startsWith("application/json"), "Content-Type " + contentType + ": " + where);
     }
 
     static void assertErrorBody(String body, ErrorCode code, String where) {
@@ -54,8 +55,11 @@ final class ApiAssertions {
     }
 
     static void assertStatus(int status, HttpResponse<String> response) {
-        assertEquals(status, response.statusCode(),
-                () -> response.request().method() + " " + response.uri().getPath() + " -> " + response.statusCode() + " " + response.body());
+        assertEquals(
+                status,
+                response.statusCode(),
+                () -> response.request().method() + " " + response.uri().getPath() + " -> " + response.statusCode()
+                        + " " + response.body());
     }
 
     /** A canonical UUID string, as the API writes ids. */

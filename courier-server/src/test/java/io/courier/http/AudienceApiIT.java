@@ -40,8 +40,10 @@ class AudienceApiIT {
 
         assertStatus(201, first);
         assertStatus(200, second);
-        ApiAssertions.assertJsonContentType(first.headers().firstValue("Content-Type").orElse(null), first.body());
-        ApiAssertions.assertJsonContentType(second.headers().firstValue("Content-Type").orElse(null), second.body());
+        ApiAssertions.assertJsonContentType(
+                first.headers().firstValue("Content-Type").orElse(null), first.body());
+        ApiAssertions.assertJsonContentType(
+                second.headers().firstValue("Content-Type").orElse(null), second.body());
         assertEquals(object(first.body()), object(second.body()));
     }
 
@@ -68,7 +70,8 @@ class AudienceApiIT {
         String audience = TestServer.uniqueAudience();
         String other = TestServer.uniqueAudience();
 
-        HttpResponse<String> created = server.post("/v1/audience", server.token(audience), "{\"name\":\"" + other + "\"}");
+        HttpResponse<String> created =
+                server.post("/v1/audience", server.token(audience), "{\"name\":\"" + other + "\"}");
 
         assertStatus(201, created);
         assertEquals(audience, object(created.body()).get("name"));

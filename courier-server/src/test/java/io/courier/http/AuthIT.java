@@ -74,7 +74,8 @@ class AuthIT {
         server.setUp(audience, "news");
         String forged = hmac(OTHER_SECRET, validClaims(audience).build());
 
-        HttpResponse<String> response = server.send(request(method, path).header("Authorization", "Bearer " + forged), null);
+        HttpResponse<String> response =
+                server.send(request(method, path).header("Authorization", "Bearer " + forged), null);
 
         assertError(response, 401, ErrorCode.ETOKEN_INVALID);
     }
@@ -83,29 +84,84 @@ class AuthIT {
         Instant now = Instant.now();
         return Stream.of(
                 refused("Basic scheme", aud -> "Basic dXNlcjpwYXNzd29yZA==", null),
-                refused("Basic scheme with a valid token", aud -> "Basic " + hs256(validClaims(aud).build()), null),
+                refused(
+                        "Basic scheme with a valid token",
+                        aud -> "Basic " + hs256(validClaims(aud).build()),
+                        null),
                 refused("Bearer without a token", aud -> "Bearer", null),
                 refused("token without a scheme", aud -> hs256(validClaims(aud).build()), null),
                 refused("garbage token", aud -> "Bearer not-a-jwt", null),
                 refused("three garbage parts", aud -> "Bearer abc.def.ghi", null),
-                refused("signed with another secret", aud -> "Bearer " + hmac(OTHER_SECRET, validClaims(aud).build()), "signature"),
-                refused("payload swapped after signing", aud -> "Bearer " + swapPayload(hs256(validClaims(TestServer.uniqueAudience()).build()),
-                        validClaims(aud).build()), "signature"),
-                refused("expired beyond the skew", aud -> "Bearer " + hs256(validClaims(aud)
-                        .issueTime(Date.from(now.minusSeconds(7200)))
-                        .expirationTime(Date.from(now.minusSeconds(300))).build()), "expired"),
-                refused("nbf beyond the skew", aud -> "Bearer " + hs256(validClaims(aud)
-                        .notBeforeTime(Date.from(now.plusSeconds(600))).build()), "not yet valid"),
-                refused("no aud", aud -> "Bearer " + hs256(validClaims(aud).audience((String) null).build()), "aud"),
-                refused("empty aud", aud -> "Bearer " + hs256(validClaims(aud).audience("").build()), "aud"),
-                refused("two audiences", aud -> "Bearer " + hs256(validClaims(aud)
-                        .audience(List.of(aud, TestServer.uniqueAudience())).build()), "audiences"),
-                refused("missing exp", aud -> "Bearer " + hs256(validClaims(aud).expirationTime(null).build()), "exp"),
-                refused("alg none", aud -> "Bearer " + new PlainJWT(validClaims(aud).build()).serialize(), "none"),
-                refused("HS512 with the server's secret", aud -> "Bearer " + hmacManually("HS512", "HmacSHA512", TestServer.SECRET,
-                        validClaims(aud).build()), "HS512"),
-                refused("HS384 with the server's secret", aud -> "Bearer " + hmacManually("HS384", "HmacSHA384", TestServer.SECRET,
-                        validClaims(aud).build()), "HS384"));
+                refused(
+                        "signed with another secret",
+                        aud -> "Bearer " + hmac(OTHER_SECRET, validClaims(aud).build()),
+                        "signature"),
+                refused(
+                        "payload swapped after signing",
+                        aud -> "Bearer "
+                                + swapPayload(
+                                        hs256(validClaims(TestServer.uniqueAudience())
+                                                .build()),
+                                        validClaims(aud).build()),
+                        "signature"),
+                refused(
+                        "expired beyond the skew",
+                        aud -> "Bearer "
+                                + hs256(validClaims(aud)
+                                        .issueTime(Date.from(now.minusSeconds(7200)))
+                                        .expirationTime(Date.from(now.minusSeconds(300)))
+                                        .build()),
+                        "expired"),
+                refused(
+                        "nbf beyond the skew",
+                        aud -> "Bearer "
+                                + hs256(validClaims(aud)
+                                        .notBeforeTime(Date.from(now.plusSeconds(600)))
+                                        .build()),
+                        "not yet valid"),
+                refused(
+                        "no aud",
+                        aud -> "Bearer "
+                                + hs256(validClaims(aud).audience((String) null).build()),
+                        "aud"),
+                refused(
+                        "empty aud",
+                        aud -> "Bearer " + hs256(validClaims(aud).audience("").build()),
+                        "aud"),
+                refused(
+                        "two audiences",
+                        aud -> "Bearer "
+                                + hs256(validClaims(aud)
+                                        .audience(List.of(aud, TestServer.uniqueAudience()))
+                                        .build()),
+                        "audiences"),
+                refused(
+                        "missing exp",
+                        aud -> "Bearer "
+                                + hs256(validClaims(aud).expirationTime(null).build()),
+                        "exp"),
+                refused(
+                        "alg none",
+                        aud -> "Bearer " + new PlainJWT(validClaims(aud).build()).serialize(),
+                        "none"),
+                refused(
+                        "HS512 with the server's secret",
+                        aud -> "Bearer "
+                                + hmacManually(
+                                        "HS512",
+                                        "HmacSHA512",
+                                        TestServer.SECRET,
+                                        validClaims(aud).build()),
+                        "HS512"),
+                refused(
+                        "HS384 with the server's secret",
+                        aud -> "Bearer "
+                                + hmacManually(
+                                        "HS384",
+                                        "HmacSHA384",
+                                        TestServer.SECRET,
+                                        validClaims(aud).build()),
+                        "HS384"));
     }
 
     private static Arguments refused(String why, Function<String, String> authorization, String messageMentions) {
@@ -114,19 +170,24 @@ class AuthIT {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("refusedAuthorizations")
-    void refusedAuthorizationIsUnauthorized(String why, Function<String, String> authorization, String messageMentions) {
+    void refusedAuthorizationIsUnauthorized(
+            String why, Function<String, String> authorization, String messageMentions) {
         String audience = TestServer.uniqueAudience();
         String valid = server.setUp(audience, "news");
         // The audience exists and a good token works, so the 401 below is the token's fault alone.
         assertStatus(200, server.get("/v1/topic", valid));
 
-        HttpResponse<String> response = server.send(HttpRequest.newBuilder(server.uri("/v1/topic"))
-                .header("Authorization", authorization.apply(audience)).GET(), null);
+        HttpResponse<String> response = server.send(
+                HttpRequest.newBuilder(server.uri("/v1/topic"))
+                        .header("Authorization", authorization.apply(audience))
+                        .GET(),
+                null);
 
         assertError(response, 401, ErrorCode.ETOKEN_INVALID);
         if (messageMentions != null) {
             String message = JsonField.get(response.body(), "error.message");
-            assertTrue(message.toLowerCase().contains(messageMentions.toLowerCase()),
+            assertTrue(
+                    message.toLowerCase().contains(messageMentions.toLowerCase()),
                     why + ": message '" + message + "' should mention '" + messageMentions + "'");
         }
     }
@@ -137,8 +198,11 @@ class AuthIT {
         server.setUp(audience);
         String forged = hmac(OTHER_SECRET, validClaims(audience).build());
 
-        HttpResponse<String> response = server.send(HttpRequest.newBuilder(server.uri("/v1/topic"))
-                .header("Authorization", "Bearer " + forged).GET(), null);
+        HttpResponse<String> response = server.send(
+                HttpRequest.newBuilder(server.uri("/v1/topic"))
+                        .header("Authorization", "Bearer " + forged)
+                        .GET(),
+                null);
 
         assertError(response, 401, ErrorCode.ETOKEN_INVALID);
         for (String part : forged.split("\\.")) {
@@ -149,20 +213,34 @@ class AuthIT {
     static Stream<Arguments> acceptedAuthorizations() {
         Instant now = Instant.now();
         return Stream.of(
-                Arguments.of("issued by the server's issuer", (Function<String, String>) aud -> "Bearer " + server.token(aud)),
-                Arguments.of("lower-case scheme (RFC 7235 section 2.1)", (Function<String, String>) aud -> "bearer " + server.token(aud)),
+                Arguments.of("issued by the server's issuer", (Function<String, String>)
+                        aud -> "Bearer " + server.token(aud)),
+                Arguments.of("lower-case scheme (RFC 7235 section 2.1)", (Function<String, String>)
+                        aud -> "bearer " + server.token(aud)),
                 Arguments.of("upper-case scheme", (Function<String, String>) aud -> "BEARER " + server.token(aud)),
-                Arguments.of("built with nimbus, no typ", (Function<String, String>) aud -> "Bearer " + hmac(TestServer.SECRET,
-                        new JWSHeader(JWSAlgorithm.HS256), validClaims(aud).build())),
-                Arguments.of("aud as a one-element array", (Function<String, String>) aud -> "Bearer " + hmacManuallyWithPayload(
-                        "HS256", "HmacSHA256", TestServer.SECRET,
-                        "{\"aud\":[\"" + aud + "\"],\"sub\":\"u1\",\"exp\":" + now.plusSeconds(3600).getEpochSecond() + "}")),
-                Arguments.of("expired within the skew", (Function<String, String>) aud -> "Bearer " + hs256(validClaims(aud)
-                        .issueTime(Date.from(now.minusSeconds(3600)))
-                        .expirationTime(Date.from(now.minusSeconds(20))).build())),
-                Arguments.of("nbf within the skew", (Function<String, String>) aud -> "Bearer " + hs256(validClaims(aud)
-                        .notBeforeTime(Date.from(now.plusSeconds(20))).build())),
-                Arguments.of("without sub", (Function<String, String>) aud -> "Bearer " + hs256(validClaims(aud).subject(null).build())));
+                Arguments.of("built with nimbus, no typ", (Function<String, String>) aud -> "Bearer "
+                        + hmac(
+                                TestServer.SECRET,
+                                new JWSHeader(JWSAlgorithm.HS256),
+                                validClaims(aud).build())),
+                Arguments.of("aud as a one-element array", (Function<String, String>) aud -> "Bearer "
+                        + hmacManuallyWithPayload(
+                                "HS256",
+                                "HmacSHA256",
+                                TestServer.SECRET,
+                                "{\"aud\":[\"" + aud + "\"],\"sub\":\"u1\",\"exp\":"
+                                        + now.plusSeconds(3600).getEpochSecond() + "}")),
+                Arguments.of("expired within the skew", (Function<String, String>) aud -> "Bearer "
+                        + hs256(validClaims(aud)
+                                .issueTime(Date.from(now.minusSeconds(3600)))
+                                .expirationTime(Date.from(now.minusSeconds(20)))
+                                .build())),
+                Arguments.of("nbf within the skew", (Function<String, String>) aud -> "Bearer "
+                        + hs256(validClaims(aud)
+                                .notBeforeTime(Date.from(now.plusSeconds(20)))
+                                .build())),
+                Arguments.of("without sub", (Function<String, String>)
+                        aud -> "Bearer " + hs256(validClaims(aud).subject(null).build())));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -171,8 +249,11 @@ class AuthIT {
         String audience = TestServer.uniqueAudience();
         server.setUp(audience, "news");
 
-        HttpResponse<String> response = server.send(HttpRequest.newBuilder(server.uri("/v1/topic"))
-                .header("Authorization", authorization.apply(audience)).GET(), null);
+        HttpResponse<String> response = server.send(
+                HttpRequest.newBuilder(server.uri("/v1/topic"))
+                        .header("Authorization", authorization.apply(audience))
+                        .GET(),
+                null);
 
         assertStatus(200, response);
         assertTrue(response.body().contains("\"news\""), why + ": " + response.body());
@@ -184,10 +265,18 @@ class AuthIT {
         try (TestServer strict = TestServer.start(Map.of("courier.jwt.issuer", issuer))) {
             String audience = TestServer.uniqueAudience();
 
-            HttpResponse<String> noIssuer = strict.post("/v1/audience", hs256(validClaims(audience).build()), "");
-            HttpResponse<String> otherIssuer = strict.post("/v1/audience", hs256(validClaims(audience).issuer("https://other.test").build()), "");
-            HttpResponse<String> prefixIssuer = strict.post("/v1/audience", hs256(validClaims(audience).issuer(issuer + "/").build()), "");
-            HttpResponse<String> matching = strict.post("/v1/audience", hs256(validClaims(audience).issuer(issuer).build()), "");
+            HttpResponse<String> noIssuer =
+                    strict.post("/v1/audience", hs256(validClaims(audience).build()), "");
+            HttpResponse<String> otherIssuer = strict.post(
+                    "/v1/audience",
+                    hs256(validClaims(audience).issuer("https://other.test").build()),
+                    "");
+            HttpResponse<String> prefixIssuer = strict.post(
+                    "/v1/audience",
+                    hs256(validClaims(audience).issuer(issuer + "/").build()),
+                    "");
+            HttpResponse<String> matching = strict.post(
+                    "/v1/audience", hs256(validClaims(audience).issuer(issuer).build()), "");
 
             assertError(noIssuer, 401, ErrorCode.ETOKEN_INVALID);
             assertError(otherIssuer, 401, ErrorCode.ETOKEN_INVALID);
@@ -200,9 +289,14 @@ class AuthIT {
     // ---------------------------------------------------------------- token builders
 
     private static HttpRequest.Builder request(String method, String path) {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(server.uri(path)).header("Content-Type", "application/json");
-        return method.equals("GET") ? builder.GET()
-                : builder.method(method, HttpRequest.BodyPublishers.ofString("{\"topic\":\"news\",\"action\":\"broadcast\",\"message\":{}}"));
+        HttpRequest.Builder builder =
+                HttpRequest.newBuilder(server.uri(path)).header("Content-Type", "application/json");
+        return method.equals("GET")
+                ? builder.GET()
+                : builder.method(
+                        method,
+                        HttpRequest.BodyPublishers.ofString(
+                                "{\"topic\":\"news\",\"action\":\"broadcast\",\"message\":{}}"));
     }
 
     /** Claims the server accepts: aud, sub, iat now, exp in an hour. */
@@ -220,7 +314,12 @@ class AuthIT {
     }
 
     private static String hmac(String secret, JWTClaimsSet claims) {
-        return hmac(secret, new JWSHeader.Builder(JWSAlgorithm.HS256).type(JOSEObjectType.JWT).build(), claims);
+        return hmac(
+                secret,
+                new JWSHeader.Builder(JWSAlgorithm.HS256)
+                        .type(JOSEObjectType.JWT)
+                        .build(),
+                claims);
     }
 
     private static String hmac(String secret, JWSHeader header, JWTClaimsSet claims) {
@@ -242,7 +341,8 @@ class AuthIT {
     }
 
     private static String hmacManuallyWithPayload(String alg, String macName, String secret, String payloadJson) {
-        String signingInput = Base64URL.encode("{\"alg\":\"" + alg + "\",\"typ\":\"JWT\"}") + "." + Base64URL.encode(payloadJson);
+        String signingInput =
+                Base64URL.encode("{\"alg\":\"" + alg + "\",\"typ\":\"JWT\"}") + "." + Base64URL.encode(payloadJson);
         try {
             Mac mac = Mac.getInstance(macName);
             mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), macName));

@@ -49,20 +49,37 @@ class NameValidationIT {
         assertError(server.get("/v1/sign", attacker), 401, ErrorCode.ETOKEN_INVALID);
         assertError(server.get("/v1/topic", attacker), 401, ErrorCode.ETOKEN_INVALID);
         assertError(server.post("/v1/topic", attacker, "{\"topic\":\"planted\"}"), 401, ErrorCode.ETOKEN_INVALID);
-        assertError(server.post("/v1/hook", attacker, "{\"action\":\"publish\",\"topic\":\"news\",\"message\":{\"forged\":true}}"),
-                401, ErrorCode.ETOKEN_INVALID);
+        assertError(
+                server.post(
+                        "/v1/hook",
+                        attacker,
+                        "{\"action\":\"publish\",\"topic\":\"news\",\"message\":{\"forged\":true}}"),
+                401,
+                ErrorCode.ETOKEN_INVALID);
 
         try (WsClient client = server.connect(victim)) {
             client.send("{\"action\":\"subscribe\",\"topic\":\"news\",\"id\":1}");
             assertEquals("ack", JsonField.get(client.next(), "action"));
             server.post("/v1/hook", victim, "{\"action\":\"publish\",\"topic\":\"news\",\"message\":{\"n\":1}}");
-            assertEquals("1", JsonField.get(client.next(), "message.n"), "the victim's own publish, and nothing forged before it");
+            assertEquals(
+                    "1",
+                    JsonField.get(client.next(), "message.n"),
+                    "the victim's own publish, and nothing forged before it");
         }
     }
 
     @ParameterizedTest(name = "aud {0}")
-    @ValueSource(strings = {"\ud800tenant", "ten\udc00ant", "tenant\udbff", "tenant\u0000", "tenant\n", "tenant\u001b[31m",
-        "tenant\u007f", "tenant\u0085"})
+    @ValueSource(
+            strings = {
+                "\ud800tenant",
+                "ten\udc00ant",
+                "tenant\udbff",
+                "tenant\u0000",
+                "tenant\n",
+                "tenant\u001b[31m",
+                "tenant\u007f",
+                "tenant\u0085"
+            })
     void audienceThatIsNotAWellFormedNameIsUnauthorized(String suffix) {
         String token = signed("aud-" + UUID.randomUUID() + suffix, "user-1");
         assertError(server.post("/v1/audience", token, ""), 401, ErrorCode.ETOKEN_INVALID);
@@ -82,7 +99,10 @@ class NameValidationIT {
         String audience = "aud-\ud83d\ude00-" + UUID.randomUUID();
         String token = signed(audience, "\ud834\udd1e");
         assertEquals(201, server.post("/v1/audience", token, "").statusCode());
-        assertEquals(201, server.post("/v1/topic", token, "{\"topic\":\"news-\\ud83d\\ude00\"}").statusCode());
+        assertEquals(
+                201,
+                server.post("/v1/topic", token, "{\"topic\":\"news-\\ud83d\\ude00\"}")
+                        .statusCode());
         try (WsClient client = server.connect(token)) {
             client.send("{\"action\":\"subscribe\",\"topic\":\"news-\ud83d\ude00\",\"id\":1}");
             assertEquals("ack", JsonField.get(client.next(), "action"));
@@ -93,9 +113,15 @@ class NameValidationIT {
     @ValueSource(strings = {"news\\ud800", "\\udc00news", "ne\\udbffws", "news\\u0000"})
     void topicWithLoneSurrogateOrNulIsUnprocessableOverRest(String escapedTopic) {
         String token = server.setUp(TestServer.uniqueAudience(), "news");
-        assertError(server.post("/v1/topic", token, "{\"topic\":\"" + escapedTopic + "\"}"), 422, ErrorCode.ETOPIC_INVALID);
-        assertError(server.post("/v1/hook", token, "{\"action\":\"publish\",\"topic\":\"" + escapedTopic + "\",\"message\":{}}"),
-                422, ErrorCode.ETOPIC_INVALID);
+        assertError(
+                server.post("/v1/topic", token, "{\"topic\":\"" + escapedTopic + "\"}"), 422, ErrorCode.ETOPIC_INVALID);
+        assertError(
+                server.post(
+                        "/v1/hook",
+                        token,
+                        "{\"action\":\"publish\",\"topic\":\"" + escapedTopic + "\",\"message\":{}}"),
+                422,
+                ErrorCode.ETOPIC_INVALID);
     }
 
     @ParameterizedTest(name = "topic {0}")
@@ -104,7 +130,8 @@ class NameValidationIT {
         String token = server.setUp(TestServer.uniqueAudience(), "news");
         try (WsClient client = server.connect(token)) {
             for (String action : new String[] {"subscribe", "publish"}) {
-                client.send("{\"action\":\"" + action + "\",\"topic\":\"" + escapedTopic + "\",\"message\":{},\"id\":7}");
+                client.send(
+                        "{\"action\":\"" + action + "\",\"topic\":\"" + escapedTopic + "\",\"message\":{},\"id\":7}");
                 String reply = client.next();
                 assertEquals("error", JsonField.get(reply, "action"), reply);
                 assertEquals("ETOPIC_INVALID", JsonField.get(reply, "code"), reply);
@@ -118,8 +145,8 @@ class NameValidationIT {
     void nulAndSurrogatesInAudienceAreUnauthorizedOnPostgres() {
         assumeTrue(TestPostgres.url().isPresent(), TestPostgres::skipReason);
         String namespace = TestPostgres.freshNamespace("courier_names_");
-        try (TestServer pg = TestServer.start(Map.of("courier.database.url", TestPostgres.url().get(),
-                "courier.database.namespace", namespace))) {
+        try (TestServer pg = TestServer.start(
+                Map.of("courier.database.url", TestPostgres.url().get(), "courier.database.namespace", namespace))) {
             String base = "P-" + UUID.randomUUID();
             // Before the fix: NUL was 500 EINTERNAL with a stack trace, and pgjdbc encoded both surrogates as '?'.
             for (String suffix : new String[] {"\u0000", "\ud800", "\udc00", "\u0001"}) {
@@ -143,7 +170,11 @@ class NameValidationIT {
         long now = Instant.now().getEpochSecond();
         String json = "{\"aud\":\"" + escape(audience) + "\",\"sub\":\"" + escape(subject) + "\",\"iat\":" + now
                 + ",\"exp\":" + (now + 3600) + "}";
-        JWSObject jws = new JWSObject(new JWSHeader.Builder(JWSAlgorithm.HS256).type(JOSEObjectType.JWT).build(), new Payload(json));
+        JWSObject jws = new JWSObject(
+                new JWSHeader.Builder(JWSAlgorithm.HS256)
+                        .type(JOSEObjectType.JWT)
+                        .build(),
+                new Payload(json));
         try {
             jws.sign(new MACSigner(TestServer.SECRET.getBytes(StandardCharsets.UTF_8)));
         } catch (JOSEException e) {

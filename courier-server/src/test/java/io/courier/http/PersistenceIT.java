@@ -1,8 +1,8 @@
 package io.courier.http;
 
+import static io.courier.http.ApiAssertions.array;
 import static io.courier.http.ApiAssertions.assertError;
 import static io.courier.http.ApiAssertions.assertStatus;
-import static io.courier.http.ApiAssertions.array;
 import static io.courier.http.ApiAssertions.object;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -39,7 +39,9 @@ class PersistenceIT {
             assertEquals(object(audienceBefore), object(audienceAfter.body()));
             assertStatus(200, topicsAfter);
             assertEquals(array(topicsBefore), array(topicsAfter.body()));
-            assertEquals(List.of("orders", "alerts", "billing"), array(topicsAfter.body()).stream().map(t -> t.get("topic")).toList());
+            assertEquals(
+                    List.of("orders", "alerts", "billing"),
+                    array(topicsAfter.body()).stream().map(t -> t.get("topic")).toList());
         } finally {
             server.close();
         }
@@ -90,8 +92,10 @@ class PersistenceIT {
 
             HttpResponse<String> health = within(FAST, "GET /healthz", () -> server.get("/healthz", null));
             HttpResponse<String> ready = within(FAST, "GET /readyz", () -> server.get("/readyz", null));
-            HttpResponse<String> audience = within(FAST, "POST /v1/audience", () -> server.post("/v1/audience", token, ""));
-            HttpResponse<String> topic = within(FAST, "POST /v1/topic", () -> server.post("/v1/topic", token, "{\"topic\":\"news\"}"));
+            HttpResponse<String> audience =
+                    within(FAST, "POST /v1/audience", () -> server.post("/v1/audience", token, ""));
+            HttpResponse<String> topic =
+                    within(FAST, "POST /v1/topic", () -> server.post("/v1/topic", token, "{\"topic\":\"news\"}"));
             HttpResponse<String> list = within(FAST, "GET /v1/topic", () -> server.get("/v1/topic", token));
             HttpResponse<String> sign = within(FAST, "GET /v1/sign", () -> server.get("/v1/sign", token));
 
@@ -105,7 +109,9 @@ class PersistenceIT {
             assertError(sign, 503, ErrorCode.EDB_UNAVAILABLE);
             // Authentication needs no database: a bad token is still 401, not 503.
             assertError(server.get("/v1/topic", "not-a-token"), 401, ErrorCode.ETOKEN_INVALID);
-            assertTrue(!audience.body().contains("127.0.0.1:1"), "the error leaks the database address: " + audience.body());
+            assertTrue(
+                    !audience.body().contains("127.0.0.1:1"),
+                    "the error leaks the database address: " + audience.body());
         }
     }
 

@@ -87,8 +87,8 @@ class RequestHeadIT {
     @Test
     void unknownExpectationGets417WithTheJsonError() {
         try (HttpWire wire = new HttpWire(server.port(), WAIT)) {
-            wire.send("POST /v1/hook HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + server.token(TestServer.uniqueAudience())
-                    + "\r\nExpect: foo\r\nContent-Length: 2\r\n\r\n");
+            wire.send("POST /v1/hook HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                    + server.token(TestServer.uniqueAudience()) + "\r\nExpect: foo\r\nContent-Length: 2\r\n\r\n");
 
             HttpWire.Response response = wire.read();
 

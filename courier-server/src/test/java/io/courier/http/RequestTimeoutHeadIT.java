@@ -22,7 +22,8 @@ class RequestTimeoutHeadIT {
         try (HttpWire wire = new HttpWire(server.port(), Duration.ofSeconds(15))) {
             wire.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n");
 
-            HttpWire.Response response = wire.readOrClosed().orElseThrow(() -> new AssertionError("closed without an answer"));
+            HttpWire.Response response =
+                    wire.readOrClosed().orElseThrow(() -> new AssertionError("closed without an answer"));
 
             assertEquals(408, response.status(), response.toString());
             assertEquals("EREQUEST_TIMEOUT", JsonField.get(response.body(), "error.code"));

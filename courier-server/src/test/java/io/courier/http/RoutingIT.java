@@ -45,12 +45,24 @@ class RoutingIT {
     private static final Duration RAW_TIMEOUT = Duration.ofSeconds(5);
 
     @RegisterExtension
-    static final CourierExtension server = CourierExtension.with(Map.of("courier.http.max.body.bytes", Integer.toString(BODY_LIMIT)));
+    static final CourierExtension server =
+            CourierExtension.with(Map.of("courier.http.max.body.bytes", Integer.toString(BODY_LIMIT)));
 
     // ---------------------------------------------------------------- router
 
     @ParameterizedTest
-    @ValueSource(strings = {"/", "/nope", "/v1", "/v1/nope", "/v1/topics", "/v1/topic/", "/v1/topic/news", "/V1/TOPIC", "/healthz/"})
+    @ValueSource(
+            strings = {
+                "/",
+                "/nope",
+                "/v1",
+                "/v1/nope",
+                "/v1/topics",
+                "/v1/topic/",
+                "/v1/topic/news",
+                "/V1/TOPIC",
+                "/healthz/"
+            })
     void unknownPathIsNotFound(String path) {
         assertError(server.get(path, server.token(TestServer.uniqueAudience())), 404, ErrorCode.ENOT_FOUND);
         assertError(server.get(path, null), 404, ErrorCode.ENOT_FOUND);
@@ -76,8 +88,9 @@ class RoutingIT {
         "PATCH,  /readyz,      GET",
     })
     void wrongMethodIsMethodNotAllowedWithAllowHeader(String method, String path, String allowed) {
-        HttpResponse<String> response = server.send(HttpRequest.newBuilder(server.uri(path))
-                .method(method, HttpRequest.BodyPublishers.ofString("{}")), server.token(TestServer.uniqueAudience()));
+        HttpResponse<String> response = server.send(
+                HttpRequest.newBuilder(server.uri(path)).method(method, HttpRequest.BodyPublishers.ofString("{}")),
+                server.token(TestServer.uniqueAudience()));
 
         assertError(response, 405, ErrorCode.EMETHOD_NOT_ALLOWED);
         String allow = response.headers().firstValue("Allow").orElse(null);
@@ -90,10 +103,12 @@ class RoutingIT {
     @Test
     void plainOptionsRequestIsAnsweredWithAllow() {
         // Allow lists OPTIONS on every path, so an OPTIONS request without CORS headers must not be 405.
-        HttpResponse<String> response = server.send(HttpRequest.newBuilder(server.uri("/v1/topic"))
-                .method("OPTIONS", HttpRequest.BodyPublishers.noBody()), null);
+        HttpResponse<String> response = server.send(
+                HttpRequest.newBuilder(server.uri("/v1/topic")).method("OPTIONS", HttpRequest.BodyPublishers.noBody()),
+                null);
 
-        assertTrue(response.statusCode() == 200 || response.statusCode() == 204,
+        assertTrue(
+                response.statusCode() == 200 || response.statusCode() == 204,
                 "OPTIONS /v1/topic -> " + response.statusCode() + " " + response.body());
         String allow = response.headers().firstValue("Allow").orElse("");
         assertTrue(allow.contains("GET") && allow.contains("POST"), "Allow: " + allow);
@@ -109,7 +124,9 @@ class RoutingIT {
         HttpResponse<String> response = server.post("/v1/topic", token, body);
 
         assertError(response, 413, ErrorCode.EBODY_TOO_LARGE);
-        assertTrue(JsonField.get(response.body(), "error.message").contains(Integer.toString(BODY_LIMIT)), response.body());
+        assertTrue(
+                JsonField.get(response.body(), "error.message").contains(Integer.toString(BODY_LIMIT)),
+                response.body());
         // The refused connection is gone, but the server is not.
         assertStatus(200, server.get("/healthz", null));
     }
@@ -120,9 +137,11 @@ class RoutingIT {
         byte[] body = ("{\"topic\":\"" + "t".repeat(4 * BODY_LIMIT) + "\"}").getBytes(StandardCharsets.UTF_8);
 
         // A stream publisher has no known length, so the JDK client sends it chunked.
-        HttpResponse<String> response = server.send(HttpRequest.newBuilder(server.uri("/v1/topic"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body))), token);
+        HttpResponse<String> response = server.send(
+                HttpRequest.newBuilder(server.uri("/v1/topic"))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body))),
+                token);
 
         assertError(response, 413, ErrorCode.EBODY_TOO_LARGE);
     }
@@ -139,22 +158,23 @@ class RoutingIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "",
-        "{",
-        "{\"topic\":",
-        "{\"topic\":\"news\"",
-        "{topic:\"news\"}",
-        "{'topic':'news'}",
-        "not json",
-        "[]",
-        "[{\"topic\":\"news\"}]",
-        "\"news\"",
-        "42",
-        "null",
-        "{\"topic\":\"news\"} trailing",
-        "{\"topic\":\"news\"}{}",
-    })
+    @ValueSource(
+            strings = {
+                "",
+                "{",
+                "{\"topic\":",
+                "{\"topic\":\"news\"",
+                "{topic:\"news\"}",
+                "{'topic':'news'}",
+                "not json",
+                "[]",
+                "[{\"topic\":\"news\"}]",
+                "\"news\"",
+                "42",
+                "null",
+                "{\"topic\":\"news\"} trailing",
+                "{\"topic\":\"news\"}{}",
+            })
     void bodyThatIsNotOneJsonObjectIsBadRequest(String body) {
         String token = server.setUp(TestServer.uniqueAudience());
 
@@ -167,9 +187,11 @@ class RoutingIT {
         String token = server.setUp(TestServer.uniqueAudience());
         byte[] body = {'{', '"', 't', 'o', 'p', 'i', 'c', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'};
 
-        HttpResponse<String> response = server.send(HttpRequest.newBuilder(server.uri("/v1/topic"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body)), token);
+        HttpResponse<String> response = server.send(
+                HttpRequest.newBuilder(server.uri("/v1/topic"))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(body)),
+                token);
 
         assertError(response, 400, ErrorCode.EBODY_INVALID);
     }
@@ -218,30 +240,49 @@ class RoutingIT {
     void corsPreflightIsAnsweredForAnyOriginByDefault() {
         HttpResponse<String> response = server.send(preflight(server, "/v1/topic", ORIGIN), null);
 
-        assertTrue(response.statusCode() == 200 || response.statusCode() == 204, "preflight -> " + response.statusCode());
-        String allowOrigin = response.headers().firstValue("Access-Control-Allow-Origin").orElse(null);
-        assertTrue("*".equals(allowOrigin) || ORIGIN.equals(allowOrigin), "Access-Control-Allow-Origin: " + allowOrigin);
-        Set<String> methods = tokens(response.headers().firstValue("Access-Control-Allow-Methods").orElse(""));
+        assertTrue(
+                response.statusCode() == 200 || response.statusCode() == 204, "preflight -> " + response.statusCode());
+        String allowOrigin =
+                response.headers().firstValue("Access-Control-Allow-Origin").orElse(null);
+        assertTrue(
+                "*".equals(allowOrigin) || ORIGIN.equals(allowOrigin), "Access-Control-Allow-Origin: " + allowOrigin);
+        Set<String> methods = tokens(
+                response.headers().firstValue("Access-Control-Allow-Methods").orElse(""));
         assertTrue(methods.containsAll(Set.of("get", "post")), "Access-Control-Allow-Methods: " + methods);
-        Set<String> headers = tokens(response.headers().firstValue("Access-Control-Allow-Headers").orElse(""));
-        assertTrue(headers.containsAll(Set.of("authorization", "content-type")), "Access-Control-Allow-Headers: " + headers);
+        Set<String> headers = tokens(
+                response.headers().firstValue("Access-Control-Allow-Headers").orElse(""));
+        assertTrue(
+                headers.containsAll(Set.of("authorization", "content-type")),
+                "Access-Control-Allow-Headers: " + headers);
     }
 
     @Test
     void simpleRequestWithOriginGetsAllowOrigin() {
-        HttpResponse<String> response = server.send(HttpRequest.newBuilder(server.uri("/healthz")).header("Origin", ORIGIN).GET(), null);
+        HttpResponse<String> response = server.send(
+                HttpRequest.newBuilder(server.uri("/healthz"))
+                        .header("Origin", ORIGIN)
+                        .GET(),
+                null);
 
         assertStatus(200, response);
-        String allowOrigin = response.headers().firstValue("Access-Control-Allow-Origin").orElse(null);
-        assertTrue("*".equals(allowOrigin) || ORIGIN.equals(allowOrigin), "Access-Control-Allow-Origin: " + allowOrigin);
+        String allowOrigin =
+                response.headers().firstValue("Access-Control-Allow-Origin").orElse(null);
+        assertTrue(
+                "*".equals(allowOrigin) || ORIGIN.equals(allowOrigin), "Access-Control-Allow-Origin: " + allowOrigin);
     }
 
     @Test
     void errorResponsesCarryAllowOriginSoBrowsersCanReadThem() {
-        HttpResponse<String> response = server.send(HttpRequest.newBuilder(server.uri("/v1/topic")).header("Origin", ORIGIN).GET(), null);
+        HttpResponse<String> response = server.send(
+                HttpRequest.newBuilder(server.uri("/v1/topic"))
+                        .header("Origin", ORIGIN)
+                        .GET(),
+                null);
 
         assertError(response, 401, ErrorCode.ETOKEN_INVALID);
-        assertTrue(response.headers().firstValue("Access-Control-Allow-Origin").isPresent(), "401 without Access-Control-Allow-Origin");
+        assertTrue(
+                response.headers().firstValue("Access-Control-Allow-Origin").isPresent(),
+                "401 without Access-Control-Allow-Origin");
     }
 
     @Test
@@ -250,13 +291,23 @@ class RoutingIT {
             HttpResponse<String> allowed = strict.send(preflight(strict, "/v1/topic", "https://a.example"), null);
             HttpResponse<String> refused = strict.send(preflight(strict, "/v1/topic", "https://b.example"), null);
 
-            assertTrue(allowed.statusCode() == 200 || allowed.statusCode() == 204, "preflight -> " + allowed.statusCode());
-            assertEquals("https://a.example", allowed.headers().firstValue("Access-Control-Allow-Origin").orElse(null));
-            assertTrue(refused.statusCode() == 200 || refused.statusCode() == 204 || refused.statusCode() == 403,
+            assertTrue(
+                    allowed.statusCode() == 200 || allowed.statusCode() == 204, "preflight -> " + allowed.statusCode());
+            assertEquals(
+                    "https://a.example",
+                    allowed.headers().firstValue("Access-Control-Allow-Origin").orElse(null));
+            assertTrue(
+                    refused.statusCode() == 200 || refused.statusCode() == 204 || refused.statusCode() == 403,
                     "preflight -> " + refused.statusCode());
-            assertEquals(null, refused.headers().firstValue("Access-Control-Allow-Origin").orElse(null),
+            assertEquals(
+                    null,
+                    refused.headers().firstValue("Access-Control-Allow-Origin").orElse(null),
                     "b.example must not be allowed");
-            assertTrue(tokens(refused.headers().firstValue("Access-Control-Allow-Methods").orElse("")).isEmpty(),
+            assertTrue(
+                    tokens(refused.headers()
+                                    .firstValue("Access-Control-Allow-Methods")
+                                    .orElse(""))
+                            .isEmpty(),
                     "no methods are granted to b.example");
         }
     }
@@ -268,15 +319,27 @@ class RoutingIT {
     @Test
     void requestFromRefusedOriginCarriesNoCorsGrant() {
         try (TestServer strict = TestServer.start(Map.of("courier.cors.allowed.origins", "https://a.example"))) {
-            HttpResponse<String> allowed = strict.send(HttpRequest.newBuilder(strict.uri("/healthz")).header("Origin", "https://a.example").GET(), null);
-            HttpResponse<String> refused = strict.send(HttpRequest.newBuilder(strict.uri("/healthz")).header("Origin", "https://b.example").GET(), null);
+            HttpResponse<String> allowed = strict.send(
+                    HttpRequest.newBuilder(strict.uri("/healthz"))
+                            .header("Origin", "https://a.example")
+                            .GET(),
+                    null);
+            HttpResponse<String> refused = strict.send(
+                    HttpRequest.newBuilder(strict.uri("/healthz"))
+                            .header("Origin", "https://b.example")
+                            .GET(),
+                    null);
             HttpResponse<String> noOrigin = strict.get("/healthz", null);
 
             assertStatus(200, allowed);
-            assertEquals("https://a.example", allowed.headers().firstValue("Access-Control-Allow-Origin").orElse(null));
+            assertEquals(
+                    "https://a.example",
+                    allowed.headers().firstValue("Access-Control-Allow-Origin").orElse(null));
             assertStatus(200, noOrigin);
             assertStatus(200, refused);
-            assertEquals(null, refused.headers().firstValue("Access-Control-Allow-Origin").orElse(null));
+            assertEquals(
+                    null,
+                    refused.headers().firstValue("Access-Control-Allow-Origin").orElse(null));
         }
     }
 
@@ -284,18 +347,31 @@ class RoutingIT {
 
     @Test
     void sequentialRequestsShareOneKeptAliveConnection() throws Exception {
-        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+        HttpClient client = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5))
+                .build();
         String token = server.setUp(TestServer.uniqueAudience());
         List<HttpRequest> requests = List.of(
-                HttpRequest.newBuilder(server.uri("/healthz")).timeout(Duration.ofSeconds(10)).GET().build(),
-                HttpRequest.newBuilder(server.uri("/v1/topic")).timeout(Duration.ofSeconds(10)).header("Authorization", "Bearer " + token)
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"topic\":\"kept\"}")).build(),
-                HttpRequest.newBuilder(server.uri("/v1/topic")).timeout(Duration.ofSeconds(10)).header("Authorization", "Bearer " + token)
-                        .GET().build());
+                HttpRequest.newBuilder(server.uri("/healthz"))
+                        .timeout(Duration.ofSeconds(10))
+                        .GET()
+                        .build(),
+                HttpRequest.newBuilder(server.uri("/v1/topic"))
+                        .timeout(Duration.ofSeconds(10))
+                        .header("Authorization", "Bearer " + token)
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"topic\":\"kept\"}"))
+                        .build(),
+                HttpRequest.newBuilder(server.uri("/v1/topic"))
+                        .timeout(Duration.ofSeconds(10))
+                        .header("Authorization", "Bearer " + token)
+                        .GET()
+                        .build());
 
         int[] statuses = new int[3];
         for (int i = 0; i < 3; i++) {
-            statuses[i] = client.send(requests.get(i), HttpResponse.BodyHandlers.ofString()).statusCode();
+            statuses[i] = client.send(requests.get(i), HttpResponse.BodyHandlers.ofString())
+                    .statusCode();
         }
 
         assertEquals(List.of(200, 201, 200), Arrays.stream(statuses).boxed().toList());
@@ -307,8 +383,10 @@ class RoutingIT {
         try (HttpWire conn = new HttpWire(server.port(), RAW_TIMEOUT)) {
             HttpWire.Response health = conn.exchange("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
             String body = "{\"topic\":\"raw\"}";
-            HttpWire.Response created = conn.exchange("POST /v1/topic HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token
-                    + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+            HttpWire.Response created =
+                    conn.exchange("POST /v1/topic HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token
+                            + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n"
+                            + body);
             HttpWire.Response missing = conn.exchange("GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
 
             assertEquals(200, health.status());
@@ -345,7 +423,8 @@ class RoutingIT {
     @Test
     void connectionCloseIsHonoured() {
         try (HttpWire conn = new HttpWire(server.port(), RAW_TIMEOUT)) {
-            HttpWire.Response response = conn.exchange("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+            HttpWire.Response response =
+                    conn.exchange("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
 
             assertEquals(200, response.status());
             assertEquals("close", response.header("Connection").orElse("").toLowerCase(Locale.ROOT));
@@ -368,7 +447,8 @@ class RoutingIT {
     @Test
     void oversizedHeaderIsBadRequestAndClosesTheConnection() {
         try (HttpWire conn = new HttpWire(server.port(), RAW_TIMEOUT)) {
-            HttpWire.Response response = conn.exchange("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + "x".repeat(16 * 1024) + "\r\n\r\n");
+            HttpWire.Response response = conn.exchange(
+                    "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + "x".repeat(16 * 1024) + "\r\n\r\n");
 
             assertTrue(response.status() == 400 || response.status() == 431, "status " + response.status());
             assertJsonContentType(response.header("Content-Type").orElse(null), response.body());
@@ -376,7 +456,9 @@ class RoutingIT {
             // After a refused head Netty's decoder discards every later byte: a connection left open
             // would swallow the client's next request and never answer it.
             conn.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-            assertTrue(conn.awaitClose(RAW_TIMEOUT), "connection left open after an undecodable request; the next request hangs");
+            assertTrue(
+                    conn.awaitClose(RAW_TIMEOUT),
+                    "connection left open after an undecodable request; the next request hangs");
         }
     }
 
@@ -390,7 +472,9 @@ class RoutingIT {
 
     /** A comma-separated header value as lower-case tokens. */
     private static Set<String> tokens(String header) {
-        return Arrays.stream(header.split(",")).map(s -> s.trim().toLowerCase(Locale.ROOT)).filter(s -> !s.isEmpty())
+        return Arrays.stream(header.split(","))
+                .map(s -> s.trim().toLowerCase(Locale.ROOT))
+                .filter(s -> !s.isEmpty())
                 .collect(Collectors.toSet());
     }
 }

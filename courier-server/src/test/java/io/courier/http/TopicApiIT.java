@@ -1,10 +1,10 @@
 package io.courier.http;
 
+import static io.courier.http.ApiAssertions.array;
 import static io.courier.http.ApiAssertions.assertError;
 import static io.courier.http.ApiAssertions.assertStatus;
 import static io.courier.http.ApiAssertions.assertTimestamp;
 import static io.courier.http.ApiAssertions.assertUuid;
-import static io.courier.http.ApiAssertions.array;
 import static io.courier.http.ApiAssertions.object;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -31,7 +31,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** {@code POST /v1/topic} and {@code GET /v1/topic} over real HTTP, scoped to the token's audience. */
 class TopicApiIT {
-    private static final Set<String> TOPIC_FIELDS = Set.of("id", "topic", "audience", "audienceId", "created_at", "updated_at");
+    private static final Set<String> TOPIC_FIELDS =
+            Set.of("id", "topic", "audience", "audienceId", "created_at", "updated_at");
 
     @RegisterExtension
     static final CourierExtension server = CourierExtension.withDefaults();
@@ -47,7 +48,8 @@ class TopicApiIT {
         HttpResponse<String> created = server.post("/v1/topic", token, topicBody("news"));
 
         assertStatus(201, created);
-        ApiAssertions.assertJsonContentType(created.headers().firstValue("Content-Type").orElse(null), created.body());
+        ApiAssertions.assertJsonContentType(
+                created.headers().firstValue("Content-Type").orElse(null), created.body());
         Map<String, String> topic = object(created.body());
         assertEquals(TOPIC_FIELDS, topic.keySet());
         assertUuid(topic.get("id"));
@@ -67,7 +69,8 @@ class TopicApiIT {
         HttpResponse<String> list = server.get("/v1/topic", token);
 
         assertStatus(200, list);
-        ApiAssertions.assertJsonContentType(list.headers().firstValue("Content-Type").orElse(null), list.body());
+        ApiAssertions.assertJsonContentType(
+                list.headers().firstValue("Content-Type").orElse(null), list.body());
         assertEquals(List.of(object(created.body())), array(list.body()));
     }
 
@@ -193,10 +196,13 @@ class TopicApiIT {
         List<Map<String, String>> topics = array(list.body());
         assertEquals(names, topics.stream().map(t -> t.get("topic")).toList());
         for (int i = 1; i < topics.size(); i++) {
-            assertFalse(assertTimestamp(topics.get(i).get("created_at")).isBefore(assertTimestamp(topics.get(i - 1).get("created_at"))),
+            assertFalse(
+                    assertTimestamp(topics.get(i).get("created_at"))
+                            .isBefore(assertTimestamp(topics.get(i - 1).get("created_at"))),
                     "created_at out of order at " + i + ": " + list.body());
         }
-        assertEquals(names.size(), topics.stream().map(t -> t.get("id")).distinct().count(), "ids are unique");
+        assertEquals(
+                names.size(), topics.stream().map(t -> t.get("id")).distinct().count(), "ids are unique");
     }
 
     @Test
@@ -213,8 +219,12 @@ class TopicApiIT {
         assertStatus(201, inB);
         assertNotEquals(object(inA.body()).get("id"), object(inB.body()).get("id"));
         assertNotEquals(object(inA.body()).get("audienceId"), object(inB.body()).get("audienceId"));
-        assertEquals(List.of(object(inA.body())), array(server.get("/v1/topic", tokenA).body()));
-        assertEquals(List.of(object(inB.body())), array(server.get("/v1/topic", tokenB).body()));
+        assertEquals(
+                List.of(object(inA.body())),
+                array(server.get("/v1/topic", tokenA).body()));
+        assertEquals(
+                List.of(object(inB.body())),
+                array(server.get("/v1/topic", tokenB).body()));
     }
 
     @Test
@@ -224,11 +234,16 @@ class TopicApiIT {
         String tokenA = server.setUp(a, "a-only-1", "a-only-2");
         String tokenB = server.setUp(b, "b-only");
 
-        List<Map<String, String>> seenByA = array(server.get("/v1/topic", tokenA).body());
-        List<Map<String, String>> seenByB = array(server.get("/v1/topic", tokenB).body());
+        List<Map<String, String>> seenByA =
+                array(server.get("/v1/topic", tokenA).body());
+        List<Map<String, String>> seenByB =
+                array(server.get("/v1/topic", tokenB).body());
 
-        assertEquals(List.of("a-only-1", "a-only-2"), seenByA.stream().map(t -> t.get("topic")).toList());
-        assertEquals(List.of("b-only"), seenByB.stream().map(t -> t.get("topic")).toList());
+        assertEquals(
+                List.of("a-only-1", "a-only-2"),
+                seenByA.stream().map(t -> t.get("topic")).toList());
+        assertEquals(
+                List.of("b-only"), seenByB.stream().map(t -> t.get("topic")).toList());
         seenByA.forEach(t -> assertEquals(a, t.get("audience")));
         seenByB.forEach(t -> assertEquals(b, t.get("audience")));
         // B may take a name A already has: uniqueness is per audience.

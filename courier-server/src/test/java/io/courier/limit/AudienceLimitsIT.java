@@ -57,7 +57,10 @@ class AudienceLimitsIT {
             open.add(server.connect(other));
 
             second.close();
-            Await.until(() -> tryConnect(server, capped), WAIT, "the capped audience connects again once one socket closed");
+            Await.until(
+                    () -> tryConnect(server, capped),
+                    WAIT,
+                    "the capped audience connects again once one socket closed");
             assertEquals(429, upgradeOverWire(server, capped).status(), "and is at its cap again");
         }
     }
@@ -65,7 +68,8 @@ class AudienceLimitsIT {
     @Test
     void audienceOverItsHookRateIsRefused429WhileAnotherIsServed() throws Exception {
         int perSecond = 5;
-        try (TestServer server = TestServer.start(Map.of("courier.hook.rate.limit.per.second", Integer.toString(perSecond)))) {
+        try (TestServer server =
+                TestServer.start(Map.of("courier.hook.rate.limit.per.second", Integer.toString(perSecond)))) {
             String flooding = server.setUp(TestServer.uniqueAudience());
             String calm = server.setUp(TestServer.uniqueAudience());
             AtomicInteger limited = new AtomicInteger();
@@ -94,15 +98,20 @@ class AudienceLimitsIT {
                 flood.get(30, TimeUnit.SECONDS);
             }
             assertEquals(0, otherFailures.get(), "the flood gets 200 or 429, nothing else");
-            assertEquals(limited.get(), PrometheusText.value(server.server().metrics().registry().scrape(),
-                    "courier_messages_refused_total{code=\"ERATE_LIMITED\"}"), "every refusal is counted");
+            assertEquals(
+                    limited.get(),
+                    PrometheusText.value(
+                            server.server().metrics().registry().scrape(),
+                            "courier_messages_refused_total{code=\"ERATE_LIMITED\"}"),
+                    "every refusal is counted");
         }
     }
 
     private static HttpWire.Response upgradeOverWire(TestServer server, String token) {
         try (HttpWire wire = new HttpWire(server.port(), WAIT)) {
-            wire.send("GET /ws?token=" + server.sign(token) + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                    + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+            wire.send(
+                    "GET /ws?token=" + server.sign(token) + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                            + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
             return wire.read();
         }
     }

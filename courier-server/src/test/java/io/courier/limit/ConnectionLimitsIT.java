@@ -49,7 +49,8 @@ class ConnectionLimitsIT {
             assertEquals(0, refused(server, "max_connections_per_address"));
 
             held.remove(0).close();
-            Await.until(() -> tryAnswered(server, FIRST), WAIT, "a new connection gets in once one of the three closed");
+            Await.until(
+                    () -> tryAnswered(server, FIRST), WAIT, "a new connection gets in once one of the three closed");
         }
     }
 
@@ -60,7 +61,10 @@ class ConnectionLimitsIT {
             held.add(answered(server, FIRST));
             try (HttpWire third = new HttpWire(server.port(), WAIT, FIRST)) {
                 third.send(HEALTHZ);
-                assertEquals(Optional.empty(), third.readOrClosed(), "a third connection from 127.0.0.1 is closed, unanswered");
+                assertEquals(
+                        Optional.empty(),
+                        third.readOrClosed(),
+                        "a third connection from 127.0.0.1 is closed, unanswered");
             }
             held.add(answered(server, SECOND));
             held.add(answered(server, SECOND));
@@ -68,7 +72,10 @@ class ConnectionLimitsIT {
             assertEquals(0, refused(server, "max_connections"));
 
             held.remove(0).close();
-            Await.until(() -> tryAnswered(server, FIRST), WAIT, "127.0.0.1 gets in again once one of its connections closed");
+            Await.until(
+                    () -> tryAnswered(server, FIRST),
+                    WAIT,
+                    "127.0.0.1 gets in again once one of its connections closed");
         }
     }
 
@@ -97,7 +104,8 @@ class ConnectionLimitsIT {
                 wire.send(HEALTHZ);
                 assertEquals(200, wire.read().status(), "an admitted connection is still served");
             }
-            System.out.printf("connection limit: %d connections refused at accept in %d ms (%.0f/s, connect to EOF, one client thread)%n",
+            System.out.printf(
+                    "connection limit: %d connections refused at accept in %d ms (%.0f/s, connect to EOF, one client thread)%n",
                     flood, millis, flood * 1000.0 / Math.max(1, millis));
         }
     }
@@ -125,7 +133,8 @@ class ConnectionLimitsIT {
 
     /** Read in-process: at the limit, a scrape over HTTP would itself be refused. */
     private static double refused(TestServer server, String reason) {
-        return PrometheusText.value(server.server().metrics().registry().scrape(),
+        return PrometheusText.value(
+                server.server().metrics().registry().scrape(),
                 "courier_connections_refused_total{reason=\"" + reason + "\"}");
     }
 

@@ -34,7 +34,8 @@ import org.slf4j.event.KeyValuePair;
  */
 class LogLinesTest {
     /** A frame's action with a whole fake event after a newline. */
-    private static final String FORGED_ACTION = "x\nts=2030-01-01T00:00:00.000Z level=ERROR logger=Courier thread=main msg=\"forged\"";
+    private static final String FORGED_ACTION =
+            "x\nts=2030-01-01T00:00:00.000Z level=ERROR logger=Courier thread=main msg=\"forged\"";
     /** An audience that closes the quoted value and adds a field. */
     private static final String FORGED_AUDIENCE = "X\" level=ERROR forged=\"1";
     /** Everything else a client may slip in: CR, tab, backslashes, escape sequences, C1, DEL, NUL, line separators, a lone surrogate. */
@@ -45,8 +46,10 @@ class LogLinesTest {
         String line = render("logfmt", event());
         assertOneLine(line);
         Map<String, String> fields = Logfmt.parse(line.substring(0, line.length() - 1));
-        assertEquals(List.of("ts", "level", "logger", "thread", "msg", "audience", "remote", "topic", "reason", "subject"),
-                new ArrayList<>(fields.keySet()), line);
+        assertEquals(
+                List.of("ts", "level", "logger", "thread", "msg", "audience", "remote", "topic", "reason", "subject"),
+                new ArrayList<>(fields.keySet()),
+                line);
         assertEquals("WARN", fields.get("level"));
         assertEquals("refused a frame: unknown action '" + FORGED_ACTION + "'", fields.get("msg"));
         assertEquals(FORGED_AUDIENCE, fields.get("audience"));
@@ -59,20 +62,24 @@ class LogLinesTest {
     @Test
     void logfmtExceptionWithClientTextStaysOnTheEventsLine() {
         LoggingEvent event = event();
-        event.setThrowableProxy(new ch.qos.logback.classic.spi.ThrowableProxy(new IllegalStateException("bad topic " + FORGED_ACTION)));
+        event.setThrowableProxy(
+                new ch.qos.logback.classic.spi.ThrowableProxy(new IllegalStateException("bad topic " + FORGED_ACTION)));
         String line = render("logfmt", event);
         assertOneLine(line);
         Map<String, String> fields = Logfmt.parse(line.substring(0, line.length() - 1));
         assertFalse(fields.containsKey("forged"), line);
         String exception = fields.get("exception");
         assertNotNull(exception, line);
-        assertTrue(exception.startsWith("java.lang.IllegalStateException: bad topic " + FORGED_ACTION + "\n\tat "), exception);
+        assertTrue(
+                exception.startsWith("java.lang.IllegalStateException: bad topic " + FORGED_ACTION + "\n\tat "),
+                exception);
     }
 
     @Test
     void jsonEventIsOneLineWithOnlyItsOwnFields() throws IOException {
         LoggingEvent event = event();
-        event.setThrowableProxy(new ch.qos.logback.classic.spi.ThrowableProxy(new IllegalStateException("bad topic " + FORGED_ACTION)));
+        event.setThrowableProxy(
+                new ch.qos.logback.classic.spi.ThrowableProxy(new IllegalStateException("bad topic " + FORGED_ACTION)));
         String line = render("json", event);
         assertOneLine(line);
         Map<String, Object> json = Json.parse(line);
@@ -81,7 +88,9 @@ class LogLinesTest {
         assertEquals("refused a frame: unknown action '" + FORGED_ACTION + "'", json.get("formattedMessage"));
         @SuppressWarnings("unchecked")
         Map<String, Object> kvps = (Map<String, Object>) json.get("kvpList");
-        assertEquals(Map.of("audience", FORGED_AUDIENCE, "remote", NASTY, "topic", NASTY, "reason", "\\", "subject", ""), kvps);
+        assertEquals(
+                Map.of("audience", FORGED_AUDIENCE, "remote", NASTY, "topic", NASTY, "reason", "\\", "subject", ""),
+                kvps);
         @SuppressWarnings("unchecked")
         Map<String, Object> throwable = (Map<String, Object>) json.get("throwable");
         assertEquals("bad topic " + FORGED_ACTION, throwable.get("message"), line);
@@ -91,8 +100,10 @@ class LogLinesTest {
         LoggerContext context = new LoggerContext();
         context.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
         Logger logger = context.getLogger("io.courier.ws.SessionHandler");
-        LoggingEvent event = new LoggingEvent(Logger.class.getName(), logger, Level.WARN, "refused a frame: unknown action '{}'", null,
-                new Object[] {FORGED_ACTION});
+        LoggingEvent event = new LoggingEvent(
+                Logger.class.getName(), logger, Level.WARN, "refused a frame: unknown action '{}'", null, new Object[] {
+                    FORGED_ACTION
+                });
         event.setThreadName("courier-io-3-1");
         event.addKeyValuePair(new KeyValuePair("audience", FORGED_AUDIENCE));
         event.addKeyValuePair(new KeyValuePair("remote", NASTY));

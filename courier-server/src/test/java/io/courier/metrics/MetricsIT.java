@@ -1,10 +1,11 @@
 package io.courier.metrics;
 
-import static io.courier.testing.PrometheusText.value;
 import static io.courier.testing.JsonField.get;
+import static io.courier.testing.PrometheusText.value;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.courier.testing.Await;
 import io.courier.testing.CourierExtension;
 import io.courier.testing.TestServer;
 import io.courier.testing.WsClient;
@@ -26,7 +27,8 @@ class MetricsIT {
     static final CourierExtension server = CourierExtension.with(Map.of("courier.metrics.token", TOKEN));
 
     private static String scrape() {
-        HttpResponse<String> r = server.send(HttpRequest.newBuilder(server.uri("/metrics")).GET(), TOKEN);
+        HttpResponse<String> r =
+                server.send(HttpRequest.newBuilder(server.uri("/metrics")).GET(), TOKEN);
         assertEquals(200, r.statusCode(), r.body());
         assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("text/plain"));
         return r.body();
@@ -51,14 +53,21 @@ class MetricsIT {
                 assertEquals("ETOPIC_NOTFOUND", get(pub.next(), "code"));
             }
             subs.forEach(WsClient::next);
-            assertEquals(200, server.post("/v1/hook", token, "{\"action\":\"broadcast\",\"message\":{}}").statusCode());
+            assertEquals(
+                    200,
+                    server.post("/v1/hook", token, "{\"action\":\"broadcast\",\"message\":{}}")
+                            .statusCode());
             subs.forEach(WsClient::next);
             String after = scrape();
 
-            assertEquals(3 + 3, value(after, "courier_deliveries_total") - value(before, "courier_deliveries_total"),
+            assertEquals(
+                    3 + 3,
+                    value(after, "courier_deliveries_total") - value(before, "courier_deliveries_total"),
                     "3 publish deliveries + 3 broadcast deliveries (the publisher had closed)");
-            assertEquals(1, delta(before, after, "courier_messages_published_total{kind=\"publish\",source=\"socket\"}"));
-            assertEquals(1, delta(before, after, "courier_messages_published_total{kind=\"broadcast\",source=\"hook\"}"));
+            assertEquals(
+                    1, delta(before, after, "courier_messages_published_total{kind=\"publish\",source=\"socket\"}"));
+            assertEquals(
+                    1, delta(before, after, "courier_messages_published_total{kind=\"broadcast\",source=\"hook\"}"));
             assertEquals(1, delta(before, after, "courier_messages_refused_total{code=\"ETOPIC_NOTFOUND\"}"));
             assertEquals(1, delta(before, after, "courier_connections_opened_total"));
             assertTrue(value(after, "courier_connections") >= 3);
@@ -86,18 +95,29 @@ class MetricsIT {
         try (WsWire raw = WsWire.connect(server.port(), Duration.ofSeconds(10))) {
             raw.upgrade("/ws?token=garbage");
         }
-        io.courier.testing.Await.until(() -> delta(before, scrape(), "courier_connections_closed_total{reason=\"protocol_error\"}") == 1, "protocol error close counted");
+        Await.until(
+                () -> delta(before, scrape(), "courier_connections_closed_total{reason=\"protocol_error\"}") == 1,
+                "protocol error close counted");
         String after = scrape();
         assertEquals(1, delta(before, after, "courier_auth_failures_total{reason=\"malformed\"}"));
         assertEquals(1, delta(before, after, "courier_handshakes_refused_total{reason=\"bad_key\"}"));
-        assertTrue(value(after, "courier_http_requests_seconds_count{method=\"GET\",route=\"/v1/topic\",status=\"401\"}") >= 1);
+        assertTrue(
+                value(after, "courier_http_requests_seconds_count{method=\"GET\",route=\"/v1/topic\",status=\"401\"}")
+                        >= 1);
     }
 
     @Test
     void runtimeAndPoolMetricsArePresent() {
         String scrape = scrape();
-        for (String name : List.of("jvm_memory_used_bytes", "jvm_gc_", "jvm_threads_live_threads", "process_cpu_usage",
-                "process_files_open_files", "netty_allocator_memory_used", "hikaricp_connections", "courier_topics",
+        for (String name : List.of(
+                "jvm_memory_used_bytes",
+                "jvm_gc_",
+                "jvm_threads_live_threads",
+                "process_cpu_usage",
+                "process_files_open_files",
+                "netty_allocator_memory_used",
+                "hikaricp_connections",
+                "courier_topics",
                 "courier_audiences")) {
             assertTrue(scrape.contains(name), name + " missing");
         }
@@ -105,14 +125,23 @@ class MetricsIT {
 
     @Test
     void metricsNeedTheConfiguredToken() {
-        assertEquals(401, server.send(HttpRequest.newBuilder(server.uri("/metrics")).GET(), null).statusCode());
-        assertEquals(401, server.send(HttpRequest.newBuilder(server.uri("/metrics")).GET(), "wrong").statusCode());
+        assertEquals(
+                401,
+                server.send(HttpRequest.newBuilder(server.uri("/metrics")).GET(), null)
+                        .statusCode());
+        assertEquals(
+                401,
+                server.send(HttpRequest.newBuilder(server.uri("/metrics")).GET(), "wrong")
+                        .statusCode());
     }
 
     @Test
     void openMetricsWhenAsked() {
-        HttpResponse<String> r = server.send(HttpRequest.newBuilder(server.uri("/metrics"))
-                .header("Accept", "application/openmetrics-text; version=1.0.0").GET(), TOKEN);
+        HttpResponse<String> r = server.send(
+                HttpRequest.newBuilder(server.uri("/metrics"))
+                        .header("Accept", "application/openmetrics-text; version=1.0.0")
+                        .GET(),
+                TOKEN);
         assertEquals(200, r.statusCode());
         assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("application/openmetrics-text"));
         assertTrue(r.body().trim().endsWith("# EOF"));

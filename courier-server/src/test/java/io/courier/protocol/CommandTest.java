@@ -77,16 +77,26 @@ class CommandTest {
 
     @Test
     void topicOfMaximumLengthIsAcceptedAndOneMoreIsNot() {
-        assertFalse(Command.decode(buf("{\"action\":\"subscribe\",\"topic\":\"" + "t".repeat(255) + "\"}")).failed());
-        assertEquals(ErrorCode.ETOPIC_INVALID,
-                Command.decode(buf("{\"action\":\"subscribe\",\"topic\":\"" + "t".repeat(256) + "\"}")).error().code());
+        assertFalse(Command.decode(buf("{\"action\":\"subscribe\",\"topic\":\"" + "t".repeat(255) + "\"}"))
+                .failed());
+        assertEquals(
+                ErrorCode.ETOPIC_INVALID,
+                Command.decode(buf("{\"action\":\"subscribe\",\"topic\":\"" + "t".repeat(256) + "\"}"))
+                        .error()
+                        .code());
     }
 
     @Test
     void controlCharactersInTopicAreRefused() {
-        assertEquals(ErrorCode.ETOPIC_INVALID,
-                Command.decode(buf("{\"action\":\"subscribe\",\"topic\":\"a\\u0007b\"}")).error().code());
-        assertEquals(ErrorCode.ETOPIC_INVALID,
-                Command.decode(buf("{\"action\":\"subscribe\",\"topic\":\"a\\u00a0b\"}")).error().code());
+        assertEquals(
+                ErrorCode.ETOPIC_INVALID,
+                Command.decode(buf("{\"action\":\"subscribe\",\"topic\":\"a\\u0007b\"}"))
+                        .error()
+                        .code());
+        assertEquals(
+                ErrorCode.ETOPIC_INVALID,
+                Command.decode(buf("{\"action\":\"subscribe\",\"topic\":\"a\\u00a0b\"}"))
+                        .error()
+                        .code());
     }
 }

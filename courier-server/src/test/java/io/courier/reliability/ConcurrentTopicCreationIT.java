@@ -40,8 +40,8 @@ class ConcurrentTopicCreationIT {
     void sameTopicCreatedInParallelOnPostgresYieldsOneTopic() throws Exception {
         assumeTrue(TestPostgres.url().isPresent(), TestPostgres::skipReason);
         String namespace = TestPostgres.freshNamespace("courier_rel_");
-        try (TestServer server = TestServer.start(Map.of("courier.database.url", TestPostgres.url().get(),
-                "courier.database.namespace", namespace))) {
+        try (TestServer server = TestServer.start(
+                Map.of("courier.database.url", TestPostgres.url().get(), "courier.database.namespace", namespace))) {
             race(server);
         } finally {
             TestPostgres.drop(namespace);
@@ -69,14 +69,18 @@ class ConcurrentTopicCreationIT {
                 String winnerId = null;
                 for (Future<HttpResponse<String>> f : answers) {
                     HttpResponse<String> r = f.get(30, TimeUnit.SECONDS);
-                    String code = r.statusCode() == 201 ? "201" : r.statusCode() + " " + JsonField.get(r.body(), "error.code");
+                    String code = r.statusCode() == 201
+                            ? "201"
+                            : r.statusCode() + " " + JsonField.get(r.body(), "error.code");
                     outcomes.merge(code, 1, Integer::sum);
                     if (r.statusCode() == 201) {
                         winnerId = JsonField.get(r.body(), "id");
                         assertEquals(topic, JsonField.get(r.body(), "topic"), r.body());
                     }
                 }
-                assertEquals(Map.of("201", 1, "409 ETOPIC_EXISTS", PARALLEL - 1), outcomes,
+                assertEquals(
+                        Map.of("201", 1, "409 ETOPIC_EXISTS", PARALLEL - 1),
+                        outcomes,
                         "round " + round + ": " + PARALLEL + " parallel POST /v1/topic of '" + topic + "'");
                 created.add(topic);
 
@@ -84,7 +88,10 @@ class ConcurrentTopicCreationIT {
                 assertEquals(200, list.statusCode(), list.body());
                 List<String> names = JsonList.field(list.body(), "topic");
                 assertEquals(created, names, "each raced topic is listed exactly once, oldest first");
-                assertEquals(winnerId, JsonList.objects(list.body()).get(round).get("id"), "the listed topic is the one the 201 returned");
+                assertEquals(
+                        winnerId,
+                        JsonList.objects(list.body()).get(round).get("id"),
+                        "the listed topic is the one the 201 returned");
             }
             // The winner's topic is usable at once: the catalogue learned it exactly once.
             try (WsClient c = server.connect(token)) {

@@ -43,7 +43,9 @@ class CrashSafetyIT {
     private static final int KILLS = 1;
     /** Kill cycles in the long variant (-Dcourier.long=true). */
     private static final int LONG_KILLS = 6;
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @TempDir
     Path dir;
@@ -75,7 +77,9 @@ class CrashSafetyIT {
         assumeTrue(TestPostgres.url().isPresent(), TestPostgres::skipReason);
         String namespace = TestPostgres.freshNamespace("courier_rel_");
         try {
-            killAndRestart(Map.of("COURIER_DATABASE_URL", TestPostgres.url().get(), "COURIER_DATABASE_NAMESPACE", namespace), kills);
+            killAndRestart(
+                    Map.of("COURIER_DATABASE_URL", TestPostgres.url().get(), "COURIER_DATABASE_NAMESPACE", namespace),
+                    kills);
         } finally {
             TestPostgres.drop(namespace);
         }
@@ -83,6 +87,7 @@ class CrashSafetyIT {
 
     /** Audience name → (topic name → topic id), and audience name → audience id: what was acknowledged. */
     private final Map<String, Map<String, String>> topics = new LinkedHashMap<>();
+
     private final Map<String, String> audienceIds = new LinkedHashMap<>();
 
     private void killAndRestart(Map<String, String> database, int kills) {
@@ -114,7 +119,8 @@ class CrashSafetyIT {
         }
         for (int a = 0; a < 2; a++) {
             String audience = TestServer.uniqueAudience();
-            HttpResponse<String> created = post(server, "/v1/audience", issuer.issue(audience, Optional.of("crash"), Duration.ofHours(1)), "");
+            HttpResponse<String> created =
+                    post(server, "/v1/audience", issuer.issue(audience, Optional.of("crash"), Duration.ofHours(1)), "");
             assertEquals(201, created.statusCode(), created.body());
             audienceIds.put(audience, JsonField.get(created.body(), "id"));
             topics.put(audience, new LinkedHashMap<>());
@@ -125,7 +131,10 @@ class CrashSafetyIT {
     }
 
     private void createTopic(ServerProcess server, TokenIssuer issuer, String audience, String topic) {
-        HttpResponse<String> r = post(server, "/v1/topic", issuer.issue(audience, Optional.of("crash"), Duration.ofHours(1)),
+        HttpResponse<String> r = post(
+                server,
+                "/v1/topic",
+                issuer.issue(audience, Optional.of("crash"), Duration.ofHours(1)),
                 "{\"topic\":\"" + topic + "\"}");
         assertEquals(201, r.statusCode(), r.body());
         topics.get(audience).put(topic, JsonField.get(r.body(), "id"));
@@ -137,39 +146,57 @@ class CrashSafetyIT {
             String audience = e.getKey();
             String token = issuer.issue(audience, Optional.of("crash"), Duration.ofHours(1));
             HttpResponse<String> again = post(server, "/v1/audience", token, "");
-            assertEquals(200, again.statusCode(), where + ": audience " + audience + " exists, so POST /v1/audience is 200: " + again.body()
-                    + "\n" + server.log());
+            assertEquals(
+                    200,
+                    again.statusCode(),
+                    where + ": audience " + audience + " exists, so POST /v1/audience is 200: " + again.body() + "\n"
+                            + server.log());
             assertEquals(audienceIds.get(audience), JsonField.get(again.body(), "id"), where + ": same audience id");
 
             HttpResponse<String> list = get(server, "/v1/topic", token);
             assertEquals(200, list.statusCode(), where + ": " + list.body());
             Map<String, String> listed = JsonList.objects(list.body()).stream()
-                    .collect(Collectors.toMap(t -> t.get("topic"), t -> t.get("id"), (x, y) -> x + "," + y, LinkedHashMap::new));
+                    .collect(Collectors.toMap(
+                            t -> t.get("topic"), t -> t.get("id"), (x, y) -> x + "," + y, LinkedHashMap::new));
             assertEquals(e.getValue(), listed, where + ": topics of " + audience + " (name → id), in creation order");
-            assertEquals(new ArrayList<>(e.getValue().keySet()), new ArrayList<>(listed.keySet()), where + ": oldest first");
+            assertEquals(
+                    new ArrayList<>(e.getValue().keySet()), new ArrayList<>(listed.keySet()), where + ": oldest first");
 
             // The restarted server knows the topics in memory too: publishing needs no database.
             for (String topic : e.getValue().keySet()) {
-                HttpResponse<String> hook = post(server, "/v1/hook", token,
+                HttpResponse<String> hook = post(
+                        server,
+                        "/v1/hook",
+                        token,
                         "{\"action\":\"publish\",\"topic\":\"" + topic + "\",\"message\":{}}");
                 assertEquals(200, hook.statusCode(), where + ": hook publish to " + topic + ": " + hook.body());
             }
         }
         if (expectedTopics > 0) {
-            assertTrue(server.log().contains("loaded " + expectedTopics + " topics of " + topics.size() + " audiences"),
+            assertTrue(
+                    server.log().contains("loaded " + expectedTopics + " topics of " + topics.size() + " audiences"),
                     where + ": the startup log reports the reloaded catalogue:\n" + server.log());
         }
     }
 
     private TokenIssuer issuer() {
-        Config config = ConfigLoader.load(Optional.empty(), Map.of(),
-                Map.of("courier.jwt.secret", TestServer.SECRET, "courier.data.dir", dir.resolve("data").toString()));
+        Config config = ConfigLoader.load(
+                Optional.empty(),
+                Map.of(),
+                Map.of(
+                        "courier.jwt.secret",
+                        TestServer.SECRET,
+                        "courier.data.dir",
+                        dir.resolve("data").toString()));
         return new TokenIssuer(JwtKeys.load(config.jwt(), config.dataDir()));
     }
 
     private static HttpResponse<String> post(ServerProcess server, String path, String token, String body) {
-        return send(HttpRequest.newBuilder(uri(server, path)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)), token);
+        return send(
+                HttpRequest.newBuilder(uri(server, path))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(body)),
+                token);
     }
 
     private static HttpResponse<String> get(ServerProcess server, String path, String token) {
@@ -182,7 +209,10 @@ class CrashSafetyIT {
 
     private static HttpResponse<String> send(HttpRequest.Builder request, String token) {
         try {
-            return HTTP.send(request.header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(10)).build(),
+            return HTTP.send(
+                    request.header("Authorization", "Bearer " + token)
+                            .timeout(Duration.ofSeconds(10))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new UncheckedIOException(e);

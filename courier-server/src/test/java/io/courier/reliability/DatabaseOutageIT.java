@@ -24,6 +24,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.h2.tools.Server;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,6 +53,7 @@ class DatabaseOutageIT {
      * status and code are the assertion, this bound only keeps a hang from looking like an answer.
      */
     private static final Duration HANGING = Duration.ofSeconds(8);
+
     private static final int WORKERS = 4;
 
     @TempDir
@@ -61,8 +64,15 @@ class DatabaseOutageIT {
         assumeTrue(TestPostgres.url().isPresent(), TestPostgres::skipReason);
         String namespace = TestPostgres.freshNamespace("courier_rel_");
         try (TcpProxy proxy = new TcpProxy("127.0.0.1", postgresPort())) {
-            outage(proxy, Map.of("courier.database.url", TestPostgres.viaPort(proxy.port()), "courier.database.namespace", namespace),
-                    proxy::cut, "cut");
+            outage(
+                    proxy,
+                    Map.of(
+                            "courier.database.url",
+                            TestPostgres.viaPort(proxy.port()),
+                            "courier.database.namespace",
+                            namespace),
+                    proxy::cut,
+                    "cut");
         } finally {
             TestPostgres.drop(namespace);
         }
@@ -73,8 +83,15 @@ class DatabaseOutageIT {
         assumeTrue(TestPostgres.url().isPresent(), TestPostgres::skipReason);
         String namespace = TestPostgres.freshNamespace("courier_rel_");
         try (TcpProxy proxy = new TcpProxy("127.0.0.1", postgresPort())) {
-            outage(proxy, Map.of("courier.database.url", TestPostgres.viaPort(proxy.port()), "courier.database.namespace", namespace),
-                    proxy::blackhole, "black hole");
+            outage(
+                    proxy,
+                    Map.of(
+                            "courier.database.url",
+                            TestPostgres.viaPort(proxy.port()),
+                            "courier.database.namespace",
+                            namespace),
+                    proxy::blackhole,
+                    "black hole");
         } finally {
             TestPostgres.drop(namespace);
         }
@@ -83,23 +100,33 @@ class DatabaseOutageIT {
     /** H2 in server mode; DB_CLOSE_DELAY=-1 keeps the server's database open while no session is connected. */
     @Test
     void h2ServerCutIsSurvivedAndRecoveredWithoutRestart() throws Exception {
-        Server h2 = Server.createTcpServer("-tcpPort", "0", "-baseDir", dir.toString(), "-ifNotExists").start();
+        Server h2 = Server.createTcpServer("-tcpPort", "0", "-baseDir", dir.toString(), "-ifNotExists")
+                .start();
         try (TcpProxy proxy = new TcpProxy("127.0.0.1", h2.getPort())) {
-            outage(proxy, Map.of("courier.database.url", "jdbc:h2:tcp://127.0.0.1:" + proxy.port() + "/courier;DB_CLOSE_DELAY=-1",
-                    "courier.database.user", "sa"), proxy::cut, "cut");
+            outage(
+                    proxy,
+                    Map.of(
+                            "courier.database.url",
+                            "jdbc:h2:tcp://127.0.0.1:" + proxy.port() + "/courier;DB_CLOSE_DELAY=-1",
+                            "courier.database.user",
+                            "sa"),
+                    proxy::cut,
+                    "cut");
         } finally {
             h2.stop();
         }
     }
 
-    private void outage(TcpProxy proxy, Map<String, String> database, Runnable fault, String faultName) throws Exception {
+    private void outage(TcpProxy proxy, Map<String, String> database, Runnable fault, String faultName)
+            throws Exception {
         Map<String, String> config = new HashMap<>(database);
         config.put("courier.database.timeout.ms", Long.toString(DB_TIMEOUT.toMillis()));
         config.put("courier.workers", Integer.toString(WORKERS));
         try (TestServer server = TestServer.start(config)) {
             String token = server.setUp(TestServer.uniqueAudience(), "news", "chat");
             assertEquals(200, server.get("/readyz", null).statusCode());
-            try (WsClient a = server.connect(token); WsClient b = server.connect(token)) {
+            try (WsClient a = server.connect(token);
+                    WsClient b = server.connect(token)) {
                 for (WsClient c : List.of(a, b)) {
                     c.send("{\"action\":\"subscribe\",\"topic\":\"news\",\"id\":\"s\"}");
                     assertEquals("{\"action\":\"ack\",\"id\":\"s\"}", c.next());
@@ -117,27 +144,43 @@ class DatabaseOutageIT {
                 assertEquals("{\"action\":\"ack\",\"id\":2}", b.next(), during + "socket broadcast");
                 assertEquals("{\"action\":\"broadcast\",\"message\":{\"n\":2}}", b.next());
                 assertEquals("{\"action\":\"broadcast\",\"message\":{\"n\":2}}", a.next());
-                HttpResponse<String> hook = timed(() -> server.post("/v1/hook", token, "{\"action\":\"publish\",\"topic\":\"news\",\"message\":{\"n\":3}}"),
-                        during + "hook publish", HANGING);
+                HttpResponse<String> hook = timed(
+                        () -> server.post(
+                                "/v1/hook", token, "{\"action\":\"publish\",\"topic\":\"news\",\"message\":{\"n\":3}}"),
+                        during + "hook publish",
+                        HANGING);
                 assertEquals(200, hook.statusCode(), during + "hook publish: " + hook.body());
                 assertEquals("{\"action\":\"publish\",\"topic\":\"news\",\"message\":{\"n\":3}}", a.next());
                 assertEquals("{\"action\":\"publish\",\"topic\":\"news\",\"message\":{\"n\":3}}", b.next());
                 b.send("{\"action\":\"subscribe\",\"topic\":\"chat\",\"id\":3}");
                 assertEquals("{\"action\":\"ack\",\"id\":3}", b.next(), during + "socket subscribe");
-                assertEquals(200, server.post("/v1/hook", token, "{\"action\":\"broadcast\",\"message\":{\"n\":4}}").statusCode());
+                assertEquals(
+                        200,
+                        server.post("/v1/hook", token, "{\"action\":\"broadcast\",\"message\":{\"n\":4}}")
+                                .statusCode());
                 assertEquals("{\"action\":\"broadcast\",\"message\":{\"n\":4}}", a.next());
                 assertEquals("{\"action\":\"broadcast\",\"message\":{\"n\":4}}", b.next());
 
                 // REST calls that need the database: 503 EDB_UNAVAILABLE, from the database timeout.
-                assertUnavailable(timed(() -> server.post("/v1/topic", token, "{\"topic\":\"during\"}"), during + "POST /v1/topic", HANGING));
+                assertUnavailable(timed(
+                        () -> server.post("/v1/topic", token, "{\"topic\":\"during\"}"),
+                        during + "POST /v1/topic",
+                        HANGING));
                 assertUnavailable(timed(() -> server.get("/v1/topic", token), during + "GET /v1/topic", HANGING));
-                assertUnavailable(timed(() -> server.post("/v1/audience", token, ""), during + "POST /v1/audience", HANGING));
-                assertUnavailable(timed(() -> server.get("/v1/sign", token), during + "GET /v1/sign (new sockets need the database)", HANGING));
+                assertUnavailable(
+                        timed(() -> server.post("/v1/audience", token, ""), during + "POST /v1/audience", HANGING));
+                assertUnavailable(timed(
+                        () -> server.get("/v1/sign", token),
+                        during + "GET /v1/sign (new sockets need the database)",
+                        HANGING));
                 HttpResponse<String> ready = timed(() -> server.get("/readyz", null), during + "GET /readyz", HANGING);
                 assertEquals(503, ready.statusCode(), during + "/readyz: " + ready.body());
                 assertEquals("not ready", JsonField.get(ready.body(), "status"));
                 assertEquals("down", JsonField.get(ready.body(), "database"));
-                assertEquals(200, timed(() -> server.get("/healthz", null), during + "GET /healthz", HANGING).statusCode());
+                assertEquals(
+                        200,
+                        timed(() -> server.get("/healthz", null), during + "GET /healthz", HANGING)
+                                .statusCode());
 
                 // A burst queues behind the workers: each waits at most about the timeout.
                 burst(server, token, during);
@@ -146,24 +189,40 @@ class DatabaseOutageIT {
 
                 proxy.restore();
 
-                Await.until(() -> server.get("/readyz", null).statusCode() == 200, Duration.ofSeconds(10), "/readyz 200 after the " + faultName + " ended");
+                Await.until(
+                        () -> server.get("/readyz", null).statusCode() == 200,
+                        Duration.ofSeconds(10),
+                        "/readyz 200 after the " + faultName + " ended");
                 HttpResponse<String> created = server.post("/v1/topic", token, "{\"topic\":\"after\"}");
                 assertEquals(201, created.statusCode(), "POST /v1/topic after recovery: " + created.body());
                 HttpResponse<String> list = server.get("/v1/topic", token);
                 assertEquals(200, list.statusCode(), list.body());
-                assertEquals(List.of("news", "chat", "after"), JsonList.field(list.body(), "topic"), "nothing was written during the outage");
+                assertEquals(
+                        List.of("news", "chat", "after"),
+                        JsonList.field(list.body(), "topic"),
+                        "nothing was written during the outage");
                 try (WsClient c = server.connect(token)) {
                     c.send("{\"action\":\"subscribe\",\"topic\":\"after\",\"id\":4}");
-                    assertEquals("{\"action\":\"ack\",\"id\":4}", c.next(), "a topic created after recovery is usable at once");
-                    assertEquals(200, server.post("/v1/hook", token, "{\"action\":\"publish\",\"topic\":\"after\",\"message\":{\"n\":5}}").statusCode());
+                    assertEquals(
+                            "{\"action\":\"ack\",\"id\":4}",
+                            c.next(),
+                            "a topic created after recovery is usable at once");
+                    assertEquals(
+                            200,
+                            server.post(
+                                            "/v1/hook",
+                                            token,
+                                            "{\"action\":\"publish\",\"topic\":\"after\",\"message\":{\"n\":5}}")
+                                    .statusCode());
                     assertEquals("{\"action\":\"publish\",\"topic\":\"after\",\"message\":{\"n\":5}}", c.next());
                 }
                 a.send("{\"action\":\"publish\",\"topic\":\"news\",\"message\":{\"n\":6},\"id\":6}");
                 assertEquals("{\"action\":\"ack\",\"id\":6}", a.next());
                 assertEquals("{\"action\":\"publish\",\"topic\":\"news\",\"message\":{\"n\":6}}", a.next());
                 assertEquals("{\"action\":\"publish\",\"topic\":\"news\",\"message\":{\"n\":6}}", b.next());
-                System.out.printf("database outage (%s): proxy forwarded %d connections, refused %d, severed %d sockets%n", faultName,
-                        proxy.accepted(), proxy.refused(), proxy.severed());
+                System.out.printf(
+                        "database outage (%s): proxy forwarded %d connections, refused %d, severed %d sockets%n",
+                        faultName, proxy.accepted(), proxy.refused(), proxy.severed());
             }
         }
     }
@@ -181,7 +240,11 @@ class DatabaseOutageIT {
                 results.add(pool.submit(() -> {
                     long start = System.nanoTime();
                     HttpResponse<String> r = server.get("/v1/topic", token);
-                    return new long[] {r.statusCode(), (System.nanoTime() - start) / 1_000_000, "EDB_UNAVAILABLE".equals(JsonField.get(r.body(), "error.code")) ? 1 : 0};
+                    return new long[] {
+                        r.statusCode(),
+                        (System.nanoTime() - start) / 1_000_000,
+                        "EDB_UNAVAILABLE".equals(JsonField.get(r.body(), "error.code")) ? 1 : 0
+                    };
                 }));
             }
             long slowest = 0;
@@ -193,7 +256,8 @@ class DatabaseOutageIT {
             }
             // Every answer is the database timeout's 503 (above), none a client timeout or a 408:
             // that is the bound the code guarantees. The time is reported, not asserted.
-            System.out.printf("database outage: %d parallel requests with %d workers, slowest 503 after %d ms (timeout %d ms a round)%n",
+            System.out.printf(
+                    "database outage: %d parallel requests with %d workers, slowest 503 after %d ms (timeout %d ms a round)%n",
                     requests, WORKERS, slowest, DB_TIMEOUT.toMillis());
         } finally {
             pool.shutdownNow();
@@ -209,13 +273,15 @@ class DatabaseOutageIT {
         long start = System.nanoTime();
         T result = call.get();
         Duration took = Duration.ofNanos(System.nanoTime() - start);
-        assertTrue(took.compareTo(within) <= 0, what + " took " + took.toMillis() + " ms (expected at most " + within.toMillis() + " ms)");
+        assertTrue(
+                took.compareTo(within) <= 0,
+                what + " took " + took.toMillis() + " ms (expected at most " + within.toMillis() + " ms)");
         return result;
     }
 
     private static int postgresPort() {
         String url = TestPostgres.url().orElseThrow();
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^jdbc:postgresql://[^/:]+:(\\d+)/").matcher(url);
+        Matcher m = Pattern.compile("^jdbc:postgresql://[^/:]+:(\\d+)/").matcher(url);
         return m.find() ? Integer.parseInt(m.group(1)) : 5432;
     }
 }

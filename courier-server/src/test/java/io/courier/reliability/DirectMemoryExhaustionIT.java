@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -46,23 +47,32 @@ class DirectMemoryExhaustionIT {
 
     @Test
     void exhaustedDirectMemoryFailsOnlyTheConnectionsThatAskedForIt(@TempDir Path dir) throws Exception {
-        Map<String, String> env = Map.of("COURIER_DATA_DIR", dir.toString(), "COURIER_JWT_SECRET", SECRET,
-                "COURIER_HTTP_MAX_BUFFERED_BYTES", String.valueOf(1L << 30),
-                "COURIER_HTTP_REQUEST_TIMEOUT_SECONDS", "120");
-        try (ServerProcess server = ServerProcess.start(env, dir.resolve("server.log"), List.of("-XX:MaxDirectMemorySize=24m"))) {
+        Map<String, String> env = Map.of(
+                "COURIER_DATA_DIR",
+                dir.toString(),
+                "COURIER_JWT_SECRET",
+                SECRET,
+                "COURIER_HTTP_MAX_BUFFERED_BYTES",
+                String.valueOf(1L << 30),
+                "COURIER_HTTP_REQUEST_TIMEOUT_SECONDS",
+                "120");
+        try (ServerProcess server =
+                ServerProcess.start(env, dir.resolve("server.log"), List.of("-XX:MaxDirectMemorySize=24m"))) {
             assertTrue(server.log().contains("direct=netty"), "Netty accounts direct memory itself:\n" + server.log());
             RemoteApi api = new RemoteApi(server.port(), SECRET, dir);
             String token = api.setUp("direct-memory.example.com");
-            HttpClient http = HttpClient.newBuilder().connectTimeout(HEALTH_BOUND).build();
+            HttpClient http =
+                    HttpClient.newBuilder().connectTimeout(HEALTH_BOUND).build();
             long slowestHealthMillis = health(http, server.port());
 
             List<Socket> attackers = new ArrayList<>();
             ExecutorService senders = Executors.newFixedThreadPool(8);
             try {
                 byte[] head = ("POST /v1/hook HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token
-                        + "\r\nContent-Type: application/json\r\nContent-Length: " + DECLARED + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+                                + "\r\nContent-Type: application/json\r\nContent-Length: " + DECLARED + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII);
                 byte[] body = new byte[SENT];
-                java.util.Arrays.fill(body, (byte) ' ');
+                Arrays.fill(body, (byte) ' ');
                 for (int i = 0; i < ATTACKERS; i++) {
                     Socket s = new Socket();
                     s.connect(new InetSocketAddress("127.0.0.1", server.port()), 5_000);
@@ -73,7 +83,8 @@ class DirectMemoryExhaustionIT {
                     }
                 }
                 senders.shutdown();
-                assertTrue(senders.awaitTermination(60, TimeUnit.SECONDS), "the attackers' writes end (sent or refused)");
+                assertTrue(
+                        senders.awaitTermination(60, TimeUnit.SECONDS), "the attackers' writes end (sent or refused)");
                 for (int i = 0; i < 5; i++) {
                     slowestHealthMillis = Math.max(slowestHealthMillis, health(http, server.port()));
                 }
@@ -82,10 +93,14 @@ class DirectMemoryExhaustionIT {
                     s.close();
                 }
             }
-            System.out.printf("DirectMemoryExhaustionIT: slowest /healthz during the attack %d ms%n", slowestHealthMillis);
-            assertTrue(server.log().contains("OutOfDirectMemoryError"),
-                    "the attack exhausted direct memory, and Netty's accounting (not the JDK's blocking one) refused it:\n" + tail(server.log()));
-            HttpResponse<String> publish = api.post("/v1/hook", token, "{\"action\":\"broadcast\",\"message\":{\"after\":true}}");
+            System.out.printf(
+                    "DirectMemoryExhaustionIT: slowest /healthz during the attack %d ms%n", slowestHealthMillis);
+            assertTrue(
+                    server.log().contains("OutOfDirectMemoryError"),
+                    "the attack exhausted direct memory, and Netty's accounting (not the JDK's blocking one) refused it:\n"
+                            + tail(server.log()));
+            HttpResponse<String> publish =
+                    api.post("/v1/hook", token, "{\"action\":\"broadcast\",\"message\":{\"after\":true}}");
             assertEquals(200, publish.statusCode(), publish.body());
             assertTrue(server.log().lines().noneMatch(l -> l.contains("level=ERROR")), tail(server.log()));
         }
@@ -105,8 +120,11 @@ class DirectMemoryExhaustionIT {
     /** Milliseconds for a {@code GET /healthz} on a fresh connection; fails past {@link #HEALTH_BOUND}. */
     private static long health(HttpClient http, int port) throws Exception {
         long start = System.nanoTime();
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz"))
-                .timeout(HEALTH_BOUND).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz"))
+                        .timeout(HEALTH_BOUND)
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), r.body());
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
     }

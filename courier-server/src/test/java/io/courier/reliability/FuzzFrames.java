@@ -22,8 +22,7 @@ final class FuzzFrames {
     /** An outcome set that accepts any ack, no answer, or an error frame with a known code. */
     static final String ANY = "ANY";
 
-    private FuzzFrames() {
-    }
+    private FuzzFrames() {}
 
     static String publishPrefix(String topic) {
         return "{\"action\":\"publish\",\"topic\":\"" + topic + "\",\"message\":";
@@ -34,15 +33,19 @@ final class FuzzFrames {
         @Override
         public String toString() {
             String shown = text.length() > 300 ? text.substring(0, 300) + "...(" + text.length() + " chars)" : text;
-            return kind + " " + shown.replace("\u0000", "\\0") + " expecting " + outcomes + " id " + idRule + (id == null ? "" : " " + id);
+            return kind + " " + shown.replace("\u0000", "\\0") + " expecting " + outcomes + " id " + idRule
+                    + (id == null ? "" : " " + id);
         }
     }
 
-    enum IdRule { ECHO, ABSENT, ANY }
+    enum IdRule {
+        ECHO,
+        ABSENT,
+        ANY
+    }
 
     /** A publish or broadcast whose message carries {@code marker}; {@code topic} null for a broadcast. */
-    record Delivery(String marker, String topic, String frame, List<String> never) {
-    }
+    record Delivery(String marker, String topic, String frame, List<String> never) {}
 
     /**
      * Makes frames with a known answer (the oracle follows the README and the error vocabulary) and
@@ -109,7 +112,8 @@ final class FuzzFrames {
                 String message = message(marker, 3);
                 fields.add(f("action", q("broadcast")));
                 fields.add(f("message", message));
-                delivery = new Delivery(marker, null, "{\"action\":\"broadcast\",\"message\":" + message + "}", List.of());
+                delivery =
+                        new Delivery(marker, null, "{\"action\":\"broadcast\",\"message\":" + message + "}", List.of());
             }
             if (rnd.nextInt(4) == 0) {
                 fields.add(f("x" + rnd.nextInt(100), value(2)));
@@ -118,8 +122,13 @@ final class FuzzFrames {
             if (id != null) {
                 fields.add(rnd.nextInt(fields.size() + 1), f("id", id[0]));
             }
-            return new Case(kind, object(fields), Set.of(id == null ? "none" : "ack"), id == null ? IdRule.ABSENT : IdRule.ECHO,
-                    id == null ? null : id[1], delivery);
+            return new Case(
+                    kind,
+                    object(fields),
+                    Set.of(id == null ? "none" : "ack"),
+                    id == null ? IdRule.ABSENT : IdRule.ECHO,
+                    id == null ? null : id[1],
+                    delivery);
         }
 
         /** [json, text as echoed] or null for no id. */
@@ -146,8 +155,16 @@ final class FuzzFrames {
         String message(String marker, int depth) {
             StringBuilder s = new StringBuilder("{\"k\":\"").append(marker).append('"');
             for (int i = rnd.nextInt(4); i > 0; i--) {
-                s.append(',').append(ws()).append('"').append(randomKey()).append('"').append(ws()).append(':').append(ws())
-                        .append(value(depth)).append(ws());
+                s.append(',')
+                        .append(ws())
+                        .append('"')
+                        .append(randomKey())
+                        .append('"')
+                        .append(ws())
+                        .append(':')
+                        .append(ws())
+                        .append(value(depth))
+                        .append(ws());
             }
             return s.append('}').toString();
         }
@@ -157,7 +174,9 @@ final class FuzzFrames {
             return switch (pick) {
                 case 0 -> q(randomText());
                 case 1 -> Integer.toString(rnd.nextInt());
-                case 2 -> List.of("1e400", "-0", "0.0e-0", "1E+2", "-1.5e-300", "123456789012345678901234567890").get(rnd.nextInt(6));
+                case 2 ->
+                    List.of("1e400", "-0", "0.0e-0", "1E+2", "-1.5e-300", "123456789012345678901234567890")
+                            .get(rnd.nextInt(6));
                 case 3 -> List.of("true", "false", "null").get(rnd.nextInt(3));
                 case 4 -> q("");
                 case 5 -> q("\\u0000\\u001f\\ud83d\\ude00\\u2028");
@@ -183,7 +202,25 @@ final class FuzzFrames {
         }
 
         private String randomText() {
-            String[] parts = {"a", "Z", "9", " ", "é", "中", "\ud83d\ude00", "\\\"", "\\\\", "\\/", "\\n", "\\t", "\\u00e9", "\\ud83d\\ude00", "<", "&", "'"};
+            String[] parts = {
+                "a",
+                "Z",
+                "9",
+                " ",
+                "é",
+                "中",
+                "\ud83d\ude00",
+                "\\\"",
+                "\\\\",
+                "\\/",
+                "\\n",
+                "\\t",
+                "\\u00e9",
+                "\\ud83d\\ude00",
+                "<",
+                "&",
+                "'"
+            };
             StringBuilder s = new StringBuilder();
             for (int i = rnd.nextInt(12); i > 0; i--) {
                 s.append(parts[rnd.nextInt(parts.length)]);
@@ -197,7 +234,12 @@ final class FuzzFrames {
                 if (i > 0) {
                     s.append(',').append(ws());
                 }
-                s.append(fields.get(i)[0]).append(ws()).append(':').append(ws()).append(fields.get(i)[1]).append(ws());
+                s.append(fields.get(i)[0])
+                        .append(ws())
+                        .append(':')
+                        .append(ws())
+                        .append(fields.get(i)[1])
+                        .append(ws());
             }
             return s.append('}').toString();
         }
@@ -225,8 +267,36 @@ final class FuzzFrames {
         private Case mutated() {
             Case base = valid("mutated", marker("mut"));
             StringBuilder s = new StringBuilder(base.text());
-            String[] inserts = {"{", "}", "[", "]", "\"", ":", ",", "\\", "0", "-", "e", ".", " ", "\u0000", "\u0001", "é", "\ud83d\ude00",
-                "null", "\"action\"", "\"id\"", "\"topic\"", "\"message\"", "{}", "[]", "\"\\u", "1e400", "\u007f", "\u2028"};
+            String[] inserts = {
+                "{",
+                "}",
+                "[",
+                "]",
+                "\"",
+                ":",
+                ",",
+                "\\",
+                "0",
+                "-",
+                "e",
+                ".",
+                " ",
+                "\u0000",
+                "\u0001",
+                "é",
+                "\ud83d\ude00",
+                "null",
+                "\"action\"",
+                "\"id\"",
+                "\"topic\"",
+                "\"message\"",
+                "{}",
+                "[]",
+                "\"\\u",
+                "1e400",
+                "\u007f",
+                "\u2028"
+            };
             for (int m = 1 + rnd.nextInt(3); m > 0 && s.length() > 0; m--) {
                 int at = safeIndex(s, rnd.nextInt(s.length() + 1));
                 switch (rnd.nextInt(5)) {
@@ -264,7 +334,13 @@ final class FuzzFrames {
             if (cut > 0 && Character.isLowSurrogate(text.charAt(cut))) {
                 cut--;
             }
-            return new Case("truncated", text.substring(0, cut), Set.of("EBODY_INVALID"), IdRule.ANY, null, neverDelivered(base.delivery()));
+            return new Case(
+                    "truncated",
+                    text.substring(0, cut),
+                    Set.of("EBODY_INVALID"),
+                    IdRule.ANY,
+                    null,
+                    neverDelivered(base.delivery()));
         }
 
         private Case deepNesting() {
@@ -272,16 +348,35 @@ final class FuzzFrames {
             String id = Integer.toString(n);
             return switch (rnd.nextInt(4)) {
                 case 0 -> new Case("deep-array", "[".repeat(depth), Set.of("EBODY_INVALID"), IdRule.ABSENT, null, null);
-                case 1 -> new Case("deep-array-closed", "[".repeat(depth) + "]".repeat(depth), Set.of("EBODY_INVALID"), IdRule.ABSENT, null, null);
-                case 2 -> new Case("deep-message", "{\"id\":" + id + ",\"action\":\"publish\",\"topic\":\"t\",\"message\":"
-                        + "{\"a\":".repeat(depth) + "1" + "}".repeat(depth) + "}", Set.of("EBODY_INVALID"), IdRule.ECHO, id, null);
+                case 1 ->
+                    new Case(
+                            "deep-array-closed",
+                            "[".repeat(depth) + "]".repeat(depth),
+                            Set.of("EBODY_INVALID"),
+                            IdRule.ABSENT,
+                            null,
+                            null);
+                case 2 ->
+                    new Case(
+                            "deep-message",
+                            "{\"id\":" + id + ",\"action\":\"publish\",\"topic\":\"t\",\"message\":"
+                                    + "{\"a\":".repeat(depth) + "1" + "}".repeat(depth) + "}",
+                            Set.of("EBODY_INVALID"),
+                            IdRule.ECHO,
+                            id,
+                            null);
                 default -> {
                     // Within the bound (64 levels in all): accepted and delivered byte-for-byte.
                     String marker = marker("ok");
                     int d = 1 + rnd.nextInt(60);
                     String message = "{\"k\":\"" + marker + "\",\"n\":" + "[".repeat(d) + "]".repeat(d) + "}";
-                    yield new Case("nested-within-bound", "{\"action\":\"publish\",\"topic\":\"t\",\"message\":" + message + ",\"id\":" + id + "}",
-                            Set.of("ack"), IdRule.ECHO, id, new Delivery(marker, "t", publishPrefix("t") + message + "}", List.of()));
+                    yield new Case(
+                            "nested-within-bound",
+                            "{\"action\":\"publish\",\"topic\":\"t\",\"message\":" + message + ",\"id\":" + id + "}",
+                            Set.of("ack"),
+                            IdRule.ECHO,
+                            id,
+                            new Delivery(marker, "t", publishPrefix("t") + message + "}", List.of()));
                 }
             };
         }
@@ -290,20 +385,50 @@ final class FuzzFrames {
             String id = Integer.toString(n);
             String digits = "1" + "0".repeat(399);
             return switch (rnd.nextInt(5)) {
-                case 0 -> new Case("huge-int-id", "{\"action\":\"subscribe\",\"topic\":\"t\",\"id\":" + digits + "}",
-                        Set.of("EBODY_INVALID"), IdRule.ABSENT, null, null);
-                case 1 -> new Case("huge-float-id", "{\"action\":\"subscribe\",\"topic\":\"t\",\"id\":0." + digits + "}",
-                        Set.of("EBODY_INVALID"), IdRule.ABSENT, null, null);
-                case 2 -> new Case("huge-int-in-message", "{\"id\":" + id + ",\"action\":\"publish\",\"topic\":\"t\",\"message\":{\"k\":\"never-"
-                        + n + "\",\"n\":" + digits + "}}", Set.of("EBODY_INVALID"), IdRule.ECHO, id,
-                        new Delivery("never-" + n, "t", null, List.of()));
-                case 3 -> new Case("huge-exponent-id", "{\"action\":\"subscribe\",\"topic\":\"t\",\"id\":-1e-400}",
-                        Set.of("ack"), IdRule.ECHO, "-1e-400", null);
+                case 0 ->
+                    new Case(
+                            "huge-int-id",
+                            "{\"action\":\"subscribe\",\"topic\":\"t\",\"id\":" + digits + "}",
+                            Set.of("EBODY_INVALID"),
+                            IdRule.ABSENT,
+                            null,
+                            null);
+                case 1 ->
+                    new Case(
+                            "huge-float-id",
+                            "{\"action\":\"subscribe\",\"topic\":\"t\",\"id\":0." + digits + "}",
+                            Set.of("EBODY_INVALID"),
+                            IdRule.ABSENT,
+                            null,
+                            null);
+                case 2 ->
+                    new Case(
+                            "huge-int-in-message",
+                            "{\"id\":" + id + ",\"action\":\"publish\",\"topic\":\"t\",\"message\":{\"k\":\"never-" + n
+                                    + "\",\"n\":" + digits + "}}",
+                            Set.of("EBODY_INVALID"),
+                            IdRule.ECHO,
+                            id,
+                            new Delivery("never-" + n, "t", null, List.of()));
+                case 3 ->
+                    new Case(
+                            "huge-exponent-id",
+                            "{\"action\":\"subscribe\",\"topic\":\"t\",\"id\":-1e-400}",
+                            Set.of("ack"),
+                            IdRule.ECHO,
+                            "-1e-400",
+                            null);
                 default -> {
                     String marker = marker("ok");
-                    String message = "{\"k\":\"" + marker + "\",\"big\":1e400,\"small\":-1E-400,\"long\":" + "9".repeat(100) + "}";
-                    yield new Case("huge-exponent-in-message", "{\"action\":\"publish\",\"topic\":\"t\",\"id\":" + id + ",\"message\":" + message + "}",
-                            Set.of("ack"), IdRule.ECHO, id, new Delivery(marker, "t", publishPrefix("t") + message + "}", List.of()));
+                    String message = "{\"k\":\"" + marker + "\",\"big\":1e400,\"small\":-1E-400,\"long\":"
+                            + "9".repeat(100) + "}";
+                    yield new Case(
+                            "huge-exponent-in-message",
+                            "{\"action\":\"publish\",\"topic\":\"t\",\"id\":" + id + ",\"message\":" + message + "}",
+                            Set.of("ack"),
+                            IdRule.ECHO,
+                            id,
+                            new Delivery(marker, "t", publishPrefix("t") + message + "}", List.of()));
                 }
             };
         }
@@ -318,29 +443,62 @@ final class FuzzFrames {
             String first = marker("never") + "0";
             String message = "{\"k\":\"" + marker + "\"}";
             return switch (rnd.nextInt(5)) {
-                case 0 -> new Case("dup-action-last-valid", "{\"action\":\"dance\",\"action\":\"publish\",\"topic\":\"t\",\"message\":" + message
-                        + ",\"id\":" + id + "}", Set.of("ack", "EBODY_INVALID"), IdRule.ECHO, id,
-                        new Delivery(marker, "t", publishPrefix("t") + message + "}", List.of()));
-                case 1 -> new Case("dup-action-last-invalid", "{\"action\":\"publish\",\"topic\":\"t\",\"message\":{\"k\":\"" + first
-                        + "\"},\"action\":\"dance\",\"id\":" + id + "}", Set.of("EACTION_INVALID", "EBODY_INVALID"), IdRule.ECHO, id,
-                        new Delivery(first, "t", null, List.of()));
-                case 2 -> new Case("dup-topic", "{\"action\":\"subscribe\",\"topic\":\"no such\",\"topic\":\"t\",\"id\":" + id + "}",
-                        Set.of("ack", "EBODY_INVALID"), IdRule.ECHO, id, null);
-                case 3 -> new Case("dup-id", "{\"id\":\"first\",\"action\":\"subscribe\",\"topic\":\"t\",\"id\":\"second-" + id + "\"}",
-                        Set.of("ack", "EBODY_INVALID"), IdRule.ECHO, "second-" + id, null);
-                default -> new Case("dup-message", "{\"action\":\"publish\",\"topic\":\"t\",\"message\":{\"k\":\"" + first
-                        + "\"},\"message\":" + message + ",\"id\":" + id + "}", Set.of("ack", "EBODY_INVALID"), IdRule.ECHO, id,
-                        new Delivery(marker, "t", publishPrefix("t") + message + "}", List.of(first)));
+                case 0 ->
+                    new Case(
+                            "dup-action-last-valid",
+                            "{\"action\":\"dance\",\"action\":\"publish\",\"topic\":\"t\",\"message\":" + message
+                                    + ",\"id\":" + id + "}",
+                            Set.of("ack", "EBODY_INVALID"),
+                            IdRule.ECHO,
+                            id,
+                            new Delivery(marker, "t", publishPrefix("t") + message + "}", List.of()));
+                case 1 ->
+                    new Case(
+                            "dup-action-last-invalid",
+                            "{\"action\":\"publish\",\"topic\":\"t\",\"message\":{\"k\":\"" + first
+                                    + "\"},\"action\":\"dance\",\"id\":" + id + "}",
+                            Set.of("EACTION_INVALID", "EBODY_INVALID"),
+                            IdRule.ECHO,
+                            id,
+                            new Delivery(first, "t", null, List.of()));
+                case 2 ->
+                    new Case(
+                            "dup-topic",
+                            "{\"action\":\"subscribe\",\"topic\":\"no such\",\"topic\":\"t\",\"id\":" + id + "}",
+                            Set.of("ack", "EBODY_INVALID"),
+                            IdRule.ECHO,
+                            id,
+                            null);
+                case 3 ->
+                    new Case(
+                            "dup-id",
+                            "{\"id\":\"first\",\"action\":\"subscribe\",\"topic\":\"t\",\"id\":\"second-" + id + "\"}",
+                            Set.of("ack", "EBODY_INVALID"),
+                            IdRule.ECHO,
+                            "second-" + id,
+                            null);
+                default ->
+                    new Case(
+                            "dup-message",
+                            "{\"action\":\"publish\",\"topic\":\"t\",\"message\":{\"k\":\"" + first + "\"},\"message\":"
+                                    + message + ",\"id\":" + id + "}",
+                            Set.of("ack", "EBODY_INVALID"),
+                            IdRule.ECHO,
+                            id,
+                            new Delivery(marker, "t", publishPrefix("t") + message + "}", List.of(first)));
             };
         }
 
         /** One member of the wrong type, every member in turn. */
         private Case wrongType() {
-            String[] wrong = {"42", "-1.5", "true", "false", "null", "{}", "[]", "{\"a\":[1]}", "[\"subscribe\"]", "\"\""};
+            String[] wrong = {
+                "42", "-1.5", "true", "false", "null", "{}", "[]", "{\"a\":[1]}", "[\"subscribe\"]", "\"\""
+            };
             String bad = wrong[rnd.nextInt(wrong.length)];
             String id = Integer.toString(n);
             String field = List.of("action", "topic", "id", "message").get(rnd.nextInt(4));
-            String action = List.of("subscribe", "unsubscribe", "publish", "broadcast").get(rnd.nextInt(4));
+            String action =
+                    List.of("subscribe", "unsubscribe", "publish", "broadcast").get(rnd.nextInt(4));
             String marker = marker("ok");
             String message = "{\"k\":\"" + marker + "\"}";
             Map<String, String> fields = new LinkedHashMap<>();
@@ -358,32 +516,61 @@ final class FuzzFrames {
             } else {
                 fields.put(field, bad);
             }
-            if (action.equals("unsubscribe") && fields.containsKey("topic") && fields.get("topic").equals(q("t"))) {
+            if (action.equals("unsubscribe")
+                    && fields.containsKey("topic")
+                    && fields.get("topic").equals(q("t"))) {
                 fields.put("topic", q("x/y")); // never unsubscribe "t": the fuzz relies on it
             }
-            String text = "{" + fields.entrySet().stream().map(e -> "\"" + e.getKey() + "\":" + e.getValue()).collect(Collectors.joining(",")) + "}";
+            String text = "{"
+                    + fields.entrySet().stream()
+                            .map(e -> "\"" + e.getKey() + "\":" + e.getValue())
+                            .collect(Collectors.joining(","))
+                    + "}";
             String kind = (dropInstead ? "missing-" : "wrong-type-") + field + "-" + action;
             boolean isString = bad.startsWith("\"");
             boolean isObject = bad.startsWith("{");
             boolean needsTopic = !action.equals("broadcast");
             boolean needsMessage = action.equals("publish") || action.equals("broadcast");
-            Delivery delivery = needsMessage ? new Delivery(marker, action.equals("publish") ? "t" : null,
-                    (action.equals("publish") ? publishPrefix("t") : "{\"action\":\"broadcast\",\"message\":") + message + "}", List.of()) : null;
+            Delivery delivery = needsMessage
+                    ? new Delivery(
+                            marker,
+                            action.equals("publish") ? "t" : null,
+                            (action.equals("publish") ? publishPrefix("t") : "{\"action\":\"broadcast\",\"message\":")
+                                    + message + "}",
+                            List.of())
+                    : null;
             return switch (field) {
-                case "action" -> new Case(kind, text, Set.of("EACTION_INVALID"), IdRule.ECHO, id, neverDelivered(delivery));
-                case "topic" -> !needsTopic
-                        ? new Case(kind, text, Set.of("ack"), IdRule.ECHO, id, delivery) // broadcast ignores topic
-                        : new Case(kind, text, Set.of("ETOPIC_INVALID"), IdRule.ECHO, id, neverDelivered(delivery));
-                case "id" -> isString
-                        ? new Case(kind, text, Set.of("ack"), IdRule.ECHO, "", delivery)
-                        : bad.equals("42") || bad.equals("-1.5")
-                        ? new Case(kind, text, Set.of("ack"), IdRule.ECHO, bad, delivery)
-                        : new Case(kind, text, Set.of("EBODY_INVALID"), IdRule.ABSENT, null, neverDelivered(delivery));
-                default -> !needsMessage
-                        ? new Case(kind, text, Set.of("ack"), IdRule.ECHO, id, null) // subscribe ignores message
-                        : isObject && !dropInstead
-                        ? new Case(kind, text, Set.of("ack"), IdRule.ECHO, id, null) // any object is a message
-                        : new Case(kind, text, Set.of("EMESSAGE_INVALID"), IdRule.ECHO, id, neverDelivered(delivery));
+                case "action" ->
+                    new Case(kind, text, Set.of("EACTION_INVALID"), IdRule.ECHO, id, neverDelivered(delivery));
+                case "topic" ->
+                    !needsTopic
+                            ? new Case(kind, text, Set.of("ack"), IdRule.ECHO, id, delivery) // broadcast ignores topic
+                            : new Case(kind, text, Set.of("ETOPIC_INVALID"), IdRule.ECHO, id, neverDelivered(delivery));
+                case "id" ->
+                    isString
+                            ? new Case(kind, text, Set.of("ack"), IdRule.ECHO, "", delivery)
+                            : bad.equals("42") || bad.equals("-1.5")
+                                    ? new Case(kind, text, Set.of("ack"), IdRule.ECHO, bad, delivery)
+                                    : new Case(
+                                            kind,
+                                            text,
+                                            Set.of("EBODY_INVALID"),
+                                            IdRule.ABSENT,
+                                            null,
+                                            neverDelivered(delivery));
+                default ->
+                    !needsMessage
+                            ? new Case(kind, text, Set.of("ack"), IdRule.ECHO, id, null) // subscribe ignores message
+                            : isObject && !dropInstead
+                                    ? new Case(
+                                            kind, text, Set.of("ack"), IdRule.ECHO, id, null) // any object is a message
+                                    : new Case(
+                                            kind,
+                                            text,
+                                            Set.of("EMESSAGE_INVALID"),
+                                            IdRule.ECHO,
+                                            id,
+                                            neverDelivered(delivery));
             };
         }
 
@@ -394,8 +581,22 @@ final class FuzzFrames {
             return switch (rnd.nextInt(6)) {
                 case 0 -> topicCase("topic-10KB", action, "a".repeat(10 * 1024), tail, "ETOPIC_INVALID", id);
                 case 1 -> topicCase("topic-256", action, "b".repeat(256), tail, "ETOPIC_INVALID", id);
-                case 2 -> topicCase("topic-255-unknown", action, "c".repeat(254) + (char) ('a' + rnd.nextInt(26)), tail, "ETOPIC_NOTFOUND", id);
-                case 3 -> topicCase("topic-255-astral-unknown", action, "\ud83d\ude00".repeat(255), tail, "ETOPIC_NOTFOUND", id);
+                case 2 ->
+                    topicCase(
+                            "topic-255-unknown",
+                            action,
+                            "c".repeat(254) + (char) ('a' + rnd.nextInt(26)),
+                            tail,
+                            "ETOPIC_NOTFOUND",
+                            id);
+                case 3 ->
+                    topicCase(
+                            "topic-255-astral-unknown",
+                            action,
+                            "\ud83d\ude00".repeat(255),
+                            tail,
+                            "ETOPIC_NOTFOUND",
+                            id);
                 case 4 -> topicCase("topic-256-astral", action, "\ud83d\ude00".repeat(256), tail, "ETOPIC_INVALID", id);
                 default -> topicCase("topic-60KB", action, "d".repeat(60 * 1024), tail, "ETOPIC_INVALID", id);
             };
@@ -403,63 +604,141 @@ final class FuzzFrames {
 
         private Case controlCharacters() {
             String id = Integer.toString(n);
-            String[] escaped = {"\\u0000", "\\u0001", "\\t", "\\n", "\\r", "\\u001f", "\\u007f", "\\u0085", "\\u00a0", "\\u2028",
-                "\\u200b", "\\ufeff", "\\ud800", "\\udfff", " ", "\u3000", "\u00a0"};
+            String[] escaped = {
+                "\\u0000", "\\u0001", "\\t", "\\n", "\\r", "\\u001f", "\\u007f", "\\u0085", "\\u00a0", "\\u2028",
+                "\\u200b", "\\ufeff", "\\ud800", "\\udfff", " ", "\u3000", "\u00a0"
+            };
             int pick = rnd.nextInt(escaped.length + 4);
             if (pick < escaped.length) {
-                return topicCase("topic-control " + escaped[pick], "subscribe", "a" + escaped[pick] + "b", "", "ETOPIC_INVALID", id);
+                return topicCase(
+                        "topic-control " + escaped[pick],
+                        "subscribe",
+                        "a" + escaped[pick] + "b",
+                        "",
+                        "ETOPIC_INVALID",
+                        id);
             }
             char raw = (char) (1 + rnd.nextInt(0x1F));
             if (raw == '\t' || raw == '\n' || raw == '\r') {
                 raw = 0x0B;
             }
             return switch (pick - escaped.length) {
-                case 0 -> new Case("raw-control-in-string", "{\"id\":" + id + ",\"action\":\"subscribe\",\"topic\":\"a" + raw + "b\"}",
-                        Set.of("EBODY_INVALID"), IdRule.ECHO, id, null);
-                case 1 -> new Case("raw-control-between-tokens", "{\"id\":" + id + "," + raw + "\"action\":\"subscribe\",\"topic\":\"t\"}",
-                        Set.of("EBODY_INVALID"), IdRule.ECHO, id, null);
-                case 2 -> new Case("raw-nul", "\u0000{\"action\":\"subscribe\",\"topic\":\"t\"}", Set.of("EBODY_INVALID"), IdRule.ABSENT, null, null);
+                case 0 ->
+                    new Case(
+                            "raw-control-in-string",
+                            "{\"id\":" + id + ",\"action\":\"subscribe\",\"topic\":\"a" + raw + "b\"}",
+                            Set.of("EBODY_INVALID"),
+                            IdRule.ECHO,
+                            id,
+                            null);
+                case 1 ->
+                    new Case(
+                            "raw-control-between-tokens",
+                            "{\"id\":" + id + "," + raw + "\"action\":\"subscribe\",\"topic\":\"t\"}",
+                            Set.of("EBODY_INVALID"),
+                            IdRule.ECHO,
+                            id,
+                            null);
+                case 2 ->
+                    new Case(
+                            "raw-nul",
+                            "\u0000{\"action\":\"subscribe\",\"topic\":\"t\"}",
+                            Set.of("EBODY_INVALID"),
+                            IdRule.ABSENT,
+                            null,
+                            null);
                 default -> {
                     // Control characters escaped inside a message are just data.
                     String marker = marker("ok");
                     String message = "{\"k\":\"" + marker + "\",\"c\":\"\\u0000\\u0001\\u001f\\u007f\\b\\f\"}";
-                    yield new Case("escaped-control-in-message", "{\"action\":\"publish\",\"topic\":\"t\",\"message\":" + message + "}",
-                            Set.of("none"), IdRule.ABSENT, null, new Delivery(marker, "t", publishPrefix("t") + message + "}", List.of()));
+                    yield new Case(
+                            "escaped-control-in-message",
+                            "{\"action\":\"publish\",\"topic\":\"t\",\"message\":" + message + "}",
+                            Set.of("none"),
+                            IdRule.ABSENT,
+                            null,
+                            new Delivery(marker, "t", publishPrefix("t") + message + "}", List.of()));
                 }
             };
         }
 
         private Case topicCase(String kind, String action, String topic, String tail, String code, String id) {
-            return new Case(kind, "{\"id\":" + id + ",\"action\":\"" + action + "\",\"topic\":\"" + topic + "\"" + tail + "}",
-                    Set.of(code), IdRule.ECHO, id, null);
+            return new Case(
+                    kind,
+                    "{\"id\":" + id + ",\"action\":\"" + action + "\",\"topic\":\"" + topic + "\"" + tail + "}",
+                    Set.of(code),
+                    IdRule.ECHO,
+                    id,
+                    null);
         }
 
         private Case notAnObject() {
             String[][] cases = {
-                {"", "EBODY_INVALID"}, {" ", "EBODY_INVALID"}, {"\n\t\r ", "EBODY_INVALID"}, {"null", "EBODY_INVALID"},
-                {"[]", "EBODY_INVALID"}, {"[{\"action\":\"subscribe\",\"topic\":\"t\"}]", "EBODY_INVALID"}, {"1", "EBODY_INVALID"},
-                {"\"subscribe\"", "EBODY_INVALID"}, {"true", "EBODY_INVALID"}, {"{}", "EACTION_INVALID"},
-                {"{} {}", "EBODY_INVALID"}, {"{}x", "EBODY_INVALID"}, {"{\"action\":\"subscribe\",\"topic\":\"t\",}", "EBODY_INVALID"},
-                {"{'action':'subscribe'}", "EBODY_INVALID"}, {"{action:\"subscribe\"}", "EBODY_INVALID"},
-                {"/* c */{\"action\":\"subscribe\",\"topic\":\"t\"}", "EBODY_INVALID"}, {"{\"action\":\"subscribe\",\"topic\":\"t\"}//",
-                    "EBODY_INVALID"}, {"{\"id\":NaN}", "EBODY_INVALID"}, {"{\"id\":Infinity}", "EBODY_INVALID"},
-                {"{\"id\":01}", "EBODY_INVALID"}, {"{\"id\":+1}", "EBODY_INVALID"}, {"{\"id\":.5}", "EBODY_INVALID"},
-                {"{\"action\":\"subscribe\"\"topic\":\"t\"}", "EBODY_INVALID"}, {"{\"action\"}", "EBODY_INVALID"},
-                {"{\"a\\x\":1}", "EBODY_INVALID"}, {"{\"a\\u12\":1}", "EBODY_INVALID"}, {"}", "EBODY_INVALID"}, {"{", "EBODY_INVALID"},
-                {"\"", "EBODY_INVALID"}, {"{\"action\":\"subscribe\",\"topic\":\"t\",\"id\":1}{\"x\":1}", "EBODY_INVALID"},
+                {"", "EBODY_INVALID"},
+                {" ", "EBODY_INVALID"},
+                {"\n\t\r ", "EBODY_INVALID"},
+                {"null", "EBODY_INVALID"},
+                {"[]", "EBODY_INVALID"},
+                {"[{\"action\":\"subscribe\",\"topic\":\"t\"}]", "EBODY_INVALID"},
+                {"1", "EBODY_INVALID"},
+                {"\"subscribe\"", "EBODY_INVALID"},
+                {"true", "EBODY_INVALID"},
+                {"{}", "EACTION_INVALID"},
+                {"{} {}", "EBODY_INVALID"},
+                {"{}x", "EBODY_INVALID"},
+                {"{\"action\":\"subscribe\",\"topic\":\"t\",}", "EBODY_INVALID"},
+                {"{'action':'subscribe'}", "EBODY_INVALID"},
+                {"{action:\"subscribe\"}", "EBODY_INVALID"},
+                {"/* c */{\"action\":\"subscribe\",\"topic\":\"t\"}", "EBODY_INVALID"},
+                {"{\"action\":\"subscribe\",\"topic\":\"t\"}//", "EBODY_INVALID"},
+                {"{\"id\":NaN}", "EBODY_INVALID"},
+                {"{\"id\":Infinity}", "EBODY_INVALID"},
+                {"{\"id\":01}", "EBODY_INVALID"},
+                {"{\"id\":+1}", "EBODY_INVALID"},
+                {"{\"id\":.5}", "EBODY_INVALID"},
+                {"{\"action\":\"subscribe\"\"topic\":\"t\"}", "EBODY_INVALID"},
+                {"{\"action\"}", "EBODY_INVALID"},
+                {"{\"a\\x\":1}", "EBODY_INVALID"},
+                {"{\"a\\u12\":1}", "EBODY_INVALID"},
+                {"}", "EBODY_INVALID"},
+                {"{", "EBODY_INVALID"},
+                {"\"", "EBODY_INVALID"},
+                {"{\"action\":\"subscribe\",\"topic\":\"t\",\"id\":1}{\"x\":1}", "EBODY_INVALID"},
             };
             String[] c = cases[rnd.nextInt(cases.length)];
-            return new Case("not-an-object", c[0], Set.of(c[1]), c[0].contains("\"id\":1}") ? IdRule.ECHO : IdRule.ABSENT,
-                    c[0].contains("\"id\":1}") ? "1" : null, null);
+            return new Case(
+                    "not-an-object",
+                    c[0],
+                    Set.of(c[1]),
+                    c[0].contains("\"id\":1}") ? IdRule.ECHO : IdRule.ABSENT,
+                    c[0].contains("\"id\":1}") ? "1" : null,
+                    null);
         }
 
         private Case unknownAction() {
             String id = Integer.toString(n);
-            String[] actions = {"SUBSCRIBE", " subscribe", "subscribe ", "publish\\u0000", "", "ack", "error", "connected",
-                "x".repeat(10_000), "\ud83d\ude00".repeat(40), "a" + "\ud83d\ude00".repeat(40), "é".repeat(70)};
+            String[] actions = {
+                "SUBSCRIBE",
+                " subscribe",
+                "subscribe ",
+                "publish\\u0000",
+                "",
+                "ack",
+                "error",
+                "connected",
+                "x".repeat(10_000),
+                "\ud83d\ude00".repeat(40),
+                "a" + "\ud83d\ude00".repeat(40),
+                "é".repeat(70)
+            };
             String action = actions[rnd.nextInt(actions.length)];
-            return new Case("unknown-action", "{\"id\":" + id + ",\"action\":\"" + action + "\",\"topic\":\"t\",\"message\":{}}",
-                    Set.of("EACTION_INVALID"), IdRule.ECHO, id, null);
+            return new Case(
+                    "unknown-action",
+                    "{\"id\":" + id + ",\"action\":\"" + action + "\",\"topic\":\"t\",\"message\":{}}",
+                    Set.of("EACTION_INVALID"),
+                    IdRule.ECHO,
+                    id,
+                    null);
         }
 
         /**
@@ -486,12 +765,12 @@ final class FuzzFrames {
                     s.append("\u0000".repeat(width - 1));
                 }
             }
-            return new Case("utf" + (8 * width) + (little ? "le" : "be"), s.toString(), Set.of(ANY), IdRule.ANY, null, null);
+            return new Case(
+                    "utf" + (8 * width) + (little ? "le" : "be"), s.toString(), Set.of(ANY), IdRule.ANY, null, null);
         }
 
         private static Delivery neverDelivered(Delivery d) {
             return d == null ? null : new Delivery(d.marker(), d.topic(), null, List.of());
         }
     }
-
 }

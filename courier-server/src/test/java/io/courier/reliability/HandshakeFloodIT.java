@@ -83,18 +83,28 @@ class HandshakeFloodIT {
     private static final long BOUND_MILLIS = 2_000;
     /** A hang, not a slow answer: a bad handshake must be answered and closed within these. */
     private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(10);
+
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration VALID_TIMEOUT = Duration.ofSeconds(10);
     private static final String URL_SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~";
     private static final String BASE64URL = URL_SAFE.substring(0, 64);
     /** JWE headers nimbus fails to parse with an exception other than ParseException. */
-    private static final List<String> HOSTILE_HEADERS = List.of("null", "{}", "[]", "{\"alg\":\"dir\"}",
-            "{\"alg\":\"dir\",\"enc\":null}", "{\"alg\":\"dir\",\"enc\":\"A256GCM\",\"epk\":null}",
+    private static final List<String> HOSTILE_HEADERS = List.of(
+            "null",
+            "{}",
+            "[]",
+            "{\"alg\":\"dir\"}",
+            "{\"alg\":\"dir\",\"enc\":null}",
+            "{\"alg\":\"dir\",\"enc\":\"A256GCM\",\"epk\":null}",
             "{\"alg\":\"dir\",\"enc\":\"A256GCM\",\"authTag\":null}");
 
     /** The kinds of bad key, and the reason {@code courier_handshakes_refused_total} counts each under. */
     private enum Kind {
-        MISSING("missing_key"), GARBAGE("bad_key"), FOREIGN("bad_key"), TAMPERED("bad_key"), EXPIRED("expired_key");
+        MISSING("missing_key"),
+        GARBAGE("bad_key"),
+        FOREIGN("bad_key"),
+        TAMPERED("bad_key"),
+        EXPIRED("expired_key");
 
         final String reason;
 
@@ -106,8 +116,8 @@ class HandshakeFloodIT {
     @Test
     void badKeyFloodIsRefusedAndCountedWhileValidClientsGetIn(@TempDir Path dir) throws Exception {
         long seed = Long.getLong("courier.flood.seed", System.nanoTime());
-        Map<String, String> env = Map.of("COURIER_DATA_DIR", dir.toString(), "COURIER_JWT_SECRET", SECRET,
-                "COURIER_SIGN_TTL_SECONDS", "600");
+        Map<String, String> env = Map.of(
+                "COURIER_DATA_DIR", dir.toString(), "COURIER_JWT_SECRET", SECRET, "COURIER_SIGN_TTL_SECONDS", "600");
         try (ServerProcess server = ServerProcess.start(env, dir.resolve("server.log"));
                 WsCrowd crowd = new WsCrowd(server.port(), WARM_UP + 2 * VALID, 2)) {
             RemoteApi api = new RemoteApi(server.port(), SECRET, dir);
@@ -134,19 +144,28 @@ class HandshakeFloodIT {
             } finally {
                 flood.stop();
             }
-            long floodMillis = Duration.ofNanos(System.nanoTime() - floodStarted).toMillis();
+            long floodMillis =
+                    Duration.ofNanos(System.nanoTime() - floodStarted).toMillis();
             String after = api.scrape();
 
             report(baseline, during, flood.sent.get(), floodMillis);
-            assertTrue(flood.failures.isEmpty(), flood.failureCount + " of " + flood.sent + " bad handshakes not answered 401 and closed"
-                    + " (seed " + seed + "), first: " + flood.failures);
+            assertTrue(
+                    flood.failures.isEmpty(),
+                    flood.failureCount + " of " + flood.sent + " bad handshakes not answered 401 and closed" + " (seed "
+                            + seed + "), first: " + flood.failures);
             assertTrue(flood.sent.get() >= FLOOD, "flood sent " + flood.sent);
             for (String reason : List.of("missing_key", "bad_key", "expired_key")) {
                 String series = "courier_handshakes_refused_total{reason=\"" + reason + "\"}";
-                assertEquals(flood.sentFor(reason), value(after, series) - value(before, series), series + " rose by the bad handshakes sent");
+                assertEquals(
+                        flood.sentFor(reason),
+                        value(after, series) - value(before, series),
+                        series + " rose by the bad handshakes sent");
             }
             String allReasons = "courier_handshakes_refused_total\\{[^}]*\\}";
-            assertEquals(flood.sent.get(), sum(after, allReasons) - sum(before, allReasons), "no refusal counted under another reason");
+            assertEquals(
+                    flood.sent.get(),
+                    sum(after, allReasons) - sum(before, allReasons),
+                    "no refusal counted under another reason");
 
             List<String> overBound = new ArrayList<>();
             for (int k = 0; k < VALID; k++) {
@@ -154,7 +173,10 @@ class HandshakeFloodIT {
                     overBound.add(k + ": " + TimeUnit.NANOSECONDS.toMillis(during[k]) + " ms");
                 }
             }
-            assertEquals(List.of(), overBound, "valid handshakes during the flood over the stated bound of " + BOUND_MILLIS + " ms");
+            assertEquals(
+                    List.of(),
+                    overBound,
+                    "valid handshakes during the flood over the stated bound of " + BOUND_MILLIS + " ms");
             assertEquals(crowd.size(), value(after, "courier_connections"), "only the valid clients got a connection");
             assertEquals(0, crowd.lostConnections());
 
@@ -177,7 +199,9 @@ class HandshakeFloodIT {
         long[] nanos = new long[VALID];
         for (int k = 0; k < VALID; k++) {
             long due = (long) k * FLOOD / VALID + FLOOD / VALID / 2;
-            Await.until(() -> flood.sent.get() >= due || !flood.failures.isEmpty(), Duration.ofSeconds(60),
+            Await.until(
+                    () -> flood.sent.get() >= due || !flood.failures.isEmpty(),
+                    Duration.ofSeconds(60),
                     "the flood reaching " + due + " bad handshakes");
             nanos[k] = crowd.handshakeTime(crowd.open(key, 1, 1, VALID_TIMEOUT)).toNanos();
         }
@@ -186,7 +210,8 @@ class HandshakeFloodIT {
 
     /** A normal client after the flood: connects, and a hook broadcast reaches it and every valid connection once. */
     private static void stillServes(RemoteApi api, String token, int port, WsCrowd crowd) {
-        try (WsClient client = WsClient.connect(api.http(), "ws://127.0.0.1:" + port + "/ws?token=" + api.sign(token))) {
+        try (WsClient client =
+                WsClient.connect(api.http(), "ws://127.0.0.1:" + port + "/ws?token=" + api.sign(token))) {
             assertEquals("connected", JsonField.get(client.next(), "action"));
             String frame = "{\"action\":\"broadcast\",\"message\":{\"after\":\"flood\"}}";
             crowd.expect(frame);
@@ -206,10 +231,14 @@ class HandshakeFloodIT {
         double baseP99 = percentile(baseline, 99);
         double floodMedian = percentile(during, 50);
         double floodP99 = percentile(during, 99);
-        System.out.printf("HandshakeFloodIT: %d bad handshakes in %d ms (%d/s) from %d threads, %d valid during them%n",
+        System.out.printf(
+                "HandshakeFloodIT: %d bad handshakes in %d ms (%d/s) from %d threads, %d valid during them%n",
                 sent, floodMillis, sent * 1000L / Math.max(1, floodMillis), FLOOD_THREADS, VALID);
-        System.out.printf("valid handshake without flood: median %.2f ms, p99 %.2f ms, max %.2f ms%n", baseMedian, baseP99, percentile(baseline, 100));
-        System.out.printf("valid handshake during flood:  median %.2f ms, p99 %.2f ms, max %.2f ms (bound %d ms)%n",
+        System.out.printf(
+                "valid handshake without flood: median %.2f ms, p99 %.2f ms, max %.2f ms%n",
+                baseMedian, baseP99, percentile(baseline, 100));
+        System.out.printf(
+                "valid handshake during flood:  median %.2f ms, p99 %.2f ms, max %.2f ms (bound %d ms)%n",
                 floodMedian, floodP99, percentile(during, 100), BOUND_MILLIS);
         System.out.printf("flood / baseline: median x%.2f, p99 x%.2f%n", floodMedian / baseMedian, floodP99 / baseP99);
     }
@@ -280,7 +309,9 @@ class HandshakeFloodIT {
                     return String.join(".", parts);
                 default:
                     String header = HOSTILE_HEADERS.get(random.nextInt(HOSTILE_HEADERS.size()));
-                    return Base64.getUrlEncoder().withoutPadding().encodeToString(header.getBytes(StandardCharsets.UTF_8))
+                    return Base64.getUrlEncoder()
+                                    .withoutPadding()
+                                    .encodeToString(header.getBytes(StandardCharsets.UTF_8))
                             + realKey.substring(realKey.indexOf('.'));
             }
         }
@@ -360,7 +391,10 @@ class HandshakeFloodIT {
         }
 
         int sentFor(String reason) {
-            return Arrays.stream(Kind.values()).filter(k -> k.reason.equals(reason)).mapToInt(k -> sentByKind.get(k.ordinal())).sum();
+            return Arrays.stream(Kind.values())
+                    .filter(k -> k.reason.equals(reason))
+                    .mapToInt(k -> sentByKind.get(k.ordinal()))
+                    .sum();
         }
     }
 }

@@ -61,7 +61,9 @@ class HttpFuzzIT {
     private static final Duration SLACK = Duration.ofSeconds(2);
     /** Any answer below 500, or a close: for cases where the README leaves the status open. */
     private static final String NOT_5XX = "any status < 500, or close";
-    private static final Set<String> CODES = Arrays.stream(ErrorCode.values()).map(Enum::name).collect(Collectors.toSet());
+
+    private static final Set<String> CODES =
+            Arrays.stream(ErrorCode.values()).map(Enum::name).collect(Collectors.toSet());
     private static final Map<String, String> observed = new ConcurrentSkipListMap<>();
 
     private static String token;
@@ -69,8 +71,11 @@ class HttpFuzzIT {
     // courier.http.request.timeout.seconds is required here: a request that never completes
     // must be closed, and the test must not wait the 30 s default for it.
     @RegisterExtension
-    static final CourierExtension server = CourierExtension.with(Map.of("courier.http.max.body.bytes", Integer.toString(MAX_BODY),
-            "courier.http.request.timeout.seconds", Integer.toString(REQUEST_TIMEOUT_SECONDS)));
+    static final CourierExtension server = CourierExtension.with(Map.of(
+            "courier.http.max.body.bytes",
+            Integer.toString(MAX_BODY),
+            "courier.http.request.timeout.seconds",
+            Integer.toString(REQUEST_TIMEOUT_SECONDS)));
 
     @BeforeAll
     static void setUpAudiences() {
@@ -105,37 +110,86 @@ class HttpFuzzIT {
                 arguments("HTTP/0.9 request line", "GET /healthz\r\n\r\n", refused),
                 arguments("unknown protocol", "GET /healthz FOO/1.1\r\nHost: x\r\n\r\n", refused),
                 arguments("HTTP/9.9", "GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n", Set.of(NOT_5XX, "505 close")),
-                arguments("HTTP/2 preface on HTTP/1.1", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", Set.of(NOT_5XX, "505 close")),
-                arguments("request line over 4 KiB", "GET /" + "a".repeat(5000) + " HTTP/1.1\r\nHost: x\r\n\r\n", Set.of("400 close", "414 close", "close")),
+                arguments(
+                        "HTTP/2 preface on HTTP/1.1", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", Set.of(NOT_5XX, "505 close")),
+                arguments(
+                        "request line over 4 KiB",
+                        "GET /" + "a".repeat(5000) + " HTTP/1.1\r\nHost: x\r\n\r\n",
+                        Set.of("400 close", "414 close", "close")),
                 arguments("binary junk", new String(junk(), StandardCharsets.ISO_8859_1) + "\r\n\r\n", refused),
                 // QueryStringDecoder throws on a bad escape; the request must still be answered and released.
-                arguments("bad percent-escape in the path", "GET /v1/to%zzpic HTTP/1.1\r\nHost: x\r\n\r\n", Set.of("400", "400 close", "404")),
-                arguments("truncated percent-escape in the path", "GET /healthz% HTTP/1.1\r\nHost: x\r\n\r\n", Set.of("400", "400 close", "404")),
-                arguments("bad percent-escape in the query", "GET /healthz?a=%G1 HTTP/1.1\r\nHost: x\r\n\r\n", Set.of("200", "400", "400 close")),
-                arguments("bad percent-escape on /ws", "GET /ws?token=%zz HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", Set.of("400", "400 close", "401", "401 close")),
-                arguments("NUL in the path", "GET /heal\u0000thz HTTP/1.1\r\nHost: x\r\n\r\n", Set.of("400 close", "404", "close")),
-                arguments("lower-case method", "get /healthz HTTP/1.1\r\nHost: x\r\n\r\n", Set.of("400 close", "405", "501", "close")),
-                arguments("absolute-form URI", "GET http://127.0.0.1/healthz HTTP/1.1\r\nHost: x\r\n\r\n", Set.of("200", "404", "400 close")),
+                arguments(
+                        "bad percent-escape in the path",
+                        "GET /v1/to%zzpic HTTP/1.1\r\nHost: x\r\n\r\n",
+                        Set.of("400", "400 close", "404")),
+                arguments(
+                        "truncated percent-escape in the path",
+                        "GET /healthz% HTTP/1.1\r\nHost: x\r\n\r\n",
+                        Set.of("400", "400 close", "404")),
+                arguments(
+                        "bad percent-escape in the query",
+                        "GET /healthz?a=%G1 HTTP/1.1\r\nHost: x\r\n\r\n",
+                        Set.of("200", "400", "400 close")),
+                arguments(
+                        "bad percent-escape on /ws",
+                        "GET /ws?token=%zz HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+                        Set.of("400", "400 close", "401", "401 close")),
+                arguments(
+                        "NUL in the path",
+                        "GET /heal\u0000thz HTTP/1.1\r\nHost: x\r\n\r\n",
+                        Set.of("400 close", "404", "close")),
+                arguments(
+                        "lower-case method",
+                        "get /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+                        Set.of("400 close", "405", "501", "close")),
+                arguments(
+                        "absolute-form URI",
+                        "GET http://127.0.0.1/healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+                        Set.of("200", "404", "400 close")),
                 arguments("leading empty lines", "\r\n\r\n" + ok + "\r\n", Set.of("200")),
                 arguments("LF-only line endings", "GET /healthz HTTP/1.1\nHost: x\n\n", Set.of("200", "400 close")),
                 arguments("header without a colon", ok + "Broken header\r\n\r\n", refused),
                 arguments("space before a header colon", ok + "X-A : 1\r\n\r\n", Set.of("200", "400 close")),
                 arguments("obsolete header folding", ok + "X-A: a\r\n b\r\n\r\n", Set.of("200", "400 close")),
-                arguments("control character in a header value", ok + "X-A: a\u0001b\r\n\r\n", Set.of("200", "400 close")),
+                arguments(
+                        "control character in a header value",
+                        ok + "X-A: a\u0001b\r\n\r\n",
+                        Set.of("200", "400 close")),
                 arguments("no Host header in HTTP/1.1", "GET /healthz HTTP/1.1\r\n\r\n", Set.of("200", "400 close")),
-                arguments("header over 8 KiB", ok + "X-Big: " + "b".repeat(10 * 1024) + "\r\n\r\n", Set.of("400 close", "431 close", "close")),
-                arguments("headers summing to 12 KiB", ok + ("X-Many: " + "m".repeat(52) + "\r\n").repeat(200) + "\r\n",
+                arguments(
+                        "header over 8 KiB",
+                        ok + "X-Big: " + "b".repeat(10 * 1024) + "\r\n\r\n",
                         Set.of("400 close", "431 close", "close")),
-                arguments("headers just under 8 KiB", ok + ("X-Some: " + "s".repeat(50) + "\r\n").repeat(120) + "\r\n", Set.of("200")),
-                arguments("two different Content-Length", post("/v1/topic", "Content-Length: 5\r\nContent-Length: 6\r\n", "{\"a\":1"), refused),
+                arguments(
+                        "headers summing to 12 KiB",
+                        ok + ("X-Many: " + "m".repeat(52) + "\r\n").repeat(200) + "\r\n",
+                        Set.of("400 close", "431 close", "close")),
+                arguments(
+                        "headers just under 8 KiB",
+                        ok + ("X-Some: " + "s".repeat(50) + "\r\n").repeat(120) + "\r\n",
+                        Set.of("200")),
+                arguments(
+                        "two different Content-Length",
+                        post("/v1/topic", "Content-Length: 5\r\nContent-Length: 6\r\n", "{\"a\":1"),
+                        refused),
                 arguments("negative Content-Length", post("/v1/topic", "Content-Length: -1\r\n", ""), refused),
                 arguments("non-numeric Content-Length", post("/v1/topic", "Content-Length: abc\r\n", ""), refused),
-                arguments("Content-Length over 2^64", post("/v1/topic", "Content-Length: 99999999999999999999999\r\n", ""),
+                arguments(
+                        "Content-Length over 2^64",
+                        post("/v1/topic", "Content-Length: 99999999999999999999999\r\n", ""),
                         Set.of("400 close", "413 close", "close")),
-                arguments("Content-Length and chunked together", post("/v1/topic",
-                        "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n", "3\r\n{}x\r\n0\r\n\r\n"), Set.of(NOT_5XX)),
-                arguments("unknown Transfer-Encoding", post("/v1/topic", "Transfer-Encoding: gzip\r\n", "x"), Set.of(NOT_5XX)));
+                arguments(
+                        "Content-Length and chunked together",
+                        post(
+                                "/v1/topic",
+                                "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n",
+                                "3\r\n{}x\r\n0\r\n\r\n"),
+                        Set.of(NOT_5XX)),
+                arguments(
+                        "unknown Transfer-Encoding",
+                        post("/v1/topic", "Transfer-Encoding: gzip\r\n", "x"),
+                        Set.of(NOT_5XX)));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -149,33 +203,95 @@ class HttpFuzzIT {
         String exactly = "{\"topic\":\"limit\"}" + " ".repeat(MAX_BODY - 17); // 1024 bytes: padding is JSON whitespace
         String over = "{\"topic\":\"over\"}" + " ".repeat(MAX_BODY);
         return Stream.of(
-                arguments("body of exactly the limit", post("/v1/topic", contentLength(exactly), exactly), Set.of("201")),
-                arguments("body one byte over the limit", post("/v1/topic", contentLength(over.substring(0, MAX_BODY + 1)), over.substring(0, MAX_BODY + 1)),
+                arguments(
+                        "body of exactly the limit", post("/v1/topic", contentLength(exactly), exactly), Set.of("201")),
+                arguments(
+                        "body one byte over the limit",
+                        post(
+                                "/v1/topic",
+                                contentLength(over.substring(0, MAX_BODY + 1)),
+                                over.substring(0, MAX_BODY + 1)),
                         Set.of("413 close")),
-                arguments("Content-Length over the limit, no body sent", post("/v1/topic", "Content-Length: 1000000\r\n", ""), Set.of("413 close")),
-                arguments("Expect: 100-continue over the limit", post("/v1/topic", "Expect: 100-continue\r\nContent-Length: 5000\r\n", ""),
+                arguments(
+                        "Content-Length over the limit, no body sent",
+                        post("/v1/topic", "Content-Length: 1000000\r\n", ""),
+                        Set.of("413 close")),
+                arguments(
+                        "Expect: 100-continue over the limit",
+                        post("/v1/topic", "Expect: 100-continue\r\nContent-Length: 5000\r\n", ""),
                         Set.of("413 close", "417 close")),
-                arguments("chunked body", post("/v1/topic", "Transfer-Encoding: chunked\r\n", chunked("{\"topic\":", "\"chunked/a\"", "}")), Set.of("201")),
-                arguments("chunked body with extensions", post("/v1/topic", "Transfer-Encoding: chunked\r\n",
-                        "9;ext=1\r\n{\"topic\":\r\nc;x=\"y\"\r\n\"chunked/b\"}\r\n0\r\n\r\n"), Set.of("201")),
-                arguments("chunked body with trailers", post("/v1/topic", "Transfer-Encoding: chunked\r\n",
-                        "15\r\n{\"topic\":\"chunked/c\"}\r\n0\r\nX-Trailer: 1\r\n\r\n"), Set.of("201")),
-                arguments("chunked body over the limit", post("/v1/topic", "Transfer-Encoding: chunked\r\n",
-                        chunked("{\"topic\":\"", "q".repeat(600), "q".repeat(600), "\"}")), Set.of("413 close")),
-                arguments("chunk size not hex", post("/v1/topic", "Transfer-Encoding: chunked\r\n", "zz\r\n{}\r\n0\r\n\r\n"), Set.of("400 close", "close")),
-                arguments("chunk size overflowing", post("/v1/topic", "Transfer-Encoding: chunked\r\n", "FFFFFFFFFFFFFFFFFFFF\r\n{}\r\n0\r\n\r\n"),
+                arguments(
+                        "chunked body",
+                        post(
+                                "/v1/topic",
+                                "Transfer-Encoding: chunked\r\n",
+                                chunked("{\"topic\":", "\"chunked/a\"", "}")),
+                        Set.of("201")),
+                arguments(
+                        "chunked body with extensions",
+                        post(
+                                "/v1/topic",
+                                "Transfer-Encoding: chunked\r\n",
+                                "9;ext=1\r\n{\"topic\":\r\nc;x=\"y\"\r\n\"chunked/b\"}\r\n0\r\n\r\n"),
+                        Set.of("201")),
+                arguments(
+                        "chunked body with trailers",
+                        post(
+                                "/v1/topic",
+                                "Transfer-Encoding: chunked\r\n",
+                                "15\r\n{\"topic\":\"chunked/c\"}\r\n0\r\nX-Trailer: 1\r\n\r\n"),
+                        Set.of("201")),
+                arguments(
+                        "chunked body over the limit",
+                        post(
+                                "/v1/topic",
+                                "Transfer-Encoding: chunked\r\n",
+                                chunked("{\"topic\":\"", "q".repeat(600), "q".repeat(600), "\"}")),
+                        Set.of("413 close")),
+                arguments(
+                        "chunk size not hex",
+                        post("/v1/topic", "Transfer-Encoding: chunked\r\n", "zz\r\n{}\r\n0\r\n\r\n"),
+                        Set.of("400 close", "close")),
+                arguments(
+                        "chunk size overflowing",
+                        post("/v1/topic", "Transfer-Encoding: chunked\r\n", "FFFFFFFFFFFFFFFFFFFF\r\n{}\r\n0\r\n\r\n"),
                         Set.of("400 close", "413 close", "close")),
-                arguments("text/plain body", postTyped("text/plain", "{\"topic\":\"typed/plain\"}"), Set.of("201", "415")),
-                arguments("application/xml body", postTyped("application/xml", "{\"topic\":\"typed/xml\"}"), Set.of("201", "415")),
+                arguments(
+                        "text/plain body",
+                        postTyped("text/plain", "{\"topic\":\"typed/plain\"}"),
+                        Set.of("201", "415")),
+                arguments(
+                        "application/xml body",
+                        postTyped("application/xml", "{\"topic\":\"typed/xml\"}"),
+                        Set.of("201", "415")),
                 arguments("no Content-Type", postTyped(null, "{\"topic\":\"typed/none\"}"), Set.of("201", "415")),
-                arguments("multipart body", postTyped("multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"topic\"\r\n\r\nmp\r\n--x--\r\n"),
+                arguments(
+                        "multipart body",
+                        postTyped(
+                                "multipart/form-data; boundary=x",
+                                "--x\r\nContent-Disposition: form-data; name=\"topic\"\r\n\r\nmp\r\n--x--\r\n"),
                         Set.of("400", "415")),
-                arguments("form-encoded body", postTyped("application/x-www-form-urlencoded", "topic=form"), Set.of("400", "415")),
-                arguments("JSON in UTF-16 declared as such", postTyped("application/json; charset=utf-16", new String(
-                        "{\"topic\":\"typed/utf16\"}".getBytes(StandardCharsets.UTF_16LE), StandardCharsets.ISO_8859_1)), Set.of("201", "400", "415")),
-                arguments("invalid UTF-8 in a JSON body", postTyped("application/json", "{\"topic\":\"bad\u00ff\u00fe\"}"), Set.of("400", "422")),
+                arguments(
+                        "form-encoded body",
+                        postTyped("application/x-www-form-urlencoded", "topic=form"),
+                        Set.of("400", "415")),
+                arguments(
+                        "JSON in UTF-16 declared as such",
+                        postTyped(
+                                "application/json; charset=utf-16",
+                                new String(
+                                        "{\"topic\":\"typed/utf16\"}".getBytes(StandardCharsets.UTF_16LE),
+                                        StandardCharsets.ISO_8859_1)),
+                        Set.of("201", "400", "415")),
+                arguments(
+                        "invalid UTF-8 in a JSON body",
+                        postTyped("application/json", "{\"topic\":\"bad\u00ff\u00fe\"}"),
+                        Set.of("400", "422")),
                 arguments("empty POST body", post("/v1/topic", "Content-Length: 0\r\n", ""), Set.of("400")),
-                arguments("GET with a body", "GET /v1/topic HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\n" + contentLength(topic) + "\r\n" + topic,
+                arguments(
+                        "GET with a body",
+                        "GET /v1/topic HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\n"
+                                + contentLength(topic) + "\r\n" + topic,
                         Set.of("200")));
     }
 
@@ -189,16 +305,20 @@ class HttpFuzzIT {
 
     @Test
     void slowClientThatFinishesInTimeIsAnswered() {
-        byte[] request = ("GET /v1/topic HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+        byte[] request = ("GET /v1/topic HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\n\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1);
         // One byte at a time, finishing well within the request timeout.
         Duration pause = Duration.ofMillis(Math.max(1, 1_200 / request.length));
         try (HttpWire wire = new HttpWire(server.port(), Duration.ofSeconds(5))) {
             int sent = wire.sendSlowly(request, pause);
             assertEquals(request.length, sent, "the server closed after " + sent + " of " + request.length + " bytes");
             HttpWire.Response r = wire.read();
-            observed.put("slow client, 1 byte every " + pause.toMillis() + " ms, done in ~1.2 s", Integer.toString(r.status()));
+            observed.put(
+                    "slow client, 1 byte every " + pause.toMillis() + " ms, done in ~1.2 s",
+                    Integer.toString(r.status()));
             assertEquals(200, r.status(), r.body());
-            assertEquals("existing", JsonField.get(r.body().substring(1, r.body().length() - 1), "topic"));
+            assertEquals(
+                    "existing", JsonField.get(r.body().substring(1, r.body().length() - 1), "topic"));
         }
     }
 
@@ -213,14 +333,28 @@ class HttpFuzzIT {
         Map<String, Stall> stalls = new TreeMap<>();
         stalls.put("connection that sends nothing", new Stall(new byte[0], Duration.ZERO));
         stalls.put("half a request line", new Stall("GET /heal".getBytes(StandardCharsets.US_ASCII), Duration.ZERO));
-        stalls.put("head without the final blank line", new Stall("GET /healthz HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII), Duration.ZERO));
-        stalls.put("body shorter than Content-Length", new Stall(post("/v1/topic", "Content-Length: 100\r\n", "{\"topic\":")
-                .getBytes(StandardCharsets.US_ASCII), Duration.ZERO));
-        stalls.put("chunked body without its last chunk", new Stall(post("/v1/topic", "Transfer-Encoding: chunked\r\n", "5\r\n{\"top\r\n")
-                .getBytes(StandardCharsets.US_ASCII), Duration.ZERO));
+        stalls.put(
+                "head without the final blank line",
+                new Stall("GET /healthz HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII), Duration.ZERO));
+        stalls.put(
+                "body shorter than Content-Length",
+                new Stall(
+                        post("/v1/topic", "Content-Length: 100\r\n", "{\"topic\":")
+                                .getBytes(StandardCharsets.US_ASCII),
+                        Duration.ZERO));
+        stalls.put(
+                "chunked body without its last chunk",
+                new Stall(
+                        post("/v1/topic", "Transfer-Encoding: chunked\r\n", "5\r\n{\"top\r\n")
+                                .getBytes(StandardCharsets.US_ASCII),
+                        Duration.ZERO));
         // Slowloris: a header byte every 400 ms forever; the clock must not restart with each byte.
-        stalls.put("slowloris (a byte every 400 ms, never done)", new Stall(("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: "
-                + "s".repeat(200)).getBytes(StandardCharsets.US_ASCII), Duration.ofMillis(400)));
+        stalls.put(
+                "slowloris (a byte every 400 ms, never done)",
+                new Stall(
+                        ("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + "s".repeat(200))
+                                .getBytes(StandardCharsets.US_ASCII),
+                        Duration.ofMillis(400)));
         stalls.put("idle keep-alive connection after a response", new Stall(null, Duration.ZERO));
 
         ExecutorService pool = Executors.newFixedThreadPool(stalls.size());
@@ -235,8 +369,10 @@ class HttpFuzzIT {
                     wrong.add(r.getKey() + " → " + outcome);
                 }
             }
-            assertTrue(wrong.isEmpty(), "not closed within the request timeout (" + REQUEST_TIMEOUT_SECONDS + " s + " + SLACK.toSeconds()
-                    + " s slack; courier.http.request.timeout.seconds):\n  " + String.join("\n  ", wrong));
+            assertTrue(
+                    wrong.isEmpty(),
+                    "not closed within the request timeout (" + REQUEST_TIMEOUT_SECONDS + " s + " + SLACK.toSeconds()
+                            + " s slack; courier.http.request.timeout.seconds):\n  " + String.join("\n  ", wrong));
         } finally {
             pool.shutdownNow();
         }
@@ -281,14 +417,18 @@ class HttpFuzzIT {
                     }
                 }
                 long ms = Duration.ofNanos(System.nanoTime() - start).toMillis();
-                String answered = answer.map(r -> " after " + r.status() + " " + JsonField.get(r.body(), "error.code")).orElse("");
+                String answered = answer.map(r -> " after " + r.status() + " " + JsonField.get(r.body(), "error.code"))
+                        .orElse("");
                 if (answer.isPresent() && answer.get().status() != 408) {
                     return "answered " + answer.get() + " instead of timing out";
                 }
-                if (answer.isPresent() && !"EREQUEST_TIMEOUT".equals(JsonField.get(answer.get().body(), "error.code"))) {
+                if (answer.isPresent()
+                        && !"EREQUEST_TIMEOUT".equals(JsonField.get(answer.get().body(), "error.code"))) {
                     return "408 without the EREQUEST_TIMEOUT body: " + answer.get();
                 }
-                return closed ? "closed" + answered + " after " + ms + " ms" : "still open after " + ms + " ms" + answered;
+                return closed
+                        ? "closed" + answered + " after " + ms + " ms"
+                        : "still open after " + ms + " ms" + answered;
             }
         }
 
@@ -311,7 +451,9 @@ class HttpFuzzIT {
             "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
             "GET /v1/topic HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token + "\r\n\r\n",
             post("/v1/topic", contentLength(body), body),
-            post("/v1/hook", contentLength("{\"action\":\"publish\",\"topic\":\"existing\",\"message\":{}}"),
+            post(
+                    "/v1/hook",
+                    contentLength("{\"action\":\"publish\",\"topic\":\"existing\",\"message\":{}}"),
                     "{\"action\":\"publish\",\"topic\":\"existing\",\"message\":{}}"),
             "OPTIONS /v1/topic HTTP/1.1\r\nHost: x\r\nOrigin: http://a.example\r\nAccess-Control-Request-Method: POST\r\n\r\n",
             "GET /ws?token=abc HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
@@ -327,7 +469,8 @@ class HttpFuzzIT {
         try {
             List<Future<String>> results = new ArrayList<>();
             for (byte[] r : requests) {
-                results.add(pool.submit(() -> outcome(r, Duration.ofSeconds(REQUEST_TIMEOUT_SECONDS).plus(SLACK))));
+                results.add(pool.submit(() ->
+                        outcome(r, Duration.ofSeconds(REQUEST_TIMEOUT_SECONDS).plus(SLACK))));
             }
             for (int i = 0; i < results.size(); i++) {
                 String outcome;
@@ -349,9 +492,12 @@ class HttpFuzzIT {
             pool.shutdownNow();
         }
         observed.put("random mutations (" + RANDOM_REQUESTS + ", seed " + SEED + ")", outcomes.toString());
-        assertTrue(wrong.isEmpty(), "[seed " + SEED + ", rerun with -Dcourier.fuzz.seed=" + SEED + "] " + wrong.size() + " of " + RANDOM_REQUESTS
-                + " mutated requests were answered badly or left hanging past the request timeout:\n  "
-                + String.join("\n  ", wrong.subList(0, Math.min(20, wrong.size()))));
+        assertTrue(
+                wrong.isEmpty(),
+                "[seed " + SEED + ", rerun with -Dcourier.fuzz.seed=" + SEED + "] " + wrong.size() + " of "
+                        + RANDOM_REQUESTS
+                        + " mutated requests were answered badly or left hanging past the request timeout:\n  "
+                        + String.join("\n  ", wrong.subList(0, Math.min(20, wrong.size()))));
     }
 
     private static byte[] mutate(Random rnd, byte[] request) {
@@ -360,14 +506,32 @@ class HttpFuzzIT {
         byte[] b = out.toByteArray();
         for (int m = 1 + rnd.nextInt(3); m > 0; m--) {
             int at = rnd.nextInt(b.length + 1);
-            byte[][] inserts = {{'\r'}, {'\n'}, {'\r', '\n'}, {' '}, {':'}, {0}, {(byte) 0xFF}, {'%'}, {'0'}, {'"'}, {'\t'},
-                "\r\nX-Injected: 1".getBytes(StandardCharsets.US_ASCII), "\r\nContent-Length: 7".getBytes(StandardCharsets.US_ASCII),
-                "\r\nTransfer-Encoding: chunked".getBytes(StandardCharsets.US_ASCII)};
+            byte[][] inserts = {
+                {'\r'},
+                {'\n'},
+                {'\r', '\n'},
+                {' '},
+                {':'},
+                {0},
+                {(byte) 0xFF},
+                {'%'},
+                {'0'},
+                {'"'},
+                {'\t'},
+                "\r\nX-Injected: 1".getBytes(StandardCharsets.US_ASCII),
+                "\r\nContent-Length: 7".getBytes(StandardCharsets.US_ASCII),
+                "\r\nTransfer-Encoding: chunked".getBytes(StandardCharsets.US_ASCII)
+            };
             b = switch (rnd.nextInt(4)) {
                 case 0 -> splice(b, at, Math.min(b.length, at + 1 + rnd.nextInt(3)), new byte[0]); // delete
                 case 1 -> splice(b, at, at, inserts[rnd.nextInt(inserts.length)]);
                 case 2 -> at < b.length ? splice(b, at, at + 1, new byte[] {(byte) rnd.nextInt(256)}) : b; // replace
-                default -> splice(b, at, at, Arrays.copyOfRange(b, at, Math.min(b.length, at + 1 + rnd.nextInt(30)))); // duplicate
+                default ->
+                    splice(
+                            b,
+                            at,
+                            at,
+                            Arrays.copyOfRange(b, at, Math.min(b.length, at + 1 + rnd.nextInt(30)))); // duplicate
             };
         }
         return b;
@@ -387,7 +551,8 @@ class HttpFuzzIT {
         String outcome = outcome(request, Duration.ofSeconds(5));
         observed.put(name, outcome);
         String kind = outcome.replaceFirst("^(\\d+)( [A-Z_]+)?", "$1");
-        boolean ok = allowed.contains(kind) || allowed.contains(NOT_5XX) && (outcome.equals("close") || outcome.matches("[1-4]\\d\\d.*"));
+        boolean ok = allowed.contains(kind)
+                || allowed.contains(NOT_5XX) && (outcome.equals("close") || outcome.matches("[1-4]\\d\\d.*"));
         assertTrue(ok, name + ": got " + outcome + ", expected one of " + allowed);
     }
 
@@ -407,19 +572,24 @@ class HttpFuzzIT {
             if (response.status() >= 400) {
                 String contentType = response.header("Content-Type").orElse("");
                 if (!contentType.startsWith("application/json")) {
-                    return "bad: " + response.status() + " with Content-Type '" + contentType + "' instead of the JSON error: '" + response.body() + "'";
+                    return "bad: " + response.status() + " with Content-Type '" + contentType
+                            + "' instead of the JSON error: '" + response.body() + "'";
                 }
                 code = JsonField.get(response.body(), "error.code");
                 if (code == null || !CODES.contains(code)) {
                     return "bad: " + response.status() + " with an unknown error body: " + response.body();
                 }
                 if (ErrorCode.valueOf(code).httpStatus() != response.status()) {
-                    return "bad: " + response.status() + " carrying " + code + " (whose status is " + ErrorCode.valueOf(code).httpStatus() + ")";
+                    return "bad: " + response.status() + " carrying " + code + " (whose status is "
+                            + ErrorCode.valueOf(code).httpStatus() + ")";
                 }
                 code = " " + code;
             }
-            boolean closed = response.header("Connection").map(v -> v.equalsIgnoreCase("close")).orElse(false)
-                    ? wire.awaitClose(Duration.ofSeconds(2)) : wire.awaitClose(Duration.ofMillis(300));
+            boolean closed = response.header("Connection")
+                            .map(v -> v.equalsIgnoreCase("close"))
+                            .orElse(false)
+                    ? wire.awaitClose(Duration.ofSeconds(2))
+                    : wire.awaitClose(Duration.ofMillis(300));
             return response.status() + code + (closed ? " close" : "");
         } catch (AssertionError e) {
             return "no answer and not closed within " + wait + " (" + e.getMessage() + ")";
@@ -431,8 +601,8 @@ class HttpFuzzIT {
     }
 
     private static String post(String path, String headers, String body) {
-        return "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token + "\r\nContent-Type: application/json\r\n"
-                + headers + "\r\n" + body;
+        return "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token
+                + "\r\nContent-Type: application/json\r\n" + headers + "\r\n" + body;
     }
 
     private static String postTyped(String contentType, String latin1Body) {
@@ -460,7 +630,10 @@ class HttpFuzzIT {
     }
 
     private static String show(byte[] request) {
-        String s = new String(request, StandardCharsets.ISO_8859_1).replace("\r", "\\r").replace("\n", "\\n").replace("\u0000", "\\0")
+        String s = new String(request, StandardCharsets.ISO_8859_1)
+                .replace("\r", "\\r")
+                .replace("\n", "\\n")
+                .replace("\u0000", "\\0")
                 .replaceAll("Bearer [A-Za-z0-9._-]+", "Bearer TOKEN");
         return s.length() > 160 ? s.substring(0, 160) + "..." : s;
     }

@@ -54,8 +54,7 @@ class IsolationPropertyIT {
     static final CourierExtension server = CourierExtension.withDefaults();
 
     /** One audience: its name, token and topics (the shared names plus one of its own). */
-    private record Audience(int index, String name, String token, List<String> topics) {
-    }
+    private record Audience(int index, String name, String token, List<String> topics) {}
 
     /** One client as the model sees it, and what it actually received. */
     private static final class Client {
@@ -91,8 +90,11 @@ class IsolationPropertyIT {
             run();
         } catch (AssertionError | RuntimeException e) {
             int from = Math.max(0, trace.size() - 15);
-            throw new AssertionError("[seed " + SEED + ", rerun with -Dcourier.isolation.seed=" + SEED + "] at op " + op + ": " + e.getMessage()
-                    + "\nlast operations:\n  " + String.join("\n  ", trace.subList(from, trace.size())), e);
+            throw new AssertionError(
+                    "[seed " + SEED + ", rerun with -Dcourier.isolation.seed=" + SEED + "] at op " + op + ": "
+                            + e.getMessage() + "\nlast operations:\n  "
+                            + String.join("\n  ", trace.subList(from, trace.size())),
+                    e);
         } finally {
             clients.stream().filter(c -> c.open).forEach(c -> c.ws.close());
         }
@@ -119,15 +121,21 @@ class IsolationPropertyIT {
                 disconnect(open.get(rnd.nextInt(open.size())));
             } else if (pick < 30) {
                 Client c = open.get(rnd.nextInt(open.size()));
-                subscribe(c, c.audience.topics().get(rnd.nextInt(c.audience.topics().size())));
+                subscribe(
+                        c,
+                        c.audience.topics().get(rnd.nextInt(c.audience.topics().size())));
             } else if (pick < 38) {
                 Client c = open.get(rnd.nextInt(open.size()));
                 // Mostly held topics; sometimes one not held (a no-op that is still acknowledged).
-                List<String> pool = c.subscriptions.isEmpty() || rnd.nextInt(4) == 0 ? c.audience.topics() : List.copyOf(c.subscriptions);
+                List<String> pool = c.subscriptions.isEmpty() || rnd.nextInt(4) == 0
+                        ? c.audience.topics()
+                        : List.copyOf(c.subscriptions);
                 unsubscribe(c, pool.get(rnd.nextInt(pool.size())));
             } else if (pick < 63) {
                 Client c = open.get(rnd.nextInt(open.size()));
-                publish(c, c.audience.topics().get(rnd.nextInt(c.audience.topics().size())));
+                publish(
+                        c,
+                        c.audience.topics().get(rnd.nextInt(c.audience.topics().size())));
             } else if (pick < 71) {
                 broadcast(open.get(rnd.nextInt(open.size())));
             } else if (pick < 84) {
@@ -153,7 +161,12 @@ class IsolationPropertyIT {
             }
             assertReceivedAsModelled(c);
         }
-        System.out.printf("isolation: seed=%d ops=%d clients=%d operations=%s deliveries=%d%n", SEED, OPS, clients.size(), counts,
+        System.out.printf(
+                "isolation: seed=%d ops=%d clients=%d operations=%s deliveries=%d%n",
+                SEED,
+                OPS,
+                clients.size(),
+                counts,
                 clients.stream().mapToInt(c -> c.received.size()).sum());
     }
 
@@ -192,7 +205,9 @@ class IsolationPropertyIT {
 
     private void publish(Client c, String topic) {
         String message = message(c.name);
-        expectAck(c, "{\"action\":\"publish\",\"topic\":\"" + topic + "\",\"message\":" + message + ",\"id\":" + op + "}");
+        expectAck(
+                c,
+                "{\"action\":\"publish\",\"topic\":\"" + topic + "\",\"message\":" + message + ",\"id\":" + op + "}");
         deliverToSubscribers(c.audience, topic, message);
         note("publish " + c.name + " " + topic + " " + message);
     }
@@ -206,7 +221,10 @@ class IsolationPropertyIT {
 
     private void hookPublish(Audience a, String topic) {
         String message = message("hook" + a.index());
-        HttpResponse<String> r = server.post("/v1/hook", a.token(), "{\"action\":\"publish\",\"topic\":\"" + topic + "\",\"message\":" + message + "}");
+        HttpResponse<String> r = server.post(
+                "/v1/hook",
+                a.token(),
+                "{\"action\":\"publish\",\"topic\":\"" + topic + "\",\"message\":" + message + "}");
         assertEquals(200, r.statusCode(), "hook publish: " + r.body());
         deliverToSubscribers(a, topic, message);
         note("hook publish " + a.index() + " " + topic + " " + message);
@@ -214,7 +232,8 @@ class IsolationPropertyIT {
 
     private void hookBroadcast(Audience a) {
         String message = message("hook" + a.index());
-        HttpResponse<String> r = server.post("/v1/hook", a.token(), "{\"action\":\"broadcast\",\"message\":" + message + "}");
+        HttpResponse<String> r =
+                server.post("/v1/hook", a.token(), "{\"action\":\"broadcast\",\"message\":" + message + "}");
         assertEquals(200, r.statusCode(), "hook broadcast: " + r.body());
         deliverToAll(a, message);
         note("hook broadcast " + a.index() + " " + message);
@@ -227,16 +246,23 @@ class IsolationPropertyIT {
         boolean viaHook = rnd.nextBoolean();
         String message = message(viaHook ? "hook" + c.audience.index() : c.name);
         if (rnd.nextBoolean()) {
-            expectError(c, "{\"action\":\"subscribe\",\"topic\":\"" + topic + "\",\"id\":" + op + "}", "ETOPIC_NOTFOUND");
+            expectError(
+                    c, "{\"action\":\"subscribe\",\"topic\":\"" + topic + "\",\"id\":" + op + "}", "ETOPIC_NOTFOUND");
             note("foreign subscribe " + c.name + " " + topic);
         } else if (viaHook) {
-            HttpResponse<String> r = server.post("/v1/hook", c.audience.token(),
+            HttpResponse<String> r = server.post(
+                    "/v1/hook",
+                    c.audience.token(),
                     "{\"action\":\"publish\",\"topic\":\"" + topic + "\",\"message\":" + message + "}");
             assertEquals(404, r.statusCode(), "hook publish to another audience's topic: " + r.body());
             assertEquals("ETOPIC_NOTFOUND", JsonField.get(r.body(), "error.code"));
             note("foreign hook publish " + c.audience.index() + " " + topic);
         } else {
-            expectError(c, "{\"action\":\"publish\",\"topic\":\"" + topic + "\",\"message\":" + message + ",\"id\":" + op + "}", "ETOPIC_NOTFOUND");
+            expectError(
+                    c,
+                    "{\"action\":\"publish\",\"topic\":\"" + topic + "\",\"message\":" + message + ",\"id\":" + op
+                            + "}",
+                    "ETOPIC_NOTFOUND");
             note("foreign publish " + c.name + " " + topic);
         }
     }
@@ -265,7 +291,10 @@ class IsolationPropertyIT {
 
     private void note(String what) {
         String[] words = what.split(" ");
-        counts.merge(words[0].equals("hook") || words[0].equals("foreign") ? words[0] + " " + words[1] : words[0], 1, Integer::sum);
+        counts.merge(
+                words[0].equals("hook") || words[0].equals("foreign") ? words[0] + " " + words[1] : words[0],
+                1,
+                Integer::sum);
         trace.add(op + ": " + what);
     }
 
@@ -291,8 +320,8 @@ class IsolationPropertyIT {
         while (true) {
             String m = c.ws.poll(Duration.ofMillis(Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
             if (m == null) {
-                throw new AssertionError(c + ": no answer to " + frame + " within " + WsClient.WAIT + (c.ws.isClosed() ? "; closed with "
-                        + c.ws.closeCode() : ""));
+                throw new AssertionError(c + ": no answer to " + frame + " within " + WsClient.WAIT
+                        + (c.ws.isClosed() ? "; closed with " + c.ws.closeCode() : ""));
             }
             String action = JsonField.get(m, "action");
             if ("ack".equals(action) || "error".equals(action)) {
@@ -318,8 +347,9 @@ class IsolationPropertyIT {
             while (c.received.size() < c.expected.size()) {
                 String m = c.ws.poll(Duration.ofMillis(Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
                 if (m == null) {
-                    throw new AssertionError(c + " received " + c.received.size() + " of " + c.expected.size() + " deliveries within "
-                            + WsClient.WAIT + "; missing e.g. " + missing(c) + (c.ws.isClosed() ? "; closed with " + c.ws.closeCode() : ""));
+                    throw new AssertionError(c + " received " + c.received.size() + " of " + c.expected.size()
+                            + " deliveries within " + WsClient.WAIT + "; missing e.g. " + missing(c)
+                            + (c.ws.isClosed() ? "; closed with " + c.ws.closeCode() : ""));
                 }
                 take(c, m);
             }
@@ -334,10 +364,17 @@ class IsolationPropertyIT {
 
     private void assertHubMatchesModel() {
         long open = clients.stream().filter(c -> c.open).count();
-        int subscriptions = clients.stream().filter(c -> c.open).mapToInt(c -> c.subscriptions.size()).sum();
-        Await.until(() -> server.server().hub().connections() == open && server.server().hub().subscriptions() == subscriptions,
-                Duration.ofSeconds(5), "hub counts " + server.server().hub().connections() + " connections / "
-                        + server.server().hub().subscriptions() + " subscriptions equal the model's " + open + " / " + subscriptions);
+        int subscriptions = clients.stream()
+                .filter(c -> c.open)
+                .mapToInt(c -> c.subscriptions.size())
+                .sum();
+        Await.until(
+                () -> server.server().hub().connections() == open
+                        && server.server().hub().subscriptions() == subscriptions,
+                Duration.ofSeconds(5),
+                "hub counts " + server.server().hub().connections() + " connections / "
+                        + server.server().hub().subscriptions() + " subscriptions equal the model's " + open + " / "
+                        + subscriptions);
     }
 
     // ---------------------------------------------------------------- the comparison
@@ -346,12 +383,15 @@ class IsolationPropertyIT {
         // No cross-audience delivery: every message names its source, and sources belong to one audience.
         for (String m : c.received) {
             String from = source(m)[1];
-            Audience a = from.startsWith("hook") ? audiences.get(Integer.parseInt(from.substring(4)))
+            Audience a = from.startsWith("hook")
+                    ? audiences.get(Integer.parseInt(from.substring(4)))
                     : clients.get(Integer.parseInt(from.substring(1))).audience;
-            assertEquals(c.audience.index(), a.index(), c + " received a message from audience " + a.index() + ": " + m);
+            assertEquals(
+                    c.audience.index(), a.index(), c + " received a message from audience " + a.index() + ": " + m);
         }
         // No duplicate.
-        Map<String, Long> times = c.received.stream().collect(Collectors.groupingBy(m -> m, LinkedHashMap::new, Collectors.counting()));
+        Map<String, Long> times =
+                c.received.stream().collect(Collectors.groupingBy(m -> m, LinkedHashMap::new, Collectors.counting()));
         times.forEach((m, n) -> assertEquals(1L, n, c + " received " + n + " times: " + m));
         // No loss and nothing extra.
         List<String> missing = new ArrayList<>(c.expected);

@@ -40,14 +40,15 @@ class ManyConnectionsIT {
     private static final long HEAP_PER_CONNECTION_BOUND = 16 * 1024;
     /** Bounds, not expectations: opening took 9-17 s here, delivery 1.5-4 s (the client runs the leak detector). */
     private static final Duration OPEN_TIMEOUT = Duration.ofSeconds(60);
+
     private static final Duration DELIVERY_TIMEOUT = Duration.ofSeconds(30);
     /** How long nothing more may arrive once every connection has its broadcast. */
     private static final Duration QUIET = Duration.ofSeconds(2);
 
     @Test
     void tenThousandConnectionsEachReceiveOneBroadcastExactlyOnce(@TempDir Path dir) {
-        Map<String, String> env = Map.of("COURIER_DATA_DIR", dir.toString(), "COURIER_JWT_SECRET", SECRET,
-                "COURIER_SIGN_TTL_SECONDS", "600");
+        Map<String, String> env = Map.of(
+                "COURIER_DATA_DIR", dir.toString(), "COURIER_JWT_SECRET", SECRET, "COURIER_SIGN_TTL_SECONDS", "600");
         try (ServerProcess server = ServerProcess.start(env, dir.resolve("server.log"))) {
             RemoteApi api = new RemoteApi(server.port(), SECRET, dir);
             String token = api.setUp("many-connections.example.com");
@@ -67,23 +68,34 @@ class ManyConnectionsIT {
 
                 long heapWith = server.heapUsedAfterGc();
                 long perConnection = (heapWith - heapBefore) / CONNECTIONS;
-                System.out.printf("ManyConnectionsIT: %d handshakes in %d ms (%d in flight)%n", CONNECTIONS, opening.toMillis(), IN_FLIGHT);
-                System.out.printf("heap per connection: %d bytes (server heap %d KiB before, %d KiB with %d connections, after GC.run)%n",
+                System.out.printf(
+                        "ManyConnectionsIT: %d handshakes in %d ms (%d in flight)%n",
+                        CONNECTIONS, opening.toMillis(), IN_FLIGHT);
+                System.out.printf(
+                        "heap per connection: %d bytes (server heap %d KiB before, %d KiB with %d connections, after GC.run)%n",
                         perConnection, heapBefore / 1024, heapWith / 1024, CONNECTIONS);
-                assertTrue(perConnection > 0 && perConnection < HEAP_PER_CONNECTION_BOUND,
-                        "heap per connection " + perConnection + " bytes (sanity bound: 0 < x < " + HEAP_PER_CONNECTION_BOUND + ")");
+                assertTrue(
+                        perConnection > 0 && perConnection < HEAP_PER_CONNECTION_BOUND,
+                        "heap per connection " + perConnection + " bytes (sanity bound: 0 < x < "
+                                + HEAP_PER_CONNECTION_BOUND + ")");
 
                 broadcastOnce(api, token, crowd);
 
                 String after = api.scrape();
-                assertEquals(CONNECTIONS, value(after, "courier_deliveries_total") - value(open, "courier_deliveries_total"),
+                assertEquals(
+                        CONNECTIONS,
+                        value(after, "courier_deliveries_total") - value(open, "courier_deliveries_total"),
                         "the server handed out one frame per connection");
                 assertEquals(CONNECTIONS, value(after, "courier_connections"), "no connection dropped");
                 assertEquals(0, crowd.lostConnections(), "no connection dropped");
             }
-            Await.until(() -> value(api.scrape(), "courier_connections") == 0, Duration.ofSeconds(30),
+            Await.until(
+                    () -> value(api.scrape(), "courier_connections") == 0,
+                    Duration.ofSeconds(30),
                     "the server sees every connection closed");
-            assertTrue(server.log().lines().noneMatch(l -> l.contains("level=ERROR") || l.contains("OutOfMemoryError")), server.log());
+            assertTrue(
+                    server.log().lines().noneMatch(l -> l.contains("level=ERROR") || l.contains("OutOfMemoryError")),
+                    server.log());
         }
     }
 
@@ -93,9 +105,15 @@ class ManyConnectionsIT {
         long sent = System.nanoTime();
         HttpResponse<String> r = api.post("/v1/hook", token, "{\"action\":\"broadcast\",\"message\":" + message + "}");
         assertEquals(200, r.statusCode(), r.body());
-        Await.until(() -> crowd.expectedTotal() >= CONNECTIONS, DELIVERY_TIMEOUT, "every connection receives the broadcast");
+        Await.until(
+                () -> crowd.expectedTotal() >= CONNECTIONS,
+                DELIVERY_TIMEOUT,
+                "every connection receives the broadcast");
         long deliveredMillis = Duration.ofNanos(System.nanoTime() - sent).toMillis();
-        Await.holds(() -> crowd.expectedTotal() == CONNECTIONS, QUIET, "nothing more than one broadcast per connection arrives");
+        Await.holds(
+                () -> crowd.expectedTotal() == CONNECTIONS,
+                QUIET,
+                "nothing more than one broadcast per connection arrives");
 
         int none = 0;
         int twice = 0;
@@ -106,7 +124,8 @@ class ManyConnectionsIT {
             twice += got > 1 ? 1 : 0;
             unexpected += crowd.unexpectedFrames(i);
         }
-        System.out.printf("ManyConnectionsIT: broadcast received by all %d connections within %d ms of the hook call%n",
+        System.out.printf(
+                "ManyConnectionsIT: broadcast received by all %d connections within %d ms of the hook call%n",
                 CONNECTIONS, deliveredMillis);
         assertEquals(0, none, "connections that never received the broadcast");
         assertEquals(0, twice, "connections that received it more than once");

@@ -15,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -33,9 +34,11 @@ class SlowBodyIT {
     private static final int BODY_BYTES = 65536;
     /** Sent of each slow body: all but its last 36 bytes, as in the issue's reproduction. */
     private static final int SENT_BYTES = 65500;
+
     private static final int ADMITTED = 4;
     /** Four full bodies and room for the small hook publishes that prove the server still works. */
     private static final long BUDGET = (long) ADMITTED * BODY_BYTES + 8192;
+
     private static final int ATTACKERS = 300;
     /**
      * Direct memory the server may hold above its idle level during the attack, on top of the
@@ -43,6 +46,7 @@ class SlowBodyIT {
      * Before the fix the 300 bodies alone held about 300 × 64 KiB = 19 MiB.
      */
     private static final long SLACK = 8L << 20;
+
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     @RegisterExtension
@@ -84,10 +88,14 @@ class SlowBodyIT {
             }
             long slowestHealth = checkServing(token, subscriber, 10);
             memory.stop();
-            System.out.printf("unauthenticated slow bodies: %d connections, direct memory above idle peaked at %d KiB "
-                    + "(budget %d KiB), slowest /healthz %d ms%n", ATTACKERS, memory.peakAboveIdle() >> 10, BUDGET >> 10, slowestHealth);
-            assertTrue(memory.peakAboveIdle() <= BUDGET + SLACK, "direct memory rose by " + memory.peakAboveIdle()
-                    + " bytes during the attack (allowed: budget " + BUDGET + " + slack " + SLACK + ")");
+            System.out.printf(
+                    "unauthenticated slow bodies: %d connections, direct memory above idle peaked at %d KiB "
+                            + "(budget %d KiB), slowest /healthz %d ms%n",
+                    ATTACKERS, memory.peakAboveIdle() >> 10, BUDGET >> 10, slowestHealth);
+            assertTrue(
+                    memory.peakAboveIdle() <= BUDGET + SLACK,
+                    "direct memory rose by " + memory.peakAboveIdle() + " bytes during the attack (allowed: budget "
+                            + BUDGET + " + slack " + SLACK + ")");
             for (HttpWire wire : attackers) {
                 HttpWire.Response response = wire.read();
                 assertEquals(401, response.status(), response.toString());
@@ -111,7 +119,7 @@ class SlowBodyIT {
                 HttpWire wire = new HttpWire(server.port(), WAIT);
                 admitted.add(wire);
                 wire.send(head("/v1/hook", token, BODY_BYTES));
-                wire.send(java.util.Arrays.copyOf(body, SENT_BYTES));
+                wire.send(Arrays.copyOf(body, SENT_BYTES));
                 long expected = (long) (i + 1) * BODY_BYTES;
                 Await.until(() -> bufferedBytes() == expected, WAIT, "body " + (i + 1) + " admitted");
             }
@@ -119,7 +127,7 @@ class SlowBodyIT {
             for (int i = 0; i < refused; i++) {
                 try (HttpWire wire = new HttpWire(server.port(), WAIT)) {
                     wire.send(head("/v1/hook", token, BODY_BYTES));
-                    wire.send(java.util.Arrays.copyOf(body, SENT_BYTES));
+                    wire.send(Arrays.copyOf(body, SENT_BYTES));
                     HttpWire.Response response = wire.read();
                     assertEquals(503, response.status(), response.toString());
                     assertEquals("EOVERLOADED", JsonField.get(response.body(), "error.code"));
@@ -128,14 +136,22 @@ class SlowBodyIT {
             }
             long slowestHealth = checkServing(token, subscriber, 5);
             memory.stop();
-            System.out.printf("authenticated slow bodies: %d admitted, %d refused, direct memory above idle peaked at %d KiB "
-                    + "(budget %d KiB), slowest /healthz %d ms%n", ADMITTED, refused, memory.peakAboveIdle() >> 10, BUDGET >> 10, slowestHealth);
-            assertTrue(memory.peakAboveIdle() <= BUDGET + SLACK, "direct memory rose by " + memory.peakAboveIdle() + " bytes");
-            assertEquals(refused, overloadedCount() - refusedBefore, 0.0, "courier_messages_refused_total{code=EOVERLOADED}");
+            System.out.printf(
+                    "authenticated slow bodies: %d admitted, %d refused, direct memory above idle peaked at %d KiB "
+                            + "(budget %d KiB), slowest /healthz %d ms%n",
+                    ADMITTED, refused, memory.peakAboveIdle() >> 10, BUDGET >> 10, slowestHealth);
+            assertTrue(
+                    memory.peakAboveIdle() <= BUDGET + SLACK,
+                    "direct memory rose by " + memory.peakAboveIdle() + " bytes");
+            assertEquals(
+                    refused,
+                    overloadedCount() - refusedBefore,
+                    0.0,
+                    "courier_messages_refused_total{code=EOVERLOADED}");
 
             // The admitted bodies were not harmed: they finish and are published.
             for (HttpWire wire : admitted) {
-                wire.send(java.util.Arrays.copyOfRange(body, SENT_BYTES, BODY_BYTES));
+                wire.send(Arrays.copyOfRange(body, SENT_BYTES, BODY_BYTES));
                 assertEquals(200, wire.read().status());
                 assertEquals("big", JsonField.get(subscriber.next(), "message.kind"));
             }
@@ -153,8 +169,10 @@ class SlowBodyIT {
         long slowest = 0;
         for (int i = 0; i < rounds; i++) {
             long start = System.nanoTime();
-            HttpResponse<String> health = server.send(HttpRequest.newBuilder(server.uri("/healthz")).GET(), null);
-            slowest = Math.max(slowest, Duration.ofNanos(System.nanoTime() - start).toMillis());
+            HttpResponse<String> health =
+                    server.send(HttpRequest.newBuilder(server.uri("/healthz")).GET(), null);
+            slowest = Math.max(
+                    slowest, Duration.ofNanos(System.nanoTime() - start).toMillis());
             assertEquals(200, health.statusCode(), "/healthz during the attack");
             String body = "{\"action\":\"publish\",\"topic\":\"news\",\"message\":{\"n\":" + i + "}}";
             assertEquals(200, server.post("/v1/hook", token, body).statusCode(), "hook during the attack");
@@ -178,15 +196,27 @@ class SlowBodyIT {
     private static byte[] hookBody(int size) {
         String prefix = "{\"action\":\"publish\",\"topic\":\"news\",\"message\":{\"kind\":\"big\",\"pad\":\"";
         String suffix = "\"}}";
-        return (prefix + "x".repeat(size - prefix.length() - suffix.length()) + suffix).getBytes(StandardCharsets.US_ASCII);
+        return (prefix + "x".repeat(size - prefix.length() - suffix.length()) + suffix)
+                .getBytes(StandardCharsets.US_ASCII);
     }
 
     private static long bufferedBytes() {
-        return (long) server.server().metrics().registry().get("courier.http.buffered").gauge().value();
+        return (long) server.server()
+                .metrics()
+                .registry()
+                .get("courier.http.buffered")
+                .gauge()
+                .value();
     }
 
     private static double overloadedCount() {
-        return server.server().metrics().registry().get("courier.messages.refused").tag("code", "EOVERLOADED").counter().count();
+        return server.server()
+                .metrics()
+                .registry()
+                .get("courier.messages.refused")
+                .tag("code", "EOVERLOADED")
+                .counter()
+                .count();
     }
 
     /** Samples Netty's count of direct memory (server and this JVM share it) from a background thread. */
@@ -200,17 +230,19 @@ class SlowBodyIT {
             idle = PlatformDependent.usedDirectMemory();
             peak.set(idle);
             running.set(true);
-            sampler = new Thread(() -> {
-                while (running.get()) {
-                    peak.accumulateAndGet(PlatformDependent.usedDirectMemory(), Math::max);
-                    Thread.onSpinWait();
-                    try {
-                        Thread.sleep(5); // sampling period, not synchronisation
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-            }, "direct-memory-sampler");
+            sampler = new Thread(
+                    () -> {
+                        while (running.get()) {
+                            peak.accumulateAndGet(PlatformDependent.usedDirectMemory(), Math::max);
+                            Thread.onSpinWait();
+                            try {
+                                Thread.sleep(5); // sampling period, not synchronisation
+                            } catch (InterruptedException e) {
+                                return;
+                            }
+                        }
+                    },
+                    "direct-memory-sampler");
             sampler.setDaemon(true);
             sampler.start();
         }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import io.courier.error.ErrorCode;
 import io.courier.json.Json;
 import io.courier.reliability.FuzzFrames.Case;
@@ -33,6 +34,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -65,7 +67,8 @@ class SocketFuzzIT {
     private static final int FRAMES = Integer.getInteger("courier.fuzz.frames", 3_000);
     private static final int CONNECTIONS = 4;
     private static final int MAX_FRAME_BYTES = 65_536;
-    private static final Set<String> CODES = Arrays.stream(ErrorCode.values()).map(Enum::name).collect(Collectors.toSet());
+    private static final Set<String> CODES =
+            Arrays.stream(ErrorCode.values()).map(Enum::name).collect(Collectors.toSet());
     private static final Pattern MARKER = Pattern.compile("\"k\":\"((?:ok|never)-\\d+)\"");
     /** How long a raw connection waits for the server to answer or close: generous on loopback. */
     private static final Duration WIRE_TIMEOUT = Duration.ofSeconds(2);
@@ -74,7 +77,8 @@ class SocketFuzzIT {
     private static String rawToken;
 
     @RegisterExtension
-    static final CourierExtension server = CourierExtension.with(Map.of("courier.ws.max.frame.bytes", Integer.toString(MAX_FRAME_BYTES)));
+    static final CourierExtension server =
+            CourierExtension.with(Map.of("courier.ws.max.frame.bytes", Integer.toString(MAX_FRAME_BYTES)));
 
     @BeforeAll
     static void setUpAudiences() {
@@ -86,10 +90,14 @@ class SocketFuzzIT {
     @AfterEach
     void serverIsUnharmed() {
         seeded(() -> {
-            Await.until(() -> server.server().hub().connections() == 0 && server.server().hub().subscriptions() == 0,
-                    Duration.ofSeconds(10), "hub counts back to 0 (now " + server.server().hub().connections() + " connections, "
+            Await.until(
+                    () -> server.server().hub().connections() == 0
+                            && server.server().hub().subscriptions() == 0,
+                    Duration.ofSeconds(10),
+                    "hub counts back to 0 (now " + server.server().hub().connections() + " connections, "
                             + server.server().hub().subscriptions() + " subscriptions)");
-            try (WsClient a = server.connect(fuzzToken); WsClient b = server.connect(fuzzToken)) {
+            try (WsClient a = server.connect(fuzzToken);
+                    WsClient b = server.connect(fuzzToken)) {
                 a.send("{\"action\":\"subscribe\",\"topic\":\"t\",\"id\":\"after\"}");
                 assertEquals("{\"action\":\"ack\",\"id\":\"after\"}", a.next());
                 assertEquals(2, server.server().hub().connections());
@@ -98,8 +106,11 @@ class SocketFuzzIT {
                 assertEquals("{\"action\":\"ack\",\"id\":2}", b.next());
                 assertEquals("{\"action\":\"publish\",\"topic\":\"t\",\"message\":{\"still\":\"working\"}}", a.next());
             }
-            Await.until(() -> server.server().hub().connections() == 0 && server.server().hub().subscriptions() == 0,
-                    Duration.ofSeconds(10), "hub counts back to 0 after the normal client left");
+            Await.until(
+                    () -> server.server().hub().connections() == 0
+                            && server.server().hub().subscriptions() == 0,
+                    Duration.ofSeconds(10),
+                    "hub counts back to 0 after the normal client left");
             assertEquals(0, server.server().hub().activeAudiences());
         });
     }
@@ -139,8 +150,14 @@ class SocketFuzzIT {
             } finally {
                 conns.forEach(c -> c.client.close());
             }
-            System.out.printf("socket fuzz: seed=%d frames=%d connections=%d kinds=%s outcomes=%s deliveries=%s%n", SEED, FRAMES,
-                    conns.size(), kinds, outcomes, conns.stream().map(c -> c.deliveries.size()).toList());
+            System.out.printf(
+                    "socket fuzz: seed=%d frames=%d connections=%d kinds=%s outcomes=%s deliveries=%s%n",
+                    SEED,
+                    FRAMES,
+                    conns.size(),
+                    kinds,
+                    outcomes,
+                    conns.stream().map(c -> c.deliveries.size()).toList());
         });
     }
 
@@ -150,18 +167,25 @@ class SocketFuzzIT {
             return;
         }
         boolean accepted = outcome.equals("ack") || outcome.equals("none");
-        Scope scope = !accepted || c.delivery().frame() == null ? Scope.NEVER : c.delivery().topic() == null ? Scope.ALL
-                : c.delivery().topic().equals("t") ? Scope.SENDER : Scope.AT_MOST_ONCE;
+        Scope scope = !accepted || c.delivery().frame() == null
+                ? Scope.NEVER
+                : c.delivery().topic() == null
+                        ? Scope.ALL
+                        : c.delivery().topic().equals("t") ? Scope.SENDER : Scope.AT_MOST_ONCE;
         markers.put(c.delivery().marker(), new Expected(c.delivery().frame(), scope, sender, c));
         for (String never : c.delivery().never()) {
             markers.put(never, new Expected(null, Scope.NEVER, sender, c));
         }
     }
 
-    private enum Scope { SENDER, ALL, AT_MOST_ONCE, NEVER }
-
-    private record Expected(String frame, Scope scope, int sender, Case from) {
+    private enum Scope {
+        SENDER,
+        ALL,
+        AT_MOST_ONCE,
+        NEVER
     }
+
+    private record Expected(String frame, Scope scope, int sender, Case from) {}
 
     /** One fuzzed connection, its deliveries kept apart from the answers. */
     private static final class Conn {
@@ -202,7 +226,7 @@ class SocketFuzzIT {
                 switch (c.idRule()) {
                     case ECHO -> assertEquals(c.id(), JsonField.get(answer, "id"), where + ": id echoed in " + answer);
                     case ABSENT -> assertEquals(null, JsonField.get(answer, "id"), where + ": no id in " + answer);
-                    case ANY -> { }
+                    case ANY -> {}
                 }
             }
             if (!c.outcomes().contains(ANY)) {
@@ -229,7 +253,8 @@ class SocketFuzzIT {
                                 + " (answers so far " + answers + ")");
                     }
                     if (System.nanoTime() > deadline) {
-                        throw new AssertionError(where + ": no sentinel ack within 10 s (answers so far " + answers + ")");
+                        throw new AssertionError(
+                                where + ": no sentinel ack within 10 s (answers so far " + answers + ")");
                     }
                     continue;
                 }
@@ -249,8 +274,11 @@ class SocketFuzzIT {
         /** Waits until every delivery this connection is owed has arrived. */
         void awaitDeliveries(Map<String, Expected> markers, int connections) {
             Set<String> owed = markers.entrySet().stream()
-                    .filter(e -> e.getValue().scope() == Scope.ALL || e.getValue().scope() == Scope.SENDER && e.getValue().sender() == index)
-                    .map(Map.Entry::getKey).collect(Collectors.toSet());
+                    .filter(e -> e.getValue().scope() == Scope.ALL
+                            || e.getValue().scope() == Scope.SENDER
+                                    && e.getValue().sender() == index)
+                    .map(Map.Entry::getKey)
+                    .collect(Collectors.toSet());
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             while (true) {
                 Set<String> seen = deliveries.stream().map(SocketFuzzIT::marker).collect(Collectors.toSet());
@@ -258,10 +286,14 @@ class SocketFuzzIT {
                     return;
                 }
                 if (System.nanoTime() > deadline) {
-                    Set<String> missing = new java.util.TreeSet<>(owed);
+                    Set<String> missing = new TreeSet<>(owed);
                     missing.removeAll(seen);
-                    throw new AssertionError("connection " + index + " is missing " + missing.size() + " deliveries, e.g. "
-                            + missing.stream().limit(3).map(k -> k + " from " + markers.get(k).from()).toList());
+                    throw new AssertionError("connection " + index + " is missing " + missing.size()
+                            + " deliveries, e.g. "
+                            + missing.stream()
+                                    .limit(3)
+                                    .map(k -> k + " from " + markers.get(k).from())
+                                    .toList());
                 }
                 String m = client.poll(Duration.ofMillis(100));
                 if (m != null) {
@@ -283,13 +315,17 @@ class SocketFuzzIT {
             Map<String, Integer> counts = new HashMap<>();
             for (String d : deliveries) {
                 String action = JsonField.get(d, "action");
-                assertTrue("publish".equals(action) || "broadcast".equals(action), "connection " + index + " got a stray frame: " + d);
+                assertTrue(
+                        "publish".equals(action) || "broadcast".equals(action),
+                        "connection " + index + " got a stray frame: " + d);
                 if ("publish".equals(action)) {
                     String topic = JsonField.get(d, "topic");
                     assertTrue(TOPICS.contains(topic), "delivery for a topic of another audience or none: " + d);
                     assertTrue(d.startsWith(publishPrefix(topic)) && d.endsWith("}"), "delivery shape: " + d);
                 } else {
-                    assertTrue(d.startsWith("{\"action\":\"broadcast\",\"message\":{") && d.endsWith("}"), "delivery shape: " + d);
+                    assertTrue(
+                            d.startsWith("{\"action\":\"broadcast\",\"message\":{") && d.endsWith("}"),
+                            "delivery shape: " + d);
                 }
                 String marker = marker(d);
                 if (marker == null) {
@@ -297,13 +333,17 @@ class SocketFuzzIT {
                 }
                 Expected e = markers.get(marker);
                 assertTrue(e != null, "connection " + index + " got a delivery nobody sent: " + d);
-                assertTrue(e.scope() != Scope.NEVER, () -> "connection " + index + " got a delivery of a refused frame ("
-                        + e.from() + "): " + d);
+                assertTrue(
+                        e.scope() != Scope.NEVER,
+                        () -> "connection " + index + " got a delivery of a refused frame (" + e.from() + "): " + d);
                 assertEquals(e.frame(), d, "byte-for-byte delivery of " + e.from());
                 counts.merge(marker, 1, Integer::sum);
             }
-            counts.forEach((marker, count) -> assertEquals(1, count, "connection " + index + " got " + marker + " " + count
-                    + " times; sent as " + markers.get(marker).from()));
+            counts.forEach((marker, count) -> assertEquals(
+                    1,
+                    count,
+                    "connection " + index + " got " + marker + " " + count + " times; sent as "
+                            + markers.get(marker).from()));
         }
     }
 
@@ -315,7 +355,7 @@ class SocketFuzzIT {
     /** Every server frame must be one complete, valid JSON object. */
     private static void assertWellFormed(String json, String where) {
         try (JsonParser p = Json.FACTORY.createParser(json)) {
-            assertEquals(com.fasterxml.jackson.core.JsonToken.START_OBJECT, p.nextToken(), where + ": not an object: " + json);
+            assertEquals(JsonToken.START_OBJECT, p.nextToken(), where + ": not an object: " + json);
             p.skipChildren();
             assertEquals(null, p.nextToken(), where + ": content after the object: " + json);
         } catch (IOException e) {
@@ -330,44 +370,73 @@ class SocketFuzzIT {
         seeded(() -> {
             Random rnd = new Random(SEED ^ 0x1007);
             byte[][] bad = {
-                {(byte) 0xFF}, {(byte) 0xFE}, {(byte) 0xC0, (byte) 0x80}, {(byte) 0xC1, (byte) 0xBF}, // never valid, overlong
-                {(byte) 0xE0, (byte) 0x80, (byte) 0x80}, {(byte) 0xF0, (byte) 0x80, (byte) 0x80, (byte) 0x80}, // overlong
-                {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, {(byte) 0xED, (byte) 0xBF, (byte) 0xBF}, // UTF-16 surrogates
-                {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80}, {(byte) 0xF5, (byte) 0x80, (byte) 0x80, (byte) 0x80}, // > U+10FFFF
-                {(byte) 0x80}, {(byte) 0xBF}, // lone continuation bytes
-                {(byte) 0xC3}, {(byte) 0xE2, (byte) 0x82}, {(byte) 0xF0, (byte) 0x9F, (byte) 0x98}, // truncated sequences
-                {(byte) 0xE2, (byte) 0x28, (byte) 0xA1}, {(byte) 0xC3, (byte) 0x28}, // bad continuation
+                {(byte) 0xFF},
+                {(byte) 0xFE},
+                {(byte) 0xC0, (byte) 0x80},
+                {(byte) 0xC1, (byte) 0xBF}, // never valid, overlong
+                {(byte) 0xE0, (byte) 0x80, (byte) 0x80},
+                {(byte) 0xF0, (byte) 0x80, (byte) 0x80, (byte) 0x80}, // overlong
+                {(byte) 0xED, (byte) 0xA0, (byte) 0x80},
+                {(byte) 0xED, (byte) 0xBF, (byte) 0xBF}, // UTF-16 surrogates
+                {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80},
+                {(byte) 0xF5, (byte) 0x80, (byte) 0x80, (byte) 0x80}, // > U+10FFFF
+                {(byte) 0x80},
+                {(byte) 0xBF}, // lone continuation bytes
+                {(byte) 0xC3},
+                {(byte) 0xE2, (byte) 0x82},
+                {(byte) 0xF0, (byte) 0x9F, (byte) 0x98}, // truncated sequences
+                {(byte) 0xE2, (byte) 0x28, (byte) 0xA1},
+                {(byte) 0xC3, (byte) 0x28}, // bad continuation
             };
             List<RawCase> cases = new ArrayList<>();
-            for (String where : List.of("in a message string", "in the topic", "before the object", "at the very end")) {
+            for (String where :
+                    List.of("in a message string", "in the topic", "before the object", "at the very end")) {
                 for (byte[] seq : bad) {
                     String pad = "é".repeat(rnd.nextInt(20));
                     byte[] frame = switch (where) {
-                        case "in a message string" -> concat("{\"action\":\"publish\",\"topic\":\"t\",\"message\":{\"s\":\"" + pad, seq, "\"},\"id\":1}");
+                        case "in a message string" ->
+                            concat(
+                                    "{\"action\":\"publish\",\"topic\":\"t\",\"message\":{\"s\":\"" + pad,
+                                    seq,
+                                    "\"},\"id\":1}");
                         case "in the topic" -> concat("{\"action\":\"subscribe\",\"id\":1,\"topic\":\"t", seq, "\"}");
-                        case "before the object" -> concat("", seq, "{\"action\":\"subscribe\",\"topic\":\"t\",\"id\":1}");
+                        case "before the object" ->
+                            concat("", seq, "{\"action\":\"subscribe\",\"topic\":\"t\",\"id\":1}");
                         default -> concat("{\"action\":\"subscribe\",\"topic\":\"t\",\"id\":1}", seq, "");
                     };
-                    cases.add(new RawCase("invalid UTF-8 " + hex(seq) + " " + where, List.of(WsWire.frame(0x81, true, frame, -1)),
+                    cases.add(new RawCase(
+                            "invalid UTF-8 " + hex(seq) + " " + where,
+                            List.of(WsWire.frame(0x81, true, frame, -1)),
                             Set.of("close 1007")));
                 }
             }
             // Split across fragments: an invalid sequence must be caught across the boundary.
-            cases.add(new RawCase("invalid UTF-8 E2 28 split across fragments", List.of(
-                    WsWire.frame(0x01, true, new byte[] {'{', '"', (byte) 0xE2}, -1),
-                    WsWire.frame(0x80, true, new byte[] {0x28, '"', ':', '1', '}'}, -1)), Set.of("close 1007")));
+            cases.add(new RawCase(
+                    "invalid UTF-8 E2 28 split across fragments",
+                    List.of(
+                            WsWire.frame(0x01, true, new byte[] {'{', '"', (byte) 0xE2}, -1),
+                            WsWire.frame(0x80, true, new byte[] {0x28, '"', ':', '1', '}'}, -1)),
+                    Set.of("close 1007")));
             // In the reason of a client's close frame: a malformed close frame, a protocol error.
-            cases.add(new RawCase("invalid UTF-8 in a close reason", List.of(
-                    WsWire.frame(0x88, true, new byte[] {0x03, (byte) 0xE8, (byte) 0xC0, (byte) 0x80}, -1)),
+            cases.add(new RawCase(
+                    "invalid UTF-8 in a close reason",
+                    List.of(WsWire.frame(0x88, true, new byte[] {0x03, (byte) 0xE8, (byte) 0xC0, (byte) 0x80}, -1)),
                     Set.of("close 1002")));
             assertEndings("invalid UTF-8", cases);
 
             // A valid sequence split across fragments is fine: the euro sign's E2 | 82 AC.
             try (WsWire wire = openWire()) {
                 byte[] start = "{\"action\":\"subscribe\",\"topic\":\"t\",\"id\":\"".getBytes(StandardCharsets.UTF_8);
-                wire.write(WsWire.frame(0x01, true, concat(new String(start, StandardCharsets.UTF_8), new byte[] {(byte) 0xE2}, ""), -1));
+                wire.write(WsWire.frame(
+                        0x01,
+                        true,
+                        concat(new String(start, StandardCharsets.UTF_8), new byte[] {(byte) 0xE2}, ""),
+                        -1));
                 wire.write(WsWire.frame(0x80, true, new byte[] {(byte) 0x82, (byte) 0xAC, '"', '}'}, -1));
-                assertEquals("{\"action\":\"ack\",\"id\":\"\u20ac\"}", wire.readFrame().text(), "a sequence split across fragments");
+                assertEquals(
+                        "{\"action\":\"ack\",\"id\":\"\u20ac\"}",
+                        wire.readFrame().text(),
+                        "a sequence split across fragments");
             }
         });
     }
@@ -379,36 +448,70 @@ class SocketFuzzIT {
     @Test
     void invalidUtf8InAPublishNeverReachesSubscribers() {
         seeded(() -> {
-            byte[][] bad = {{(byte) 0xED, (byte) 0xA0, (byte) 0x80}, {(byte) 0xC0, (byte) 0x80}, {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80},
-                {(byte) 0xE0, (byte) 0x80, (byte) 0x80}, {(byte) 0xFF}, {(byte) 0x80}};
+            byte[][] bad = {
+                {(byte) 0xED, (byte) 0xA0, (byte) 0x80},
+                {(byte) 0xC0, (byte) 0x80},
+                {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80},
+                {(byte) 0xE0, (byte) 0x80, (byte) 0x80},
+                {(byte) 0xFF},
+                {(byte) 0x80}
+            };
             try (WsClient subscriber = server.connect(rawToken)) {
                 subscriber.send("{\"action\":\"subscribe\",\"topic\":\"t\",\"id\":1}");
                 assertEquals("{\"action\":\"ack\",\"id\":1}", subscriber.next());
                 List<RawCase> cases = new ArrayList<>();
                 for (byte[] seq : bad) {
-                    cases.add(new RawCase("publish with " + hex(seq) + " in the message", List.of(WsWire.frame(0x81, true,
-                            concat("{\"action\":\"publish\",\"topic\":\"t\",\"message\":{\"s\":\"", seq, "\"}}"), -1)), Set.of("close 1007")));
+                    cases.add(new RawCase(
+                            "publish with " + hex(seq) + " in the message",
+                            List.of(WsWire.frame(
+                                    0x81,
+                                    true,
+                                    concat(
+                                            "{\"action\":\"publish\",\"topic\":\"t\",\"message\":{\"s\":\"",
+                                            seq,
+                                            "\"}}"),
+                                    -1)),
+                            Set.of("close 1007")));
                 }
                 List<String> publishers = new ArrayList<>(endings(cases).entrySet().stream()
-                        .map(e -> e.getKey().name() + " → publisher " + e.getValue()).toList());
+                        .map(e -> e.getKey().name() + " → publisher " + e.getValue())
+                        .toList());
                 // The hook is a publisher too: the same bytes in a POST /v1/hook body.
                 for (byte[] seq : bad) {
-                    HttpResponse<String> r = server.send(HttpRequest.newBuilder(server.uri("/v1/hook")).header("Content-Type", "application/json")
-                            .POST(HttpRequest.BodyPublishers.ofByteArray(concat("{\"action\":\"publish\",\"topic\":\"t\",\"message\":{\"s\":\"",
-                                    seq, "\"}}"))), rawToken);
-                    publishers.add("hook publish with " + hex(seq) + " in the message → " + r.statusCode() + " " + JsonField.get(r.body(), "error.code"));
+                    HttpResponse<String> r = server.send(
+                            HttpRequest.newBuilder(server.uri("/v1/hook"))
+                                    .header("Content-Type", "application/json")
+                                    .POST(HttpRequest.BodyPublishers.ofByteArray(concat(
+                                            "{\"action\":\"publish\",\"topic\":\"t\",\"message\":{\"s\":\"",
+                                            seq,
+                                            "\"}}"))),
+                            rawToken);
+                    publishers.add("hook publish with " + hex(seq) + " in the message → " + r.statusCode() + " "
+                            + JsonField.get(r.body(), "error.code"));
                 }
-                assertEquals(200, server.post("/v1/hook", rawToken, "{\"action\":\"publish\",\"topic\":\"t\",\"message\":{\"end\":true}}").statusCode());
+                assertEquals(
+                        200,
+                        server.post(
+                                        "/v1/hook",
+                                        rawToken,
+                                        "{\"action\":\"publish\",\"topic\":\"t\",\"message\":{\"end\":true}}")
+                                .statusCode());
                 String next = null;
-                for (long end = System.nanoTime() + Duration.ofSeconds(5).toNanos(); next == null && !subscriber.isClosed() && System.nanoTime() < end; ) {
+                for (long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+                        next == null && !subscriber.isClosed() && System.nanoTime() < end; ) {
                     next = subscriber.poll(Duration.ofMillis(100));
                 }
-                assertEquals("{\"action\":\"publish\",\"topic\":\"t\",\"message\":{\"end\":true}}", next,
-                        "the subscriber gets nothing before the marker and stays connected (it was " + (subscriber.isClosed()
-                                ? "closed with " + subscriber.closeCode() : "open") + "); " + publishers);
+                assertEquals(
+                        "{\"action\":\"publish\",\"topic\":\"t\",\"message\":{\"end\":true}}",
+                        next,
+                        "the subscriber gets nothing before the marker and stays connected (it was "
+                                + (subscriber.isClosed() ? "closed with " + subscriber.closeCode() : "open") + "); "
+                                + publishers);
                 for (String p : publishers) {
-                    assertTrue(p.contains("→ publisher close 1007") || p.endsWith("→ 400 EBODY_INVALID"),
-                            "each socket publisher is closed with 1007, each hook call refused with 400 EBODY_INVALID: " + publishers);
+                    assertTrue(
+                            p.contains("→ publisher close 1007") || p.endsWith("→ 400 EBODY_INVALID"),
+                            "each socket publisher is closed with 1007, each hook call refused with 400 EBODY_INVALID: "
+                                    + publishers);
                 }
             }
         });
@@ -425,11 +528,15 @@ class SocketFuzzIT {
                     case 1 -> "{\"action\":\"subscribe\",\"topic\":\"t\",\"id\":1}".getBytes(StandardCharsets.UTF_8);
                     default -> randomBytes(rnd, rnd.nextInt(2000));
                 };
-                cases.add(new RawCase("binary frame of " + payload.length + " bytes", List.of(WsWire.frame(0x82, true, payload, -1)),
+                cases.add(new RawCase(
+                        "binary frame of " + payload.length + " bytes",
+                        List.of(WsWire.frame(0x82, true, payload, -1)),
                         Set.of("close 1003")));
             }
-            cases.add(new RawCase("fragmented binary message", List.of(WsWire.frame(0x02, true, new byte[] {1}, -1),
-                    WsWire.frame(0x80, true, new byte[] {2}, -1)), Set.of("close 1003")));
+            cases.add(new RawCase(
+                    "fragmented binary message",
+                    List.of(WsWire.frame(0x02, true, new byte[] {1}, -1), WsWire.frame(0x80, true, new byte[] {2}, -1)),
+                    Set.of("close 1003")));
             assertEndings("binary", cases);
             try (WsClient c = server.connect(rawToken)) {
                 c.sendBinary(randomBytes(rnd, 100));
@@ -444,13 +551,20 @@ class SocketFuzzIT {
             List<RawCase> cases = new ArrayList<>();
             // Header only: the declared length alone must be refused, before any payload is buffered.
             for (long declared : new long[] {MAX_FRAME_BYTES + 1L, 1L << 20, 1L << 31, Long.MAX_VALUE}) {
-                cases.add(new RawCase("text frame declaring " + declared + " bytes",
-                        List.of(WsWire.frame(0x81, true, "{\"act".getBytes(StandardCharsets.US_ASCII), declared)), Set.of("close 1009")));
+                cases.add(new RawCase(
+                        "text frame declaring " + declared + " bytes",
+                        List.of(WsWire.frame(0x81, true, "{\"act".getBytes(StandardCharsets.US_ASCII), declared)),
+                        Set.of("close 1009")));
             }
             // Fragments each under the limit whose sum is over it.
-            byte[] part = ("{\"action\":\"broadcast\",\"message\":{\"p\":\"" + "y".repeat(40_000)).getBytes(StandardCharsets.US_ASCII);
-            cases.add(new RawCase("fragments summing to 80 KB", List.of(WsWire.frame(0x01, true, part, -1),
-                    WsWire.frame(0x00, true, "z".repeat(40_000).getBytes(StandardCharsets.US_ASCII), -1)), Set.of("close 1009")));
+            byte[] part = ("{\"action\":\"broadcast\",\"message\":{\"p\":\"" + "y".repeat(40_000))
+                    .getBytes(StandardCharsets.US_ASCII);
+            cases.add(new RawCase(
+                    "fragments summing to 80 KB",
+                    List.of(
+                            WsWire.frame(0x01, true, part, -1),
+                            WsWire.frame(0x00, true, "z".repeat(40_000).getBytes(StandardCharsets.US_ASCII), -1)),
+                    Set.of("close 1009")));
             assertEndings("oversized", cases);
             // Whole frames from a real client, just over the limit and far over it. The client may
             // still be writing when the server closes, so only the close code counts.
@@ -473,21 +587,46 @@ class SocketFuzzIT {
             Set<String> badClose = protocolError;
             List<RawCase> cases = List.of(
                     new RawCase("unmasked client frame", List.of(WsWire.frame(0x81, false, json, -1)), protocolError),
-                    new RawCase("RSV1 set without an extension", List.of(WsWire.frame(0xC1, true, json, -1)), protocolError),
+                    new RawCase(
+                            "RSV1 set without an extension",
+                            List.of(WsWire.frame(0xC1, true, json, -1)),
+                            protocolError),
                     new RawCase("RSV3 set", List.of(WsWire.frame(0x91, true, json, -1)), protocolError),
                     new RawCase("reserved data opcode 0x3", List.of(WsWire.frame(0x83, true, json, -1)), protocolError),
-                    new RawCase("reserved control opcode 0xB", List.of(WsWire.frame(0x8B, true, new byte[0], -1)), protocolError),
-                    new RawCase("ping with a 126-byte payload", List.of(WsWire.frame(0x89, true, new byte[126], -1)), protocolError),
-                    new RawCase("fragmented ping", List.of(WsWire.frame(0x09, true, new byte[] {1}, -1)), protocolError),
-                    new RawCase("continuation without a start", List.of(WsWire.frame(0x80, true, json, -1)), protocolError),
-                    new RawCase("new text frame inside a fragmented message",
-                            List.of(WsWire.frame(0x01, true, new byte[] {'{'}, -1), WsWire.frame(0x81, true, json, -1)), protocolError),
+                    new RawCase(
+                            "reserved control opcode 0xB",
+                            List.of(WsWire.frame(0x8B, true, new byte[0], -1)),
+                            protocolError),
+                    new RawCase(
+                            "ping with a 126-byte payload",
+                            List.of(WsWire.frame(0x89, true, new byte[126], -1)),
+                            protocolError),
+                    new RawCase(
+                            "fragmented ping", List.of(WsWire.frame(0x09, true, new byte[] {1}, -1)), protocolError),
+                    new RawCase(
+                            "continuation without a start", List.of(WsWire.frame(0x80, true, json, -1)), protocolError),
+                    new RawCase(
+                            "new text frame inside a fragmented message",
+                            List.of(WsWire.frame(0x01, true, new byte[] {'{'}, -1), WsWire.frame(0x81, true, json, -1)),
+                            protocolError),
                     new RawCase("16-bit length used for a 5-byte payload", List.of(nonMinimalLength()), protocolError),
-                    new RawCase("close frame with a 1-byte body", List.of(WsWire.frame(0x88, true, new byte[] {3}, -1)), badClose),
-                    new RawCase("close frame with code 999", List.of(WsWire.frame(0x88, true, new byte[] {0x03, (byte) 0xE7}, -1)), badClose),
-                    new RawCase("close frame with reserved code 1005", List.of(WsWire.frame(0x88, true, new byte[] {0x03, (byte) 0xED}, -1)), badClose),
+                    new RawCase(
+                            "close frame with a 1-byte body",
+                            List.of(WsWire.frame(0x88, true, new byte[] {3}, -1)),
+                            badClose),
+                    new RawCase(
+                            "close frame with code 999",
+                            List.of(WsWire.frame(0x88, true, new byte[] {0x03, (byte) 0xE7}, -1)),
+                            badClose),
+                    new RawCase(
+                            "close frame with reserved code 1005",
+                            List.of(WsWire.frame(0x88, true, new byte[] {0x03, (byte) 0xED}, -1)),
+                            badClose),
                     // RFC 6455 defines codes up to 4999 (Netty alone would accept and echo 5000).
-                    new RawCase("close frame with code 5000", List.of(WsWire.frame(0x88, true, new byte[] {0x13, (byte) 0x88}, -1)), badClose));
+                    new RawCase(
+                            "close frame with code 5000",
+                            List.of(WsWire.frame(0x88, true, new byte[] {0x13, (byte) 0x88}, -1)),
+                            badClose));
             assertEndings("RFC 6455 violation", cases);
         });
     }
@@ -497,30 +636,48 @@ class SocketFuzzIT {
         seeded(() -> {
             try (WsWire wire = openWire()) {
                 wire.write(WsWire.frame(0x01, true, "{\"action\":\"subscr".getBytes(StandardCharsets.US_ASCII), -1));
-                wire.write(WsWire.frame(0x89, true, "mid".getBytes(StandardCharsets.US_ASCII), -1)); // ping between fragments is allowed
+                wire.write(WsWire.frame(
+                        0x89,
+                        true,
+                        "mid".getBytes(StandardCharsets.US_ASCII),
+                        -1)); // ping between fragments is allowed
                 wire.write(WsWire.frame(0x00, true, "ibe\",\"topic\":".getBytes(StandardCharsets.US_ASCII), -1));
                 wire.write(WsWire.frame(0x80, true, "\"t\",\"id\":\"frag\"}".getBytes(StandardCharsets.US_ASCII), -1));
                 WsWire.Frame pong = wire.readFrame();
                 assertEquals(0xA, pong.opcode(), "the ping is answered even mid-message");
                 assertEquals("mid", pong.text());
-                assertEquals("{\"action\":\"ack\",\"id\":\"frag\"}", wire.readFrame().text());
+                assertEquals(
+                        "{\"action\":\"ack\",\"id\":\"frag\"}", wire.readFrame().text());
                 // Empty fragments and an empty final frame.
                 wire.write(WsWire.frame(0x01, true, new byte[0], -1));
-                wire.write(WsWire.frame(0x00, true, "{\"action\":\"broadcast\",\"message\":{\"e\":1},\"id\":9}".getBytes(StandardCharsets.US_ASCII), -1));
+                wire.write(WsWire.frame(
+                        0x00,
+                        true,
+                        "{\"action\":\"broadcast\",\"message\":{\"e\":1},\"id\":9}".getBytes(StandardCharsets.US_ASCII),
+                        -1));
                 wire.write(WsWire.frame(0x80, true, new byte[0], -1));
                 assertEquals("{\"action\":\"ack\",\"id\":9}", wire.readFrame().text());
-                assertEquals("{\"action\":\"broadcast\",\"message\":{\"e\":1}}", wire.readFrame().text());
+                assertEquals(
+                        "{\"action\":\"broadcast\",\"message\":{\"e\":1}}",
+                        wire.readFrame().text());
                 // An empty text frame is not JSON; a pong from the client is ignored.
                 wire.write(WsWire.frame(0x8A, true, "unsolicited".getBytes(StandardCharsets.US_ASCII), -1));
                 wire.write(WsWire.frame(0x81, true, new byte[0], -1));
                 assertEquals("EBODY_INVALID", JsonField.get(wire.readFrame().text(), "code"));
             }
             List<RawCase> closes = List.of(
-                    new RawCase("client close 1000 with a reason", List.of(WsWire.frame(0x88, true, new byte[] {0x03, (byte) 0xE8, 'b', 'y', 'e'}, -1)),
+                    new RawCase(
+                            "client close 1000 with a reason",
+                            List.of(WsWire.frame(0x88, true, new byte[] {0x03, (byte) 0xE8, 'b', 'y', 'e'}, -1)),
                             Set.of("close 1000")),
-                    new RawCase("client close 4000 (application range)", List.of(WsWire.frame(0x88, true, new byte[] {0x0F, (byte) 0xA0}, -1)),
+                    new RawCase(
+                            "client close 4000 (application range)",
+                            List.of(WsWire.frame(0x88, true, new byte[] {0x0F, (byte) 0xA0}, -1)),
                             Set.of("close 4000")),
-                    new RawCase("client close without a body", List.of(WsWire.frame(0x88, true, new byte[0], -1)), Set.of("close 1000")));
+                    new RawCase(
+                            "client close without a body",
+                            List.of(WsWire.frame(0x88, true, new byte[0], -1)),
+                            Set.of("close 1000")));
             assertEndings("client close", closes);
         });
     }
@@ -541,8 +698,7 @@ class SocketFuzzIT {
     // ---------------------------------------------------------------- raw connection helpers
 
     /** A connection-ending case: the frames written after the connected frame, and the endings allowed. */
-    private record RawCase(String name, List<byte[]> frames, Set<String> allowed) {
-    }
+    private record RawCase(String name, List<byte[]> frames, Set<String> allowed) {}
 
     private static WsWire openWire() {
         WsWire wire = WsWire.open(server.port(), "/ws?token=" + server.sign(rawToken), WIRE_TIMEOUT);
@@ -561,8 +717,13 @@ class SocketFuzzIT {
                 wrong.add(c.name() + " → " + ending + " (expected " + c.allowed() + ")");
             }
         });
-        System.out.printf("socket fuzz: %d %s connections, %d ended as expected%n", cases.size(), what, cases.size() - wrong.size());
-        assertTrue(wrong.isEmpty(), wrong.size() + " of " + cases.size() + " " + what + " cases ended wrongly:\n  " + String.join("\n  ", wrong));
+        System.out.printf(
+                "socket fuzz: %d %s connections, %d ended as expected%n",
+                cases.size(), what, cases.size() - wrong.size());
+        assertTrue(
+                wrong.isEmpty(),
+                wrong.size() + " of " + cases.size() + " " + what + " cases ended wrongly:\n  "
+                        + String.join("\n  ", wrong));
     }
 
     /** How each case's connection ended, in case order; cases run 32 at a time. */
@@ -626,8 +787,8 @@ class SocketFuzzIT {
         try {
             body.run();
         } catch (AssertionError | RuntimeException e) {
-            throw new AssertionError("[seed " + SEED + ", rerun with -Dcourier.fuzz.seed=" + SEED + "] " + e.getMessage(), e);
+            throw new AssertionError(
+                    "[seed " + SEED + ", rerun with -Dcourier.fuzz.seed=" + SEED + "] " + e.getMessage(), e);
         }
     }
-
 }

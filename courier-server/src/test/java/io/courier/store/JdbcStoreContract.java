@@ -161,7 +161,10 @@ abstract class JdbcStoreContract {
         });
 
         assertEquals(1, results.stream().filter(r -> r instanceof Topic).count());
-        assertEquals(THREADS - 1, results.stream().filter(r -> r == ErrorCode.ETOPIC_EXISTS).count(), results::toString);
+        assertEquals(
+                THREADS - 1,
+                results.stream().filter(r -> r == ErrorCode.ETOPIC_EXISTS).count(),
+                results::toString);
         assertEquals(1, store.listTopics(audience).size());
     }
 
@@ -206,7 +209,8 @@ abstract class JdbcStoreContract {
     void allTopicsCoversEveryAudience() {
         String a = store.createAudience(unique("a")).value().name();
         String b = store.createAudience(unique("b")).value().name();
-        List<Topic> created = List.of(store.createTopic(a, "news"), store.createTopic(a, "sports"), store.createTopic(b, "news"));
+        List<Topic> created =
+                List.of(store.createTopic(a, "news"), store.createTopic(a, "sports"), store.createTopic(b, "news"));
 
         // On PostgreSQL the namespace also holds other tests' topics.
         List<Topic> all = store.allTopics();

@@ -45,8 +45,14 @@ class JdbcStoreUnavailableTest {
         // H2 cannot create its file under a regular file: a database that is "down" until we fix it.
         // TRACE_LEVEL_FILE=0: H2 would otherwise print a stack trace per attempt for its unwritable trace file.
         Path blocker = Files.createFile(dir.resolve("blocker"));
-        Config.DatabaseConfig config = new Config.DatabaseConfig("jdbc:h2:file:" + blocker.resolve("courier")
-                + ";DB_CLOSE_ON_EXIT=FALSE;TRACE_LEVEL_FILE=0", "sa", "", true, "courier", 2, TIMEOUT);
+        Config.DatabaseConfig config = new Config.DatabaseConfig(
+                "jdbc:h2:file:" + blocker.resolve("courier") + ";DB_CLOSE_ON_EXIT=FALSE;TRACE_LEVEL_FILE=0",
+                "sa",
+                "",
+                true,
+                "courier",
+                2,
+                TIMEOUT);
 
         try (JdbcStore store = within(TIMEOUT.plusSeconds(5), () -> JdbcStore.open(config, null))) {
             assertUnavailable(() -> store.createAudience("acme"));
@@ -55,7 +61,9 @@ class JdbcStoreUnavailableTest {
             Files.delete(blocker);
             Files.createDirectory(blocker);
 
-            assertTrue(eventually(Duration.ofSeconds(30), store::isReady), "store should recover once the database is back");
+            assertTrue(
+                    eventually(Duration.ofSeconds(30), store::isReady),
+                    "store should recover once the database is back");
             assertTrue(store.createAudience("acme").created());
             assertEquals("acme", store.findAudience("acme").orElseThrow().name());
         }

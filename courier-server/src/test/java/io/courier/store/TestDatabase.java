@@ -41,7 +41,8 @@ record TestDatabase(String name, String postgresUrl) {
         if (!isPostgres()) {
             return "courier";
         }
-        String namespace = "courier_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+        String namespace =
+                "courier_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
         created.add(namespace);
         return namespace;
     }
@@ -70,7 +71,8 @@ record TestDatabase(String name, String postgresUrl) {
         if (url == null || url.isBlank()) {
             return;
         }
-        try (Connection c = DriverManager.getConnection(url); Statement st = c.createStatement()) {
+        try (Connection c = DriverManager.getConnection(url);
+                Statement st = c.createStatement()) {
             for (String namespace; (namespace = created.poll()) != null; ) {
                 st.execute("DROP SCHEMA IF EXISTS " + namespace + " CASCADE");
             }

@@ -5,8 +5,7 @@ import java.util.function.BooleanSupplier;
 
 /** Polls a condition until it holds or a deadline passes; never a bare sleep as synchronisation. */
 public final class Await {
-    private Await() {
-    }
+    private Await() {}
 
     public static void until(BooleanSupplier condition, String what) {
         until(condition, Duration.ofSeconds(10), what);

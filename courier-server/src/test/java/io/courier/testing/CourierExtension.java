@@ -40,7 +40,8 @@ public final class CourierExtension extends ServerClient implements BeforeAllCal
     @Override
     public void beforeAll(ExtensionContext context) {
         if (running != null) {
-            throw new IllegalStateException("CourierExtension started twice: register it on a static field of one class");
+            throw new IllegalStateException(
+                    "CourierExtension started twice: register it on a static field of one class");
         }
         running = TestServer.start(overrides);
     }
@@ -56,7 +57,8 @@ public final class CourierExtension extends ServerClient implements BeforeAllCal
 
     private TestServer running() {
         if (running == null) {
-            throw new IllegalStateException("no server: CourierExtension starts one for its test class only (a static @RegisterExtension field)");
+            throw new IllegalStateException(
+                    "no server: CourierExtension starts one for its test class only (a static @RegisterExtension field)");
         }
         return running;
     }

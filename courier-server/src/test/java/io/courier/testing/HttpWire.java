@@ -24,7 +24,10 @@ public final class HttpWire implements AutoCloseable {
     /** A response; header names as sent, matched case-insensitively. */
     public record Response(int status, List<String[]> headers, String body) {
         public Optional<String> header(String name) {
-            return headers.stream().filter(h -> h[0].equalsIgnoreCase(name)).map(h -> h[1]).findFirst();
+            return headers.stream()
+                    .filter(h -> h[0].equalsIgnoreCase(name))
+                    .map(h -> h[1])
+                    .findFirst();
         }
 
         @Override
@@ -185,7 +188,8 @@ public final class HttpWire implements AutoCloseable {
             String lower = name.toLowerCase(Locale.ROOT);
             if (lower.equals("content-length")) {
                 length = Long.parseLong(value);
-            } else if (lower.equals("transfer-encoding") && value.toLowerCase(Locale.ROOT).contains("chunked")) {
+            } else if (lower.equals("transfer-encoding")
+                    && value.toLowerCase(Locale.ROOT).contains("chunked")) {
                 chunked = true;
             }
         }

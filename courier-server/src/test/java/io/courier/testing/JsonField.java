@@ -8,8 +8,7 @@ import java.io.UncheckedIOException;
 
 /** Reads one top-level or nested field out of a JSON text, for assertions (jackson-core only). */
 public final class JsonField {
-    private JsonField() {
-    }
+    private JsonField() {}
 
     /**
      * The text of the value at {@code path} (dot-separated object keys, e.g. {@code error.code}),

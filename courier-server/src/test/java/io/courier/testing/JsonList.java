@@ -12,8 +12,7 @@ import java.util.Map;
 
 /** Reads a JSON array of flat objects (e.g. {@code GET /v1/topic}) for assertions (jackson-core only). */
 public final class JsonList {
-    private JsonList() {
-    }
+    private JsonList() {}
 
     /** Each element's scalar fields as text; nested values are skipped. Fails on anything but an array of objects. */
     public static List<Map<String, String>> objects(String json) {

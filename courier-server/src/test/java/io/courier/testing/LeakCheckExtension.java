@@ -19,7 +19,8 @@ public final class LeakCheckExtension implements AfterAllCallback {
     @Override
     public void afterAll(ExtensionContext context) {
         if (ResourceLeakDetector.getLevel() != ResourceLeakDetector.Level.PARANOID) {
-            throw new AssertionError("tests must run with -Dio.netty.leakDetection.level=paranoid, not " + ResourceLeakDetector.getLevel());
+            throw new AssertionError("tests must run with -Dio.netty.leakDetection.level=paranoid, not "
+                    + ResourceLeakDetector.getLevel());
         }
         for (int round = 0; round < 3 && LeakRecorder.REPORTS.isEmpty(); round++) {
             System.gc();
@@ -34,7 +35,8 @@ public final class LeakCheckExtension implements AfterAllCallback {
             String first = LeakRecorder.REPORTS.get(0);
             int count = LeakRecorder.REPORTS.size();
             LeakRecorder.REPORTS.clear();
-            throw new AssertionError(count + " buffer leak report(s) after " + context.getDisplayName() + "; first:\n" + first);
+            throw new AssertionError(
+                    count + " buffer leak report(s) after " + context.getDisplayName() + "; first:\n" + first);
         }
     }
 }

@@ -13,8 +13,7 @@ import java.time.Duration;
 
 /** The plain-socket steps {@link HttpWire} and {@link WsWire} share: connect, write, read a response head, close. */
 final class Loopback {
-    private Loopback() {
-    }
+    private Loopback() {}
 
     /** A connection to 127.0.0.1:{@code port} whose reads time out after {@code timeout}; from {@code local} unless null. */
     static Socket connect(int port, Duration timeout, InetAddress local) {
@@ -65,7 +64,8 @@ final class Loopback {
         int b = first >= 0 ? first : in.read();
         while (b >= 0) {
             head.write(b);
-            matched = (b == '\r' && (matched == 0 || matched == 2)) || (b == '\n' && (matched == 1 || matched == 3)) ? matched + 1
+            matched = (b == '\r' && (matched == 0 || matched == 2)) || (b == '\n' && (matched == 1 || matched == 3))
+                    ? matched + 1
                     : b == '\r' ? 1 : 0;
             if (matched == 4) {
                 break;

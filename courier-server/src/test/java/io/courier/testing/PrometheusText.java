@@ -5,12 +5,12 @@ import java.util.regex.Pattern;
 
 /** Reads series values out of a Prometheus text scrape, for assertions. */
 public final class PrometheusText {
-    private PrometheusText() {
-    }
+    private PrometheusText() {}
 
     /** The value of one series, e.g. {@code courier_deliveries_total} or {@code x{a="b"}}; 0 when absent. */
     public static double value(String scrape, String series) {
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " ([0-9.eE+-]+)$").matcher(scrape);
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " ([0-9.eE+-]+)$")
+                .matcher(scrape);
         return m.find() ? Double.parseDouble(m.group(1)) : 0;
     }
 

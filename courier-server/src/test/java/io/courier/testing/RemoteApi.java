@@ -25,12 +25,15 @@ public final class RemoteApi {
 
     private final String base;
     private final TokenIssuer issuer;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
 
     /** @param secret the process's COURIER_JWT_SECRET; {@code dataDir} is only needed to load the keys */
     public RemoteApi(int port, String secret, Path dataDir) {
         this.base = "http://127.0.0.1:" + port;
-        Config config = ConfigLoader.load(Optional.empty(), Map.of(),
+        Config config = ConfigLoader.load(
+                Optional.empty(),
+                Map.of(),
                 Map.of("courier.jwt.secret", secret, "courier.data.dir", dataDir.toString()));
         this.issuer = new TokenIssuer(JwtKeys.load(config.jwt(), config.dataDir()));
     }
@@ -47,7 +50,8 @@ public final class RemoteApi {
 
     /** A signed connection key from {@code GET /v1/sign}. */
     public String sign(String token) {
-        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/v1/sign")).GET(), token);
+        HttpResponse<String> r =
+                send(HttpRequest.newBuilder(URI.create(base + "/v1/sign")).GET(), token);
         if (r.statusCode() != 200) {
             throw new AssertionError("GET /v1/sign: " + r.statusCode() + " " + r.body());
         }
@@ -55,13 +59,17 @@ public final class RemoteApi {
     }
 
     public HttpResponse<String> post(String path, String token, String body) {
-        return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)), token);
+        return send(
+                HttpRequest.newBuilder(URI.create(base + path))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(body)),
+                token);
     }
 
     /** The Prometheus text of {@code GET /metrics}. */
     public String scrape() {
-        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + "/metrics")).GET(), null);
+        HttpResponse<String> r =
+                send(HttpRequest.newBuilder(URI.create(base + "/metrics")).GET(), null);
         if (r.statusCode() != 200) {
             throw new AssertionError("GET /metrics: " + r.statusCode() + " " + r.body());
         }

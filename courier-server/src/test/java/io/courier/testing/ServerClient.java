@@ -19,7 +19,8 @@ import java.util.UUID;
  * (one server per test class). Any thread.
  */
 public abstract class ServerClient {
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     /** The running server; fails when there is none (an extension outside its test class). */
     public abstract CourierServer server();
@@ -53,8 +54,11 @@ public abstract class ServerClient {
     }
 
     public HttpResponse<String> post(String path, String token, String body) {
-        return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)), token);
+        return send(
+                HttpRequest.newBuilder(uri(path))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(body)),
+                token);
     }
 
     public HttpResponse<String> send(HttpRequest.Builder request, String token) {

@@ -26,6 +26,7 @@ public final class ServerProcess implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("courier listening on http://[^:\\s]+:(\\d+)");
     /** A generation's (or G1's whole heap's) line in jcmd GC.heap_info: "... total 262144K, used 9472K [...". */
     private static final Pattern HEAP_USED = Pattern.compile("total \\d+K, used (\\d+)K");
+
     public static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
     private final Process process;
@@ -54,16 +55,25 @@ public final class ServerProcess implements AutoCloseable {
      * way it is in production.
      */
     public static ServerProcess start(Map<String, String> env, Path logFile, List<String> jvmOptions) {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1", "--add-opens", "java.base/java.nio=ALL-UNNAMED"));
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m",
+                "-XX:TieredStopAtLevel=1",
+                "--add-opens",
+                "java.base/java.nio=ALL-UNNAMED"));
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", classPath(), Courier.class.getName()));
         ProcessBuilder builder = new ProcessBuilder(command)
-                .redirectOutput(logFile.resolveSibling(logFile.getFileName() + ".out").toFile())
+                .redirectOutput(
+                        logFile.resolveSibling(logFile.getFileName() + ".out").toFile())
                 .redirectError(logFile.toFile());
         // Only what the test sets: nothing inherited may configure Courier or the JVM.
-        builder.environment().keySet().removeIf(name -> name.startsWith("COURIER_")
-                || name.equals("JAVA_TOOL_OPTIONS") || name.equals("_JAVA_OPTIONS") || name.equals("JDK_JAVA_OPTIONS"));
+        builder.environment()
+                .keySet()
+                .removeIf(name -> name.startsWith("COURIER_")
+                        || name.equals("JAVA_TOOL_OPTIONS")
+                        || name.equals("_JAVA_OPTIONS")
+                        || name.equals("JDK_JAVA_OPTIONS"));
         builder.environment().put("COURIER_PORT", "0");
         builder.environment().put("COURIER_HOST", "127.0.0.1");
         builder.environment().putAll(env);
@@ -80,7 +90,8 @@ public final class ServerProcess implements AutoCloseable {
                 return new ServerProcess(process, logFile, Integer.parseInt(m.group(1)));
             }
             if (!process.isAlive()) {
-                throw new AssertionError("server exited with " + process.exitValue() + " before listening:\n" + read(logFile));
+                throw new AssertionError(
+                        "server exited with " + process.exitValue() + " before listening:\n" + read(logFile));
             }
             if (System.nanoTime() > deadline) {
                 process.destroyForcibly();
@@ -129,14 +140,17 @@ public final class ServerProcess implements AutoCloseable {
         try {
             // Output to a file, not a pipe, so that a jcmd that hangs costs the timeout, not the test run.
             Process p = new ProcessBuilder(jcmd.toString(), String.valueOf(pid()), command)
-                    .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+                    .redirectErrorStream(true)
+                    .redirectOutput(output.toFile())
+                    .start();
             boolean exited = p.waitFor(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             if (!exited) {
                 p.destroyForcibly();
             }
             String out = read(output);
             if (!exited || p.exitValue() != 0) {
-                throw new AssertionError("jcmd " + pid() + " " + command + (exited ? " failed" : " did not finish within " + START_TIMEOUT) + ":\n" + out);
+                throw new AssertionError("jcmd " + pid() + " " + command
+                        + (exited ? " failed" : " did not finish within " + START_TIMEOUT) + ":\n" + out);
             }
             return out;
         } catch (IOException e) {

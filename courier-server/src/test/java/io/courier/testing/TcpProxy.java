@@ -26,7 +26,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * One thread accepts, two threads per connection pump bytes; all are daemons and end with {@link #close()}.
  */
 public final class TcpProxy implements AutoCloseable {
-    private enum Mode { FORWARD, CUT, BLACKHOLE }
+    private enum Mode {
+        FORWARD,
+        CUT,
+        BLACKHOLE
+    }
 
     private final ServerSocket server;
     private final String targetHost;
@@ -145,24 +149,27 @@ public final class TcpProxy implements AutoCloseable {
     }
 
     private void pump(Socket from, Socket to, String direction) {
-        Thread t = new Thread(() -> {
-            byte[] buffer = new byte[16 * 1024];
-            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-                int n;
-                while ((n = in.read(buffer)) >= 0) {
-                    awaitForwarding();
-                    out.write(buffer, 0, n);
-                    out.flush();
-                }
-            } catch (IOException | InterruptedException e) {
-                // a side closed or the proxy cut it: end both
-            } finally {
-                open.remove(from);
-                open.remove(to);
-                quietClose(from);
-                quietClose(to);
-            }
-        }, "tcp-proxy-" + direction + "-" + port());
+        Thread t = new Thread(
+                () -> {
+                    byte[] buffer = new byte[16 * 1024];
+                    try (InputStream in = from.getInputStream();
+                            OutputStream out = to.getOutputStream()) {
+                        int n;
+                        while ((n = in.read(buffer)) >= 0) {
+                            awaitForwarding();
+                            out.write(buffer, 0, n);
+                            out.flush();
+                        }
+                    } catch (IOException | InterruptedException e) {
+                        // a side closed or the proxy cut it: end both
+                    } finally {
+                        open.remove(from);
+                        open.remove(to);
+                        quietClose(from);
+                        quietClose(to);
+                    }
+                },
+                "tcp-proxy-" + direction + "-" + port());
         t.setDaemon(true);
         t.start();
     }

@@ -11,8 +11,7 @@ import java.util.Optional;
 public final class TestConfig {
     public static final String SECRET = "test-secret-for-courier-integration-tests-0123456789";
 
-    private TestConfig() {
-    }
+    private TestConfig() {}
 
     /** The test defaults for {@code dataDir}, then {@code extra} on top. */
     public static Map<String, String> overrides(Path dataDir, Map<String, String> extra) {

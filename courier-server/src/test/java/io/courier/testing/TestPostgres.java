@@ -16,8 +16,7 @@ import java.util.UUID;
 public final class TestPostgres {
     public static final String ENV = "COURIER_TEST_DATABASE_URL";
 
-    private TestPostgres() {
-    }
+    private TestPostgres() {}
 
     /** The configured JDBC URL, or empty when PostgreSQL tests are off. */
     public static Optional<String> url() {
@@ -40,7 +39,8 @@ public final class TestPostgres {
         if (url().isEmpty() || !namespace.matches("[A-Za-z_][A-Za-z0-9_]*")) {
             return;
         }
-        try (Connection c = DriverManager.getConnection(url().get()); Statement st = c.createStatement()) {
+        try (Connection c = DriverManager.getConnection(url().get());
+                Statement st = c.createStatement()) {
             st.execute("DROP SCHEMA IF EXISTS " + namespace + " CASCADE");
         } catch (SQLException e) {
             throw new AssertionError("cannot drop schema " + namespace, e);

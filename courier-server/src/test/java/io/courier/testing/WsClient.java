@@ -39,8 +39,11 @@ public final class WsClient implements WebSocket.Listener, AutoCloseable {
     /** With {@code reading=false} the client requests no messages: it stops reading from the socket. */
     public static WsClient connect(HttpClient http, String url, boolean reading) {
         WsClient client = new WsClient(reading);
-        client.socket = http.newWebSocketBuilder().connectTimeout(WAIT).buildAsync(URI.create(url), client)
-                .orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
+        client.socket = http.newWebSocketBuilder()
+                .connectTimeout(WAIT)
+                .buildAsync(URI.create(url), client)
+                .orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS)
+                .join();
         return client;
     }
 
@@ -99,7 +102,9 @@ public final class WsClient implements WebSocket.Listener, AutoCloseable {
     }
 
     public void send(String text) {
-        socket.sendText(text, true).orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
+        socket.sendText(text, true)
+                .orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS)
+                .join();
     }
 
     /** The next message, failing the test when none arrives in time. */
@@ -145,7 +150,9 @@ public final class WsClient implements WebSocket.Listener, AutoCloseable {
     }
 
     public void sendBinary(byte[] bytes) {
-        socket.sendBinary(ByteBuffer.wrap(bytes), true).orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
+        socket.sendBinary(ByteBuffer.wrap(bytes), true)
+                .orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS)
+                .join();
     }
 
     @Override

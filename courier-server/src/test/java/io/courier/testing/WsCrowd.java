@@ -88,7 +88,8 @@ public final class WsCrowd implements AutoCloseable {
         this.server = new InetSocketAddress("127.0.0.1", port);
         this.wsUrl = "ws://127.0.0.1:" + port + "/ws?token=";
         this.capacity = capacity;
-        this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("ws-crowd", true), NioIoHandler.newFactory());
+        this.group = new MultiThreadIoEventLoopGroup(
+                threads, new DefaultThreadFactory("ws-crowd", true), NioIoHandler.newFactory());
         this.channels = new AtomicReferenceArray<>(capacity);
         this.connectedFrames = new AtomicIntegerArray(capacity);
         this.expectedFrames = new AtomicIntegerArray(capacity);
@@ -106,14 +107,16 @@ public final class WsCrowd implements AutoCloseable {
     public int open(String key, int count, int maxInFlight, Duration timeout) {
         int first = next.getAndAdd(count);
         if (first + count > capacity) {
-            throw new IllegalArgumentException("count: " + count + " (expected: at most " + (capacity - first) + " more in this crowd)");
+            throw new IllegalArgumentException(
+                    "count: " + count + " (expected: at most " + (capacity - first) + " more in this crowd)");
         }
         long deadline = System.nanoTime() + timeout.toNanos();
         Batch batch = new Batch(maxInFlight);
         URI uri = URI.create(wsUrl + key);
         for (int i = first; i < first + count; i++) {
             if (!batch.acquire(1, deadline)) {
-                throw new AssertionError((i - first) + " of " + count + " handshakes started within " + timeout + "; " + batch);
+                throw new AssertionError(
+                        (i - first) + " of " + count + " handshakes started within " + timeout + "; " + batch);
             }
             connect(uri, i, batch);
         }
@@ -239,7 +242,8 @@ public final class WsCrowd implements AutoCloseable {
 
         boolean acquire(int permits, long deadlineNanos) {
             try {
-                return inFlight.tryAcquire(permits, Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+                return inFlight.tryAcquire(
+                        permits, Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new AssertionError(e);
@@ -260,7 +264,8 @@ public final class WsCrowd implements AutoCloseable {
 
         @Override
         public String toString() {
-            return succeeded + " succeeded, " + failed + " failed" + (firstFailures.isEmpty() ? "" : ", first: " + firstFailures);
+            return succeeded + " succeeded, " + failed + " failed"
+                    + (firstFailures.isEmpty() ? "" : ", first: " + firstFailures);
         }
     }
 
@@ -325,7 +330,8 @@ public final class WsCrowd implements AutoCloseable {
             try {
                 handshaker.finishHandshake(ctx.channel(), response);
             } catch (WebSocketHandshakeException e) {
-                member.failed("HTTP " + response.status().code() + " " + response.content().toString(StandardCharsets.UTF_8));
+                member.failed("HTTP " + response.status().code() + " "
+                        + response.content().toString(StandardCharsets.UTF_8));
                 ctx.close();
                 return;
             }

@@ -33,7 +33,8 @@ public final class WsWire implements AutoCloseable {
 
         @Override
         public String toString() {
-            return summary() + (reason == null || reason.isEmpty() ? "" : " (\"" + reason + "\")")
+            return summary()
+                    + (reason == null || reason.isEmpty() ? "" : " (\"" + reason + "\")")
                     + (framesBefore.isEmpty() ? "" : " after " + framesBefore);
         }
     }
@@ -136,8 +137,7 @@ public final class WsWire implements AutoCloseable {
     }
 
     /** What a connection carried until it ended: payload bytes before the end, and the close code if a close frame came. */
-    public record Drained(long payloadBytes, int frames, Integer closeCode) {
-    }
+    public record Drained(long payloadBytes, int frames, Integer closeCode) {}
 
     /** Reads every frame until a close frame or EOF, counting payload bytes; fails on the read timeout. */
     public Drained drain() {
@@ -173,8 +173,11 @@ public final class WsWire implements AutoCloseable {
                     return new Ending(null, null, before, true);
                 }
                 if (f.opcode() == 0x8) {
-                    Integer code = f.payload().length >= 2 ? ((f.payload()[0] & 0xFF) << 8) | (f.payload()[1] & 0xFF) : null;
-                    String reason = f.payload().length > 2 ? new String(f.payload(), 2, f.payload().length - 2, StandardCharsets.UTF_8) : "";
+                    Integer code =
+                            f.payload().length >= 2 ? ((f.payload()[0] & 0xFF) << 8) | (f.payload()[1] & 0xFF) : null;
+                    String reason = f.payload().length > 2
+                            ? new String(f.payload(), 2, f.payload().length - 2, StandardCharsets.UTF_8)
+                            : "";
                     return new Ending(code == null ? -1 : code, reason, before, tcpCloses());
                 }
                 String text = f.text();

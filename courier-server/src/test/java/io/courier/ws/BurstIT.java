@@ -83,7 +83,10 @@ class BurstIT {
                     WsClient reader = readers.get(r);
                     for (int i = 0; i < publishes; i++) {
                         String m = reader.next();
-                        assertEquals(String.valueOf(i), get(m, "message.i"), "reader " + r + " gets message " + i + " in order");
+                        assertEquals(
+                                String.valueOf(i),
+                                get(m, "message.i"),
+                                "reader " + r + " gets message " + i + " in order");
                     }
                     assertFalse(reader.isClosed(), "reader " + r + " is still connected");
                 }
@@ -102,7 +105,8 @@ class BurstIT {
 
     /** One masked publish frame of about {@code bytes} bytes, numbered {@code i}. */
     private static byte[] publish(int i, int bytes) {
-        String json = "{\"action\":\"publish\",\"topic\":\"burst\",\"message\":{\"i\":" + i + ",\"pad\":\"" + "x".repeat(bytes) + "\"}}";
+        String json = "{\"action\":\"publish\",\"topic\":\"burst\",\"message\":{\"i\":" + i + ",\"pad\":\""
+                + "x".repeat(bytes) + "\"}}";
         return WsWire.frame(0x81, true, json.getBytes(StandardCharsets.UTF_8), -1);
     }
 }

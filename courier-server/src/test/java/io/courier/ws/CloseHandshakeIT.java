@@ -29,7 +29,8 @@ class CloseHandshakeIT {
     private static String token;
 
     @RegisterExtension
-    static final CourierExtension server = CourierExtension.with(Map.of("courier.ws.max.frame.bytes", Integer.toString(MAX_FRAME_BYTES)));
+    static final CourierExtension server =
+            CourierExtension.with(Map.of("courier.ws.max.frame.bytes", Integer.toString(MAX_FRAME_BYTES)));
 
     @BeforeAll
     static void setUpAudiences() {
@@ -56,12 +57,14 @@ class CloseHandshakeIT {
     void invalidClientCloseCodeGets1002(int code) {
         try (WsWire wire = open()) {
             wire.writeFrame(0x8, closeBody(code));
-            assertEquals("close 1002", wire.ending().summary(), "close code " + code + " is a protocol error, never echoed");
+            assertEquals(
+                    "close 1002", wire.ending().summary(), "close code " + code + " is a protocol error, never echoed");
         }
     }
 
     @ParameterizedTest(name = "client close {0}")
-    @ValueSource(ints = {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999})
+    @ValueSource(
+            ints = {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999})
     void validClientCloseCodeIsEchoed(int code) {
         try (WsWire wire = open()) {
             wire.writeFrame(0x8, closeBody(code, "bye".getBytes(StandardCharsets.UTF_8)));
@@ -105,9 +108,11 @@ class CloseHandshakeIT {
                 }
             }
         }
-        System.out.printf("close handshake: %d tries of a %d-byte frame from the JDK client, %d without 1009%n", tries,
-                frame.length(), wrong.size());
-        assertTrue(wrong.isEmpty(), wrong.size() + " of " + tries + " tries did not see the 1009 close frame: " + wrong);
+        System.out.printf(
+                "close handshake: %d tries of a %d-byte frame from the JDK client, %d without 1009%n",
+                tries, frame.length(), wrong.size());
+        assertTrue(
+                wrong.isEmpty(), wrong.size() + " of " + tries + " tries did not see the 1009 close frame: " + wrong);
     }
 
     /**
@@ -147,7 +152,9 @@ class CloseHandshakeIT {
                 join(writer);
             }
         }
-        System.out.printf("close handshake: %d tries of a raw client still writing, %d without the close frame%n", tries, wrong.size());
+        System.out.printf(
+                "close handshake: %d tries of a raw client still writing, %d without the close frame%n",
+                tries, wrong.size());
         assertTrue(wrong.isEmpty(), wrong.size() + " of " + tries + " tries did not see the close frame: " + wrong);
     }
 

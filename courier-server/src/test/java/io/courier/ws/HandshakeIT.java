@@ -56,16 +56,20 @@ class HandshakeIT {
     void hixie76RequestWithoutOriginGets426AndNoLeak() {
         // draft-hixie-thewebsocketprotocol-76: two numeric keys in headers and 8 key bytes after the head.
         try (HttpWire wire = new HttpWire(server.port(), WAIT)) {
-            wire.send(request("Sec-WebSocket-Key1: 4 @1  46546xW%0l 1 5\r\nSec-WebSocket-Key2: 12998 5 Y3 1  .P00\r\n") + "^n:ds[4U");
+            wire.send(request("Sec-WebSocket-Key1: 4 @1  46546xW%0l 1 5\r\nSec-WebSocket-Key2: 12998 5 Y3 1  .P00\r\n")
+                    + "^n:ds[4U");
             assertVersionRequired(wire.read());
-            assertTrue(wire.awaitClose(WAIT), "the connection is closed after the refusal (the key bytes are never parsed as a request)");
+            assertTrue(
+                    wire.awaitClose(WAIT),
+                    "the connection is closed after the refusal (the key bytes are never parsed as a request)");
         }
     }
 
     @ParameterizedTest(name = "Sec-WebSocket-Version: {0}")
     @ValueSource(strings = {"8", "7", "0", "12", "14", "13, 8", "thirteen", ""})
     void otherVersionsGet426(String version) {
-        assertVersionRequired(send(request("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: " + version + "\r\n")));
+        assertVersionRequired(send(
+                request("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: " + version + "\r\n")));
     }
 
     @Test
@@ -82,8 +86,9 @@ class HandshakeIT {
 
     @Test
     void repeatedKeyGets400() {
-        assertMalformed(send(request("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                + "Sec-WebSocket-Version: 13\r\n")));
+        assertMalformed(send(
+                request("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                        + "Sec-WebSocket-Version: 13\r\n")));
     }
 
     @Test
@@ -100,7 +105,10 @@ class HandshakeIT {
 
     private static void assertVersionRequired(HttpWire.Response r) {
         assertEquals(426, r.status(), r.toString());
-        assertEquals("13", r.header("Sec-WebSocket-Version").orElse(null), "RFC 6455 section 4.4: name the version we speak");
+        assertEquals(
+                "13",
+                r.header("Sec-WebSocket-Version").orElse(null),
+                "RFC 6455 section 4.4: name the version we speak");
         assertEquals("EUPGRADE_REQUIRED", get(r.body(), "error.code"), r.body());
         assertTrue(r.header("Content-Type").orElse("").startsWith("application/json"), r.toString());
     }

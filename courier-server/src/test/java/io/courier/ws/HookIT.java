@@ -22,14 +22,17 @@ class HookIT {
     @Test
     void hookPublishReachesSocketSubscribers() {
         String token = server.setUp(TestServer.uniqueAudience(), "system/events");
-        try (WsClient sub = server.connect(token); WsClient other = server.connect(token)) {
+        try (WsClient sub = server.connect(token);
+                WsClient other = server.connect(token)) {
             sub.send("{\"action\":\"subscribe\",\"topic\":\"system/events\",\"id\":1}");
             sub.next();
             String body = "{\"topic\":\"system/events\",\"action\":\"publish\",\"message\":{\"kind\": \"deploy\" }}";
             HttpResponse<String> r = server.post("/v1/hook", token, body);
             assertEquals(200, r.statusCode());
             assertEquals(body, r.body(), "the hook answers with the request object");
-            assertEquals("{\"action\":\"publish\",\"topic\":\"system/events\",\"message\":{\"kind\": \"deploy\" }}", sub.next());
+            assertEquals(
+                    "{\"action\":\"publish\",\"topic\":\"system/events\",\"message\":{\"kind\": \"deploy\" }}",
+                    sub.next());
             assertNull(other.poll(Duration.ofMillis(300)), "only subscribers of the topic");
         }
     }
@@ -38,7 +41,9 @@ class HookIT {
     void hookBroadcastReachesEveryConnection() {
         String token = server.setUp(TestServer.uniqueAudience());
         String otherToken = server.setUp(TestServer.uniqueAudience());
-        try (WsClient a = server.connect(token); WsClient b = server.connect(token); WsClient stranger = server.connect(otherToken)) {
+        try (WsClient a = server.connect(token);
+                WsClient b = server.connect(token);
+                WsClient stranger = server.connect(otherToken)) {
             HttpResponse<String> r = server.post("/v1/hook", token, "{\"action\":\"broadcast\",\"message\":{\"n\":1}}");
             assertEquals(200, r.statusCode());
             assertEquals("{\"action\":\"broadcast\",\"message\":{\"n\":1}}", a.next());
@@ -48,18 +53,20 @@ class HookIT {
     }
 
     @ParameterizedTest(name = "{0} -> {1} {2}")
-    @CsvSource(delimiter = '|', value = {
-        "{\"action\":\"publish\",\"topic\":\"missing\",\"message\":{}}    | 404 | ETOPIC_NOTFOUND",
-        "{\"action\":\"publish\",\"topic\":\"t\",\"message\":\"x\"}        | 422 | EMESSAGE_INVALID",
-        "{\"action\":\"publish\",\"topic\":\"t\"}                          | 422 | EMESSAGE_INVALID",
-        "{\"action\":\"broadcast\"}                                        | 422 | EMESSAGE_INVALID",
-        "{\"action\":\"subscribe\",\"topic\":\"t\"}                        | 422 | EACTION_INVALID",
-        "{\"action\":\"shout\",\"message\":{}}                             | 422 | EACTION_INVALID",
-        "{\"action\":\"publish\",\"topic\":\"a b\",\"message\":{}}         | 422 | ETOPIC_INVALID",
-        "{\"action\":\"publish\",\"message\":{}}                           | 422 | ETOPIC_INVALID",
-        "{\"action\":                                                      | 400 | EBODY_INVALID",
-        "[]                                                                | 400 | EBODY_INVALID",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "{\"action\":\"publish\",\"topic\":\"missing\",\"message\":{}}    | 404 | ETOPIC_NOTFOUND",
+                "{\"action\":\"publish\",\"topic\":\"t\",\"message\":\"x\"}        | 422 | EMESSAGE_INVALID",
+                "{\"action\":\"publish\",\"topic\":\"t\"}                          | 422 | EMESSAGE_INVALID",
+                "{\"action\":\"broadcast\"}                                        | 422 | EMESSAGE_INVALID",
+                "{\"action\":\"subscribe\",\"topic\":\"t\"}                        | 422 | EACTION_INVALID",
+                "{\"action\":\"shout\",\"message\":{}}                             | 422 | EACTION_INVALID",
+                "{\"action\":\"publish\",\"topic\":\"a b\",\"message\":{}}         | 422 | ETOPIC_INVALID",
+                "{\"action\":\"publish\",\"message\":{}}                           | 422 | ETOPIC_INVALID",
+                "{\"action\":                                                      | 400 | EBODY_INVALID",
+                "[]                                                                | 400 | EBODY_INVALID",
+            })
     void badHookIsRefused(String body, int status, String code) {
         String token = server.setUp(TestServer.uniqueAudience(), "t");
         HttpResponse<String> r = server.post("/v1/hook", token, body.trim());

@@ -10,7 +10,9 @@ import io.courier.testing.CourierExtension;
 import io.courier.testing.TestServer;
 import io.courier.testing.WsClient;
 import io.courier.testing.WsWire;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -24,25 +26,28 @@ class ProtocolErrorsIT {
     private static final Duration RAW_TIMEOUT = Duration.ofSeconds(10);
 
     @RegisterExtension
-    static final CourierExtension server = CourierExtension.with(Map.of("courier.ws.max.frame.bytes", "1024", "courier.ws.max.subscriptions", "3"));
+    static final CourierExtension server =
+            CourierExtension.with(Map.of("courier.ws.max.frame.bytes", "1024", "courier.ws.max.subscriptions", "3"));
 
     @ParameterizedTest(name = "{0} -> {1}")
-    @CsvSource(delimiter = '|', value = {
-        "{\"action\":\"subscribe\",\"topic\":\"nope\",\"id\":7}                    | ETOPIC_NOTFOUND",
-        "{\"action\":\"publish\",\"topic\":\"nope\",\"message\":{},\"id\":7}        | ETOPIC_NOTFOUND",
-        "{\"action\":\"publish\",\"topic\":\"t\",\"message\":\"text\",\"id\":7}     | EMESSAGE_INVALID",
-        "{\"action\":\"publish\",\"topic\":\"t\",\"message\":[1],\"id\":7}          | EMESSAGE_INVALID",
-        "{\"action\":\"publish\",\"topic\":\"t\",\"id\":7}                          | EMESSAGE_INVALID",
-        "{\"action\":\"broadcast\",\"message\":null,\"id\":7}                       | EMESSAGE_INVALID",
-        "{\"action\":\"dance\",\"id\":7}                                            | EACTION_INVALID",
-        "{\"id\":7}                                                                 | EACTION_INVALID",
-        "{\"action\":5,\"id\":7}                                                    | EACTION_INVALID",
-        "{\"action\":\"subscribe\",\"id\":7}                                        | ETOPIC_INVALID",
-        "{\"action\":\"subscribe\",\"topic\":42,\"id\":7}                           | ETOPIC_INVALID",
-        "{\"action\":\"subscribe\",\"topic\":\"has space\",\"id\":7}                | ETOPIC_INVALID",
-        "{\"id\":7,\"action\":\"subscribe\",\"topic\":\"t\"                         | EBODY_INVALID",
-        "{\"action\":\"subscribe\",\"topic\":\"t\",\"id\":{}}                       | EBODY_INVALID",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "{\"action\":\"subscribe\",\"topic\":\"nope\",\"id\":7}                    | ETOPIC_NOTFOUND",
+                "{\"action\":\"publish\",\"topic\":\"nope\",\"message\":{},\"id\":7}        | ETOPIC_NOTFOUND",
+                "{\"action\":\"publish\",\"topic\":\"t\",\"message\":\"text\",\"id\":7}     | EMESSAGE_INVALID",
+                "{\"action\":\"publish\",\"topic\":\"t\",\"message\":[1],\"id\":7}          | EMESSAGE_INVALID",
+                "{\"action\":\"publish\",\"topic\":\"t\",\"id\":7}                          | EMESSAGE_INVALID",
+                "{\"action\":\"broadcast\",\"message\":null,\"id\":7}                       | EMESSAGE_INVALID",
+                "{\"action\":\"dance\",\"id\":7}                                            | EACTION_INVALID",
+                "{\"id\":7}                                                                 | EACTION_INVALID",
+                "{\"action\":5,\"id\":7}                                                    | EACTION_INVALID",
+                "{\"action\":\"subscribe\",\"id\":7}                                        | ETOPIC_INVALID",
+                "{\"action\":\"subscribe\",\"topic\":42,\"id\":7}                           | ETOPIC_INVALID",
+                "{\"action\":\"subscribe\",\"topic\":\"has space\",\"id\":7}                | ETOPIC_INVALID",
+                "{\"id\":7,\"action\":\"subscribe\",\"topic\":\"t\"                         | EBODY_INVALID",
+                "{\"action\":\"subscribe\",\"topic\":\"t\",\"id\":{}}                       | EBODY_INVALID",
+            })
     void badFrameGetsErrorFrameAndConnectionStaysOpen(String frame, String code) {
         String token = server.setUp(TestServer.uniqueAudience(), "t");
         try (WsClient c = server.connect(token)) {
@@ -104,15 +109,17 @@ class ProtocolErrorsIT {
     @Test
     void clientPingIsAnswered() {
         try (WsClient c = server.connect(server.setUp(TestServer.uniqueAudience()))) {
-            c.socket().sendPing(java.nio.ByteBuffer.wrap("hi".getBytes(StandardCharsets.US_ASCII))).join();
+            c.socket()
+                    .sendPing(ByteBuffer.wrap("hi".getBytes(StandardCharsets.US_ASCII)))
+                    .join();
             assertEquals("hi", StandardCharsets.US_ASCII.decode(c.nextPong()).toString());
         }
     }
 
     @Test
     void missingKeyIsUnauthorized() {
-        HttpResponse<String> r = server.send(java.net.http.HttpRequest.newBuilder(server.uri("/ws"))
-                .header("Sec-WebSocket-Version", "13"), null);
+        HttpResponse<String> r =
+                server.send(HttpRequest.newBuilder(server.uri("/ws")).header("Sec-WebSocket-Version", "13"), null);
         assertEquals(426, r.statusCode(), "a plain GET without upgrade headers");
         assertEquals("EUPGRADE_REQUIRED", get(r.body(), "error.code"));
         try (WsWire raw = WsWire.connect(server.port(), RAW_TIMEOUT)) {
@@ -123,7 +130,10 @@ class ProtocolErrorsIT {
 
     @Test
     void tamperedKeyIsUnauthorized() {
-        String key = get(server.get("/v1/sign", server.setUp(TestServer.uniqueAudience())).body(), "key");
+        String key = get(
+                server.get("/v1/sign", server.setUp(TestServer.uniqueAudience()))
+                        .body(),
+                "key");
         int mid = key.length() / 2;
         String tampered = key.substring(0, mid) + (key.charAt(mid) == 'A' ? 'B' : 'A') + key.substring(mid + 1);
         try (WsWire raw = WsWire.connect(server.port(), RAW_TIMEOUT)) {
@@ -146,18 +156,25 @@ class ProtocolErrorsIT {
         try (TestServer shortLived = TestServer.start(Map.of("courier.sign.ttl.seconds", "1"))) {
             String token = shortLived.setUp(TestServer.uniqueAudience());
             String key = get(shortLived.get("/v1/sign", token).body(), "key");
-            Await.until(() -> {
-                try (WsWire raw = WsWire.connect(shortLived.port(), RAW_TIMEOUT)) {
-                    return raw.upgrade("/ws?token=" + key).startsWith("HTTP/1.1 401");
-                }
-            }, Duration.ofSeconds(5), "the key expires after its 1 s TTL");
+            Await.until(
+                    () -> {
+                        try (WsWire raw = WsWire.connect(shortLived.port(), RAW_TIMEOUT)) {
+                            return raw.upgrade("/ws?token=" + key).startsWith("HTTP/1.1 401");
+                        }
+                    },
+                    Duration.ofSeconds(5),
+                    "the key expires after its 1 s TTL");
         }
     }
 
     @Test
     void silentConnectionIsPingedThenClosedWhenIdle() {
-        try (TestServer quick = TestServer.start(Map.of("courier.ws.ping.interval.seconds", "1", "courier.ws.idle.timeout.seconds", "2"))) {
-            String key = get(quick.get("/v1/sign", quick.setUp(TestServer.uniqueAudience())).body(), "key");
+        try (TestServer quick = TestServer.start(
+                Map.of("courier.ws.ping.interval.seconds", "1", "courier.ws.idle.timeout.seconds", "2"))) {
+            String key = get(
+                    quick.get("/v1/sign", quick.setUp(TestServer.uniqueAudience()))
+                            .body(),
+                    "key");
             try (WsWire raw = WsWire.connect(quick.port(), RAW_TIMEOUT)) {
                 assertTrue(raw.upgrade("/ws?token=" + key).startsWith("HTTP/1.1 101"));
                 assertEquals("connected", get(raw.readFrame().text(), "action"));
@@ -175,10 +192,12 @@ class ProtocolErrorsIT {
 
     @Test
     void subscriberThatOnlyReceivesIsPingedAndStaysOpen() {
-        try (TestServer quick = TestServer.start(Map.of("courier.ws.ping.interval.seconds", "1", "courier.ws.idle.timeout.seconds", "2"))) {
+        try (TestServer quick = TestServer.start(
+                Map.of("courier.ws.ping.interval.seconds", "1", "courier.ws.idle.timeout.seconds", "2"))) {
             String token = quick.setUp(TestServer.uniqueAudience(), "ticks");
             String url = "ws://127.0.0.1:" + quick.port() + "/ws?token=";
-            try (WsClient listener = WsClient.connect(quick.http(), url + get(quick.get("/v1/sign", token).body(), "key"))) {
+            try (WsClient listener = WsClient.connect(
+                    quick.http(), url + get(quick.get("/v1/sign", token).body(), "key"))) {
                 listener.next();
                 listener.send("{\"action\":\"subscribe\",\"topic\":\"ticks\",\"id\":1}");
                 listener.next();
@@ -187,7 +206,10 @@ class ProtocolErrorsIT {
                 long end = System.nanoTime() + Duration.ofSeconds(4).toNanos();
                 int sent = 0;
                 while (System.nanoTime() < end) {
-                    assertEquals(200, quick.post("/v1/hook", token, "{\"action\":\"publish\",\"topic\":\"ticks\",\"message\":{}}").statusCode());
+                    assertEquals(
+                            200,
+                            quick.post("/v1/hook", token, "{\"action\":\"publish\",\"topic\":\"ticks\",\"message\":{}}")
+                                    .statusCode());
                     sent++;
                     listener.next();
                     assertTrue(!listener.isClosed(), "closed after " + sent + " messages");
@@ -199,7 +221,8 @@ class ProtocolErrorsIT {
 
     @Test
     void answeringPingsKeepsConnectionOpen() {
-        try (TestServer quick = TestServer.start(Map.of("courier.ws.ping.interval.seconds", "1", "courier.ws.idle.timeout.seconds", "2"))) {
+        try (TestServer quick = TestServer.start(
+                Map.of("courier.ws.ping.interval.seconds", "1", "courier.ws.idle.timeout.seconds", "2"))) {
             String token = quick.setUp(TestServer.uniqueAudience());
             String key = get(quick.get("/v1/sign", token).body(), "key");
             try (WsClient c = WsClient.connect(quick.http(), "ws://127.0.0.1:" + quick.port() + "/ws?token=" + key)) {

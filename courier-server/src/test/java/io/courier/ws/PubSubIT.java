@@ -3,7 +3,6 @@ package io.courier.ws;
 import static io.courier.testing.JsonField.get;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -50,26 +49,30 @@ class PubSubIT {
         String audience = TestServer.uniqueAudience();
         String token = server.setUp(audience);
         String key = get(server.get("/v1/sign", token).body(), "key");
-        try (WsClient a = WsClient.connect(server.http(), server.wsUrl(key)); WsClient b = WsClient.connect(server.http(), server.wsUrl(key))) {
+        try (WsClient a = WsClient.connect(server.http(), server.wsUrl(key));
+                WsClient b = WsClient.connect(server.http(), server.wsUrl(key))) {
             String first = a.next();
             String second = b.next();
             assertEquals("connected", get(first, "action"));
             assertEquals(audience, get(first, "audience"));
             UUID.fromString(get(first, "id"));
-            assertFalse(get(first, "id").equals(get(second, "id")), "each connection has its own id; the key is reusable");
+            assertFalse(
+                    get(first, "id").equals(get(second, "id")), "each connection has its own id; the key is reusable");
         }
     }
 
     @Test
     void publishReachesSubscribersByteForByte() {
         String token = server.setUp(TestServer.uniqueAudience(), "system/events");
-        try (WsClient sub = server.connect(token); WsClient pub = server.connect(token)) {
+        try (WsClient sub = server.connect(token);
+                WsClient pub = server.connect(token)) {
             sub.send("{\"action\":\"subscribe\",\"topic\":\"system/events\",\"id\":1}");
             assertEquals("{\"action\":\"ack\",\"id\":1}", sub.next());
             String message = "{ \"text\" : \"h\\u00e9llo\",\"n\":1.50e3 ,\"nested\":{\"a\":[1, 2]} }";
             pub.send("{\"action\":\"publish\",\"topic\":\"system/events\",\"message\":" + message + ",\"id\":\"p1\"}");
             assertEquals("{\"action\":\"ack\",\"id\":\"p1\"}", pub.next());
-            assertEquals("{\"action\":\"publish\",\"topic\":\"system/events\",\"message\":" + message + "}", sub.next());
+            assertEquals(
+                    "{\"action\":\"publish\",\"topic\":\"system/events\",\"message\":" + message + "}", sub.next());
             assertNull(pub.poll(QUIET), "a publisher that did not subscribe gets nothing");
         }
     }
@@ -122,7 +125,8 @@ class PubSubIT {
     void audiencesAreIsolated() {
         String tokenA = server.setUp(TestServer.uniqueAudience(), "shared");
         String tokenB = server.setUp(TestServer.uniqueAudience(), "shared");
-        try (WsClient a = server.connect(tokenA); WsClient b = server.connect(tokenB)) {
+        try (WsClient a = server.connect(tokenA);
+                WsClient b = server.connect(tokenB)) {
             a.send("{\"action\":\"subscribe\",\"topic\":\"shared\",\"id\":1}");
             b.send("{\"action\":\"subscribe\",\"topic\":\"shared\",\"id\":1}");
             a.next();
@@ -138,7 +142,9 @@ class PubSubIT {
     @Test
     void messagesFromOnePublisherArriveInOrder() {
         String token = server.setUp(TestServer.uniqueAudience(), "ordered");
-        try (WsClient sub1 = server.connect(token); WsClient sub2 = server.connect(token); WsClient pub = server.connect(token)) {
+        try (WsClient sub1 = server.connect(token);
+                WsClient sub2 = server.connect(token);
+                WsClient pub = server.connect(token)) {
             for (WsClient s : List.of(sub1, sub2)) {
                 s.send("{\"action\":\"subscribe\",\"topic\":\"ordered\",\"id\":0}");
                 s.next();
@@ -149,7 +155,8 @@ class PubSubIT {
             }
             for (WsClient s : List.of(sub1, sub2)) {
                 for (int i = 0; i < n; i++) {
-                    assertEquals("{\"action\":\"publish\",\"topic\":\"ordered\",\"message\":{\"seq\":" + i + "}}", s.next());
+                    assertEquals(
+                            "{\"action\":\"publish\",\"topic\":\"ordered\",\"message\":{\"seq\":" + i + "}}", s.next());
                 }
             }
         }
@@ -158,7 +165,8 @@ class PubSubIT {
     @Test
     void unsubscribeStopsDeliveryAndRepeatsAreNoOps() {
         String token = server.setUp(TestServer.uniqueAudience(), "t");
-        try (WsClient sub = server.connect(token); WsClient pub = server.connect(token)) {
+        try (WsClient sub = server.connect(token);
+                WsClient pub = server.connect(token)) {
             sub.send("{\"action\":\"subscribe\",\"topic\":\"t\",\"id\":1}");
             sub.send("{\"action\":\"subscribe\",\"topic\":\"t\",\"id\":2}");
             assertEquals("{\"action\":\"ack\",\"id\":1}", sub.next());
@@ -220,7 +228,10 @@ class PubSubIT {
             assertEquals(1, own.server().hub().activeAudiences());
             c.close();
             Await.until(() -> own.server().hub().subscriptions() == 0, "subscriptions released");
-            Await.until(() -> own.server().hub().activeAudiences() == 0 && own.server().hub().connections() == 0, "audience released");
+            Await.until(
+                    () -> own.server().hub().activeAudiences() == 0
+                            && own.server().hub().connections() == 0,
+                    "audience released");
         }
     }
 }

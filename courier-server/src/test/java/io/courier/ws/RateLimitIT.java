@@ -10,6 +10,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
@@ -20,7 +22,8 @@ class RateLimitIT {
     void floodIsRefusedThenClosedWith1008() {
         try (TestServer server = TestServer.start(Map.of("courier.ws.rate.limit.per.second", "5"))) {
             String token = server.setUp(TestServer.uniqueAudience());
-            try (WsClient flood = server.connect(token); WsClient calm = server.connect(token)) {
+            try (WsClient flood = server.connect(token);
+                    WsClient calm = server.connect(token)) {
                 long firstSent = System.nanoTime();
                 for (int i = 0; i < 30 && !flood.isClosed(); i++) {
                     flood.send("{\"action\":\"broadcast\",\"message\":{},\"id\":" + i + "}");
@@ -46,7 +49,11 @@ class RateLimitIT {
                 assertTrue(acks >= 5, "a full bucket's worth is accepted: " + acks);
                 assertTrue(acks <= 5 + 5 * seconds, acks + " acks in " + seconds + " s: more than the limit refilled");
                 assertTrue(limited >= 1, "then frames are refused with ERATE_LIMITED");
-                assertEquals(IntStream.range(0, acks + limited).mapToObj(Integer::toString).toList(), ids,
+                assertEquals(
+                        IntStream.range(0, acks + limited)
+                                .mapToObj(Integer::toString)
+                                .toList(),
+                        ids,
                         "every frame before the close is answered once, in order");
                 assertEquals(1008, flood.closeCode(), "a client that keeps going is closed");
                 calm.send("{\"action\":\"broadcast\",\"message\":{\"calm\":1},\"id\":\"c\"}");
@@ -67,7 +74,8 @@ class RateLimitIT {
     @Test
     void sendingAtThreeTimesTheLimitIsClosedWith1008() {
         int limit = 50;
-        try (TestServer server = TestServer.start(Map.of("courier.ws.rate.limit.per.second", Integer.toString(limit)))) {
+        try (TestServer server =
+                TestServer.start(Map.of("courier.ws.rate.limit.per.second", Integer.toString(limit)))) {
             try (WsClient flood = server.connect(server.setUp(TestServer.uniqueAudience()))) {
                 long start = System.nanoTime();
                 long intervalNanos = 1_000_000_000L / (3 * limit);
@@ -77,11 +85,11 @@ class RateLimitIT {
                     long due = start + sent * intervalNanos;
                     long wait = due - System.nanoTime();
                     if (wait > 0) {
-                        java.util.concurrent.locks.LockSupport.parkNanos(wait); // pacing the sender, not synchronisation
+                        LockSupport.parkNanos(wait); // pacing the sender, not synchronisation
                     }
                     try {
                         flood.send("{\"action\":\"broadcast\",\"message\":{}}");
-                    } catch (java.util.concurrent.CompletionException e) {
+                    } catch (CompletionException e) {
                         break; // the server closed while this frame was being sent
                     }
                 }

@@ -3,6 +3,8 @@ package io.courier.ws;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.EnumMap;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class RateLimitTest {
@@ -27,10 +29,9 @@ class RateLimitTest {
         assertEquals(RateLimit.Verdict.REFUSE, limit.take(SECOND / 2));
     }
 
-
     /** Sends {@code count} frames evenly at {@code perSecond} from time 0; returns the verdicts counted. */
-    private static java.util.Map<RateLimit.Verdict, Integer> send(RateLimit limit, int perSecond, int count) {
-        java.util.Map<RateLimit.Verdict, Integer> verdicts = new java.util.EnumMap<>(RateLimit.Verdict.class);
+    private static Map<RateLimit.Verdict, Integer> send(RateLimit limit, int perSecond, int count) {
+        Map<RateLimit.Verdict, Integer> verdicts = new EnumMap<>(RateLimit.Verdict.class);
         for (int i = 0; i < count; i++) {
             RateLimit.Verdict v = limit.take(i * SECOND / perSecond);
             verdicts.merge(v, 1, Integer::sum);
@@ -61,7 +62,10 @@ class RateLimitTest {
     @Test
     void justOverTwiceTheLimitIsClosedEventually() {
         var verdicts = send(new RateLimit(50, 0), 110, 110 * 60);
-        assertEquals(1, verdicts.get(RateLimit.Verdict.CLOSE), "10 frames/s of refusals over the drain fill 50 in 5 s: " + verdicts);
+        assertEquals(
+                1,
+                verdicts.get(RateLimit.Verdict.CLOSE),
+                "10 frames/s of refusals over the drain fill 50 in 5 s: " + verdicts);
     }
 
     @Test

@@ -10,10 +10,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.courier.auth.Principal;
 import io.courier.config.Config;
 import io.courier.hub.FanoutListener;
-import io.courier.topic.Catalog;
 import io.courier.hub.Hub;
 import io.courier.metrics.CourierMetrics;
 import io.courier.testing.TestConfig;
+import io.courier.topic.Catalog;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -59,8 +59,8 @@ class SessionHandlerTest {
         Config config = TestConfig.load(dataDir, overrides);
         channel = new EmbeddedChannel();
         hub = new Hub(channel.eventLoop(), catalog::contains, ByteBufAllocator.DEFAULT, FanoutListener.NONE);
-        SessionHandler session = new SessionHandler(hub, new Principal(AUDIENCE, Optional.of("user-1")), config, metrics,
-                () -> nowNanos);
+        SessionHandler session = new SessionHandler(
+                hub, new Principal(AUDIENCE, Optional.of("user-1")), config, metrics, () -> nowNanos);
         channel.pipeline().addLast("ws-session", session);
         session.start(channel.pipeline().context(session));
         String connected = nextText();
@@ -80,7 +80,8 @@ class SessionHandlerTest {
     private String nextText() {
         Object frame = channel.readOutbound();
         try {
-            return assertInstanceOf(TextWebSocketFrame.class, frame, "expected a text frame").text();
+            return assertInstanceOf(TextWebSocketFrame.class, frame, "expected a text frame")
+                    .text();
         } finally {
             ReferenceCountUtil.release(frame);
         }
@@ -90,7 +91,8 @@ class SessionHandlerTest {
     private int nextCloseCode() {
         Object frame = channel.readOutbound();
         try {
-            return assertInstanceOf(CloseWebSocketFrame.class, frame, "expected a close frame").statusCode();
+            return assertInstanceOf(CloseWebSocketFrame.class, frame, "expected a close frame")
+                    .statusCode();
         } finally {
             ReferenceCountUtil.release(frame);
         }

@@ -32,7 +32,10 @@ class ShutdownIT {
             for (WsClient c : clients) {
                 assertEquals(1001, c.closeCode(), "each client is told the server is going away");
             }
-            assertThrows(UncheckedIOException.class, () -> WsWire.connect(port, Duration.ofSeconds(10)), "the port no longer accepts");
+            assertThrows(
+                    UncheckedIOException.class,
+                    () -> WsWire.connect(port, Duration.ofSeconds(10)),
+                    "the port no longer accepts");
         } finally {
             clients.forEach(WsClient::close);
         }

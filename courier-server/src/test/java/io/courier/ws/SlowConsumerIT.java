@@ -21,7 +21,7 @@ class SlowConsumerIT {
     @Test
     void nonReadingClientIsDisconnectedWhileOthersReceiveEverything() {
         try (TestServer server = TestServer.start(Map.of("courier.ws.slow.consumer.bytes", "65536"));
-             Firehose firehose = Firehose.open(server)) {
+                Firehose firehose = Firehose.open(server)) {
             int messages = 400; // 6.4 MB: far past the slow client's 64 KiB bound plus socket buffers
             for (int i = 0; i < messages; i++) {
                 firehose.publishAndReceive(i);
@@ -43,11 +43,14 @@ class SlowConsumerIT {
     @Test
     void fixedSendBufferCutsASlowReaderOffWithinItsBounds() {
         int bound = 65536;
-        Map<String, String> config = Map.of("courier.ws.slow.consumer.bytes", String.valueOf(bound), "courier.ws.send.buffer.bytes", "16384");
+        Map<String, String> config = Map.of(
+                "courier.ws.slow.consumer.bytes", String.valueOf(bound), "courier.ws.send.buffer.bytes", "16384");
         try (TestServer server = TestServer.start(config);
-             Firehose firehose = Firehose.open(server);
-             WsWire stalled = WsWire.open(server.port(), "/ws?token=" + server.sign(firehose.token()), Duration.ofSeconds(10), 16384)) {
-            stalled.writeFrame(0x1, "{\"action\":\"subscribe\",\"topic\":\"firehose\"}".getBytes(StandardCharsets.UTF_8));
+                Firehose firehose = Firehose.open(server);
+                WsWire stalled = WsWire.open(
+                        server.port(), "/ws?token=" + server.sign(firehose.token()), Duration.ofSeconds(10), 16384)) {
+            stalled.writeFrame(
+                    0x1, "{\"action\":\"subscribe\",\"topic\":\"firehose\"}".getBytes(StandardCharsets.UTF_8));
             Await.until(() -> server.server().hub().subscriptions() == 3, "the stalled client subscribed");
             int published = 0;
             while (server.server().hub().subscriptions() == 3 && published < 400) {
@@ -58,8 +61,12 @@ class SlowConsumerIT {
                 firehose.publishAndReceive(published++); // until the fixture's non-reader is cut off too
             }
             Await.until(() -> server.server().hub().subscriptions() == 1, "both non-readers are cut off");
-            assertEquals(2.0, value(server.server().metrics().registry().scrape(),
-                    "courier_connections_closed_total{reason=\"slow_consumer\"}"), "both non-readers closed as slow consumers");
+            assertEquals(
+                    2.0,
+                    value(
+                            server.server().metrics().registry().scrape(),
+                            "courier_connections_closed_total{reason=\"slow_consumer\"}"),
+                    "both non-readers closed as slow consumers");
 
             // The server drops the socket a grace period after its close frame; what the kernels
             // held still arrives, and the close frame too when everything fitted there.
@@ -68,8 +75,11 @@ class SlowConsumerIT {
                 assertEquals(1008, drained.closeCode(), "slow consumer close code");
             }
             long documented = bound + (PAD.length() + 100) + 2 * 16384 + 2 * 16384 + 512; // 512: the connected frame
-            assertTrue(drained.payloadBytes() <= documented, "the stalled client was sent " + drained.payloadBytes()
-                    + " bytes before its close (documented bound " + documented + ") over " + published + " publishes");
+            assertTrue(
+                    drained.payloadBytes() <= documented,
+                    "the stalled client was sent " + drained.payloadBytes()
+                            + " bytes before its close (documented bound " + documented + ") over " + published
+                            + " publishes");
         }
     }
 
@@ -78,8 +88,10 @@ class SlowConsumerIT {
         static Firehose open(TestServer server) {
             String token = server.setUp(TestServer.uniqueAudience(), "firehose");
             String url = "ws://127.0.0.1:" + server.port() + "/ws?token=";
-            WsClient fast = WsClient.connect(server.http(), url + get(server.get("/v1/sign", token).body(), "key"));
-            WsClient slow = WsClient.connect(server.http(), url + get(server.get("/v1/sign", token).body(), "key"), false);
+            WsClient fast = WsClient.connect(
+                    server.http(), url + get(server.get("/v1/sign", token).body(), "key"));
+            WsClient slow = WsClient.connect(
+                    server.http(), url + get(server.get("/v1/sign", token).body(), "key"), false);
             assertEquals("connected", get(fast.next(), "action"));
             fast.send("{\"action\":\"subscribe\",\"topic\":\"firehose\",\"id\":1}");
             fast.next();
@@ -92,9 +104,18 @@ class SlowConsumerIT {
 
         /** A 16 KiB hook publish numbered {@code i}, which the fast client receives next, in order. */
         void publishAndReceive(int i) {
-            assertEquals(200, server.post("/v1/hook", token,
-                    "{\"action\":\"publish\",\"topic\":\"firehose\",\"message\":{\"i\":" + i + ",\"pad\":\"" + PAD + "\"}}").statusCode());
-            assertEquals(String.valueOf(i), get(fast.next(), "message.i"), "the fast client receives every message in order");
+            assertEquals(
+                    200,
+                    server.post(
+                                    "/v1/hook",
+                                    token,
+                                    "{\"action\":\"publish\",\"topic\":\"firehose\",\"message\":{\"i\":" + i
+                                            + ",\"pad\":\"" + PAD + "\"}}")
+                            .statusCode());
+            assertEquals(
+                    String.valueOf(i),
+                    get(fast.next(), "message.i"),
+                    "the fast client receives every message in order");
         }
 
         @Override

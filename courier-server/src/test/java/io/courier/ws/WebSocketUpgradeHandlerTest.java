@@ -13,10 +13,10 @@ import io.courier.auth.ConnectionKeys;
 import io.courier.auth.Principal;
 import io.courier.config.Config;
 import io.courier.hub.FanoutListener;
-import io.courier.topic.Catalog;
 import io.courier.hub.Hub;
 import io.courier.metrics.CourierMetrics;
 import io.courier.testing.TestConfig;
+import io.courier.topic.Catalog;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -51,9 +51,9 @@ class WebSocketUpgradeHandlerTest {
     private static final String AUDIENCE = "aud.example.com";
     /** RFC 6455 section 1.3's worked example: this key and its accept value. */
     private static final String NONCE = "dGhlIHNhbXBsZSBub25jZQ==";
+
     private static final String ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
     /** What the server initializer lists as HTTP-only; the upgrade removes these by name. */
-
     @TempDir
     Path dataDir;
 
@@ -95,8 +95,17 @@ class WebSocketUpgradeHandlerTest {
     }
 
     private static FullHttpRequest upgrade(String uri, String version, String key) {
-        return request(HttpMethod.GET, uri, "Upgrade", "websocket", "Connection", "Upgrade",
-                "Sec-WebSocket-Version", version, "Sec-WebSocket-Key", key);
+        return request(
+                HttpMethod.GET,
+                uri,
+                "Upgrade",
+                "websocket",
+                "Connection",
+                "Upgrade",
+                "Sec-WebSocket-Version",
+                version,
+                "Sec-WebSocket-Key",
+                key);
     }
 
     /** Sends {@code request} and checks the refusal's status, error code and JSON body; returns the response headers' owner. */
@@ -105,7 +114,9 @@ class WebSocketUpgradeHandlerTest {
         assertNull(channel.readInbound(), "a request at /ws never reaches the REST handlers");
         FullHttpResponse response = assertInstanceOf(FullHttpResponse.class, channel.readOutbound());
         assertEquals(status, response.status().code());
-        assertTrue(response.headers().get("Content-Type", "").startsWith("application/json"), response.headers().toString());
+        assertTrue(
+                response.headers().get("Content-Type", "").startsWith("application/json"),
+                response.headers().toString());
         assertEquals(code, get(response.content().toString(StandardCharsets.UTF_8), "error.code"));
         return response;
     }
@@ -126,7 +137,8 @@ class WebSocketUpgradeHandlerTest {
     @Test
     void postIs405AllowingGet() {
         openHandlerOnly();
-        FullHttpResponse response = refusal(request(HttpMethod.POST, "/ws?token=" + validKey()), 405, "EMETHOD_NOT_ALLOWED");
+        FullHttpResponse response =
+                refusal(request(HttpMethod.POST, "/ws?token=" + validKey()), 405, "EMETHOD_NOT_ALLOWED");
         try {
             assertEquals("GET", response.headers().get("Allow"));
         } finally {
@@ -137,7 +149,8 @@ class WebSocketUpgradeHandlerTest {
     @Test
     void badKeyIs401AndClosesTheConnection() {
         openHandlerOnly();
-        refusal(upgrade("/ws?token=garbage", "13", NONCE), 401, "ETOKEN_INVALID").release();
+        refusal(upgrade("/ws?token=garbage", "13", NONCE), 401, "ETOKEN_INVALID")
+                .release();
         assertFalse(channel.isOpen(), "bytes after a refused upgrade may not be HTTP");
     }
 
@@ -150,14 +163,16 @@ class WebSocketUpgradeHandlerTest {
     @Test
     void otherVersionIs426AndClosesTheConnection() {
         openHandlerOnly();
-        refusal(upgrade("/ws?token=" + validKey(), "8", NONCE), 426, "EUPGRADE_REQUIRED").release();
+        refusal(upgrade("/ws?token=" + validKey(), "8", NONCE), 426, "EUPGRADE_REQUIRED")
+                .release();
         assertFalse(channel.isOpen());
     }
 
     @Test
     void nonceThatIsNot16BytesIs400() {
         openHandlerOnly();
-        refusal(upgrade("/ws?token=" + validKey(), "13", "c2hvcnQ="), 400, "EHANDSHAKE_INVALID").release();
+        refusal(upgrade("/ws?token=" + validKey(), "13", "c2hvcnQ="), 400, "EHANDSHAKE_INVALID")
+                .release();
         assertFalse(channel.isOpen());
     }
 
@@ -185,15 +200,19 @@ class WebSocketUpgradeHandlerTest {
         channel.pipeline().addLast("ws-upgrade", new WebSocketUpgradeHandler(keys, hub, config, metrics));
         channel.pipeline().addLast("api", new ChannelInboundHandlerAdapter());
 
-        channel.writeInbound(Unpooled.copiedBuffer("GET /ws?token=" + validKey() + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + NONCE + "\r\n"
-                + "Sec-WebSocket-Version: 13\r\n\r\n", StandardCharsets.ISO_8859_1));
+        channel.writeInbound(Unpooled.copiedBuffer(
+                "GET /ws?token=" + validKey() + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + NONCE + "\r\n"
+                        + "Sec-WebSocket-Version: 13\r\n\r\n",
+                StandardCharsets.ISO_8859_1));
 
         String written = drainOutbound();
         assertTrue(written.startsWith("HTTP/1.1 101 Switching Protocols\r\n"), written);
         assertTrue(written.toLowerCase().contains("sec-websocket-accept: " + ACCEPT.toLowerCase() + "\r\n"), written);
         String connected = written.substring(written.indexOf("\r\n\r\n") + 4);
-        assertTrue(connected.contains("\"action\":\"connected\""), "the session's first frame follows the 101: " + connected);
+        assertTrue(
+                connected.contains("\"action\":\"connected\""),
+                "the session's first frame follows the 101: " + connected);
 
         List<String> names = channel.pipeline().names();
         for (String gone : List.of("http", "aggregator", "ws-upgrade", "api")) {

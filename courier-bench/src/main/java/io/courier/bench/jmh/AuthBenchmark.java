@@ -54,7 +54,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 2, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+UseG1GC"})
+@Fork(
+        value = 2,
+        jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+UseG1GC"})
 public class AuthBenchmark {
 
     /** A bearer token and the verifier for its algorithm, from a secret or a public key file. */
@@ -73,9 +75,14 @@ public class AuthBenchmark {
             Config.JwtConfig config;
             switch (algorithm) {
                 case "HS256" -> {
-                    config = new Config.JwtConfig(Optional.of("benchmark-secret-of-at-least-32-bytes!"), Optional.empty(), "HS256",
-                            Optional.empty(), Duration.ofSeconds(30));
-                    token = new TokenIssuer(JwtKeys.load(config, dir)).issue(HubFixture.AUDIENCE, Optional.of("user-1"), Duration.ofHours(2));
+                    config = new Config.JwtConfig(
+                            Optional.of("benchmark-secret-of-at-least-32-bytes!"),
+                            Optional.empty(),
+                            "HS256",
+                            Optional.empty(),
+                            Duration.ofSeconds(30));
+                    token = new TokenIssuer(JwtKeys.load(config, dir))
+                            .issue(HubFixture.AUDIENCE, Optional.of("user-1"), Duration.ofHours(2));
                 }
                 case "RS256" -> {
                     RSAKey key = new RSAKeyGenerator(2048).generate();
@@ -87,7 +94,8 @@ public class AuthBenchmark {
                     config = keyFileConfig(key.toPublicJWK(), "ES256");
                     token = sign(new ECDSASigner(key), JWSAlgorithm.ES256);
                 }
-                default -> throw new IllegalArgumentException("algorithm: " + algorithm + " (expected: HS256, RS256, ES256)");
+                default ->
+                    throw new IllegalArgumentException("algorithm: " + algorithm + " (expected: HS256, RS256, ES256)");
             }
             verifier = new TokenVerifier(JwtKeys.load(config, dir), config);
             verifier.verify(token); // refuses a bad setup before any measurement
@@ -95,15 +103,21 @@ public class AuthBenchmark {
 
         private Config.JwtConfig keyFileConfig(JWK publicKey, String alg) throws IOException {
             Path file = Files.writeString(dir.resolve("jwt-public.jwk"), publicKey.toJSONString());
-            return new Config.JwtConfig(Optional.empty(), Optional.of(file), alg, Optional.empty(), Duration.ofSeconds(30));
+            return new Config.JwtConfig(
+                    Optional.empty(), Optional.of(file), alg, Optional.empty(), Duration.ofSeconds(30));
         }
 
         /** What an identity provider hands out: typ JWT, aud, sub, iat, exp. */
         private static String sign(JWSSigner signer, JWSAlgorithm alg) throws Exception {
             Instant now = Instant.now();
-            JWTClaimsSet claims = new JWTClaimsSet.Builder().audience(HubFixture.AUDIENCE).subject("user-1")
-                    .issueTime(Date.from(now)).expirationTime(Date.from(now.plus(Duration.ofHours(2)))).build();
-            SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(alg).type(JOSEObjectType.JWT).build(), claims);
+            JWTClaimsSet claims = new JWTClaimsSet.Builder()
+                    .audience(HubFixture.AUDIENCE)
+                    .subject("user-1")
+                    .issueTime(Date.from(now))
+                    .expirationTime(Date.from(now.plus(Duration.ofHours(2))))
+                    .build();
+            SignedJWT jwt = new SignedJWT(
+                    new JWSHeader.Builder(alg).type(JOSEObjectType.JWT).build(), claims);
             jwt.sign(signer);
             return jwt.serialize();
         }
@@ -126,7 +140,10 @@ public class AuthBenchmark {
         public void setUp() throws IOException {
             dir = Files.createTempDirectory("courier-jmh-keys");
             keys = ConnectionKeys.load(dir, Duration.ofHours(2));
-            principal = new Principal(HubFixture.AUDIENCE, Optional.of("user-1"), Optional.of(Instant.now().plus(Duration.ofHours(2))));
+            principal = new Principal(
+                    HubFixture.AUDIENCE,
+                    Optional.of("user-1"),
+                    Optional.of(Instant.now().plus(Duration.ofHours(2))));
             key = keys.sign(principal);
             keys.verify(key);
         }

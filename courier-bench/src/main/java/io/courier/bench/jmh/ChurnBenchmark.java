@@ -41,7 +41,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 2, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+UseG1GC", "-Dio.netty.leakDetection.level=disabled"})
+@Fork(
+        value = 2,
+        jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+UseG1GC", "-Dio.netty.leakDetection.level=disabled"})
 @State(Scope.Group)
 public class ChurnBenchmark {
     static final String TOPIC = "news";
@@ -70,7 +72,9 @@ public class ChurnBenchmark {
         fixture.connect(subscribers, TOPIC);
         List<Subscriber> churners = fixture.connect(CHURNERS);
         for (int i = 0; i < CHURNERS; i++) {
-            churnersByLoop.computeIfAbsent(fixture.loopOf(subscribers + i), l -> new ArrayList<>()).add(churners.get(i));
+            churnersByLoop
+                    .computeIfAbsent(fixture.loopOf(subscribers + i), l -> new ArrayList<>())
+                    .add(churners.get(i));
         }
         message = Unpooled.unreleasableBuffer(Unpooled.directBuffer().writeBytes(FanoutBenchmark.json(100)));
     }
@@ -111,7 +115,8 @@ public class ChurnBenchmark {
             changed += f.get(60, TimeUnit.SECONDS);
         }
         if (changed != 2 * CHURNERS) {
-            throw new IllegalStateException("churn changed " + changed + " memberships (expected: " + 2 * CHURNERS + ")");
+            throw new IllegalStateException(
+                    "churn changed " + changed + " memberships (expected: " + 2 * CHURNERS + ")");
         }
         return changed;
     }

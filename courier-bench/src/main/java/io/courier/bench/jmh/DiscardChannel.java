@@ -41,7 +41,7 @@ final class DiscardChannel extends AbstractChannel {
 
     @Override
     protected void doWrite(ChannelOutboundBuffer in) {
-        for (;;) {
+        for (; ; ) {
             Object msg = in.current();
             if (msg == null) {
                 return;

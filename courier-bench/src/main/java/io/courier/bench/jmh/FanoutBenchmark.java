@@ -33,7 +33,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 2, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+UseG1GC", "-Dio.netty.leakDetection.level=disabled"})
+@Fork(
+        value = 2,
+        jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+UseG1GC", "-Dio.netty.leakDetection.level=disabled"})
 @State(Scope.Benchmark)
 public class FanoutBenchmark {
     static final String TOPIC = "news";
@@ -61,7 +63,8 @@ public class FanoutBenchmark {
     public void setUp() throws Exception {
         fixture = new HubFixture(loops, allocator, TOPIC);
         fixture.connect(subscribers, TOPIC);
-        message = Unpooled.unreleasableBuffer(Unpooled.directBuffer(messageBytes).writeBytes(json(messageBytes)));
+        message =
+                Unpooled.unreleasableBuffer(Unpooled.directBuffer(messageBytes).writeBytes(json(messageBytes)));
     }
 
     @TearDown(Level.Trial)
@@ -70,8 +73,8 @@ public class FanoutBenchmark {
         long delivered = fixture.counter.delivered();
         fixture.close();
         if (delivered != expected) {
-            throw new IllegalStateException("delivered " + delivered + " frames (expected: " + operations + " publishes x "
-                    + subscribers + " subscribers = " + expected + ")");
+            throw new IllegalStateException("delivered " + delivered + " frames (expected: " + operations
+                    + " publishes x " + subscribers + " subscribers = " + expected + ")");
         }
     }
 
@@ -97,7 +100,9 @@ public class FanoutBenchmark {
      * about one buffer in 128; the sampled frame's duplicates are then tracked too.
      */
     @Benchmark
-    @Fork(value = 2, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+UseG1GC", "-Dio.netty.leakDetection.level=simple"})
+    @Fork(
+            value = 2,
+            jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+UseG1GC", "-Dio.netty.leakDetection.level=simple"})
     public int publishLeakDetectionSimple() {
         return publish();
     }
@@ -110,8 +115,16 @@ public class FanoutBenchmark {
      * pooled at all. One loop holds a duplicate and an entry per subscriber until its flush.
      */
     @Benchmark
-    @Fork(value = 2, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+UseG1GC", "-Dio.netty.leakDetection.level=disabled",
-            "-Dio.netty.recycler.chunkSize=16384", "-Dio.netty.recycler.maxCapacityPerThread=65536"})
+    @Fork(
+            value = 2,
+            jvmArgsAppend = {
+                "-Xms1g",
+                "-Xmx1g",
+                "-XX:+UseG1GC",
+                "-Dio.netty.leakDetection.level=disabled",
+                "-Dio.netty.recycler.chunkSize=16384",
+                "-Dio.netty.recycler.maxCapacityPerThread=65536"
+            })
     public int publishRecyclerSized() {
         return publish();
     }
@@ -122,7 +135,8 @@ public class FanoutBenchmark {
         String tail = "\"}";
         int fill = bytes - head.length() - tail.length();
         if (fill < 0) {
-            throw new IllegalArgumentException("messageBytes: " + bytes + " (expected: at least " + (head.length() + tail.length()) + ")");
+            throw new IllegalArgumentException(
+                    "messageBytes: " + bytes + " (expected: at least " + (head.length() + tail.length()) + ")");
         }
         StringBuilder sb = new StringBuilder(bytes).append(head);
         String words = "the quick brown fox jumps over the lazy dog ";

@@ -32,17 +32,21 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 2, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+UseG1GC", "-Dio.netty.leakDetection.level=disabled"})
+@Fork(
+        value = 2,
+        jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+UseG1GC", "-Dio.netty.leakDetection.level=disabled"})
 @State(Scope.Thread)
 public class FrameBenchmark {
     /** The bytes the hub puts before the message: what {@code Frames.publishPrefix("news")} encodes once per topic. */
-    private static final byte[] PREFIX = "{\"action\":\"publish\",\"topic\":\"news\",\"message\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] PREFIX =
+            "{\"action\":\"publish\",\"topic\":\"news\",\"message\":".getBytes(StandardCharsets.US_ASCII);
 
     @Param({"64", "1024", "16384"})
     int messageBytes;
 
     /** The server's allocator, as in {@code CourierServer}. */
     private final ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
+
     private ByteBuf inbound;
     private ByteBuf message;
     private Command decoded;
@@ -50,16 +54,19 @@ public class FrameBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         byte[] object = FanoutBenchmark.json(messageBytes);
-        String request = "{\"action\":\"publish\",\"topic\":\"news\",\"message\":" + new String(object, StandardCharsets.US_ASCII) + ",\"id\":7}";
+        String request = "{\"action\":\"publish\",\"topic\":\"news\",\"message\":"
+                + new String(object, StandardCharsets.US_ASCII) + ",\"id\":7}";
         // Inbound frames arrive in direct buffers; the decoder reads the unmasked payload in place.
         inbound = Unpooled.directBuffer().writeBytes(request.getBytes(StandardCharsets.US_ASCII));
         decoded = Command.decode(inbound);
         if (decoded.failed()) {
-            throw new IllegalStateException("benchmark input refused: " + decoded.error().getMessage());
+            throw new IllegalStateException(
+                    "benchmark input refused: " + decoded.error().getMessage());
         }
         message = decoded.message(inbound);
         if (message.readableBytes() != messageBytes) {
-            throw new IllegalStateException("message is " + message.readableBytes() + " bytes (expected: " + messageBytes + ")");
+            throw new IllegalStateException(
+                    "message is " + message.readableBytes() + " bytes (expected: " + messageBytes + ")");
         }
     }
 

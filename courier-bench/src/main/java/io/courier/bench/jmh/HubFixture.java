@@ -88,7 +88,8 @@ final class HubFixture implements AutoCloseable {
         return switch (name) {
             case "adaptive" -> {
                 if (!(ByteBufAllocator.DEFAULT instanceof AdaptiveByteBufAllocator)) {
-                    throw new IllegalStateException("ByteBufAllocator.DEFAULT is " + ByteBufAllocator.DEFAULT.getClass().getSimpleName()
+                    throw new IllegalStateException("ByteBufAllocator.DEFAULT is "
+                            + ByteBufAllocator.DEFAULT.getClass().getSimpleName()
                             + " (expected: AdaptiveByteBufAllocator; is -Dio.netty.allocator.type set?)");
                 }
                 yield ByteBufAllocator.DEFAULT;
