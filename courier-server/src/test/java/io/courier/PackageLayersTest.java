@@ -29,6 +29,23 @@ import org.junit.jupiter.api.Test;
  * its place here, or {@link #everyPackageHasAPlace} fails.
  */
 class PackageLayersTest {
+    /** What the two edges (http, ws) may use: everything but each other and the root. */
+    private static final String[] BELOW_THE_EDGES = {
+        "Limit",
+        "Topic",
+        "Metrics",
+        "Auth",
+        "Store",
+        "Protocol",
+        "Hub",
+        "Error",
+        "Config",
+        "Json",
+        "Text",
+        "Pipeline",
+        "Logging"
+    };
+
     private static final JavaClasses MAIN = new ClassFileImporter()
             .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
             .importPackages("io.courier");
@@ -91,35 +108,9 @@ class PackageLayersTest {
                 .whereLayer("Root")
                 .mayNotBeAccessedByAnyLayer()
                 .whereLayer("Http")
-                .mayOnlyAccessLayers(
-                        "Limit",
-                        "Topic",
-                        "Metrics",
-                        "Auth",
-                        "Store",
-                        "Protocol",
-                        "Hub",
-                        "Error",
-                        "Config",
-                        "Json",
-                        "Text",
-                        "Pipeline",
-                        "Logging")
+                .mayOnlyAccessLayers(BELOW_THE_EDGES)
                 .whereLayer("Ws")
-                .mayOnlyAccessLayers(
-                        "Limit",
-                        "Topic",
-                        "Metrics",
-                        "Auth",
-                        "Store",
-                        "Protocol",
-                        "Hub",
-                        "Error",
-                        "Config",
-                        "Json",
-                        "Text",
-                        "Pipeline",
-                        "Logging")
+                .mayOnlyAccessLayers(BELOW_THE_EDGES)
                 .whereLayer("Limit")
                 .mayOnlyAccessLayers("Metrics", "Error", "Config", "Json", "Text", "Logging")
                 .whereLayer("Topic")
