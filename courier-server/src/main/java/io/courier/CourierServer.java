@@ -69,7 +69,7 @@ public final class CourierServer implements AutoCloseable {
         log.info("configuration: {}", config);
         this.transport = Transport.detect();
         this.jwtKeys = JwtKeys.load(config.jwt(), config.dataDir());
-        ConnectionKeys connectionKeys = ConnectionKeys.load(config.dataDir(), config.signTtl());
+        ConnectionKeys connectionKeys = ConnectionKeys.load(config.keys(), config.dataDir(), config.signTtl());
         TokenVerifier verifier = new TokenVerifier(jwtKeys, config.jwt());
         this.metrics = new CourierMetrics();
         JdbcStore jdbc = JdbcStore.open(config.database(), metrics.meterRegistry());
