@@ -117,10 +117,12 @@ public final class CourierServer implements AutoCloseable {
         BodyBudget bodyBudget = new BodyBudget(config.maxBufferedBytes());
         metrics.watchBufferedBodies(bodyBudget::heldBytes);
 
+        ConnectionLimitHandler connectionLimits =
+                new ConnectionLimitHandler(config.limits(), config.proxyProtocol(), metrics);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannel())
-                .handler(new ConnectionLimitHandler(config.limits(), metrics))
+                .handler(connectionLimits)
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.ALLOCATOR, allocator)
@@ -128,7 +130,7 @@ public final class CourierServer implements AutoCloseable {
                         ChannelOption.WRITE_BUFFER_WATER_MARK,
                         new WriteBufferWaterMark(config.slowConsumerBytes() / 2, config.slowConsumerBytes()))
                 .childHandler(new ServerInitializer(
-                        config, upgrade, api, openChannels, router, verifier, bodyBudget, metrics));
+                        config, upgrade, api, openChannels, router, verifier, bodyBudget, metrics, connectionLimits));
         if (config.sendBufferBytes() > 0) {
             bootstrap.childOption(ChannelOption.SO_SNDBUF, config.sendBufferBytes());
         }
