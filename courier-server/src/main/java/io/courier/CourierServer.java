@@ -36,6 +36,8 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -62,6 +64,8 @@ public final class CourierServer implements AutoCloseable {
     private final ScheduledExecutorService background;
     private final Channel serverChannel;
     private volatile boolean closed;
+    /** Set first thing on close: {@code /readyz} answers 503 from then on. */
+    private volatile boolean draining;
 
     private CourierServer(Config config) throws InterruptedException {
         this.config = config;
@@ -69,7 +73,7 @@ public final class CourierServer implements AutoCloseable {
         log.info("configuration: {}", config);
         this.transport = Transport.detect();
         this.jwtKeys = JwtKeys.load(config.jwt(), config.dataDir());
-        ConnectionKeys connectionKeys = ConnectionKeys.load(config.dataDir(), config.signTtl());
+        ConnectionKeys connectionKeys = ConnectionKeys.load(config.keys(), config.dataDir(), config.signTtl());
         TokenVerifier verifier = new TokenVerifier(jwtKeys, config.jwt());
         this.metrics = new CourierMetrics();
         JdbcStore jdbc = JdbcStore.open(config.database(), metrics.meterRegistry());
@@ -95,7 +99,7 @@ public final class CourierServer implements AutoCloseable {
         loadTopics(topics);
 
         Router router = new Router();
-        new HealthRoutes(store).register(router);
+        new HealthRoutes(store, () -> draining).register(router);
         new AudienceRoutes(store).register(router);
         new TopicRoutes(topics).register(router);
         new SignRoute(store, connectionKeys, config.wsUrl()).register(router);
@@ -113,10 +117,12 @@ public final class CourierServer implements AutoCloseable {
         BodyBudget bodyBudget = new BodyBudget(config.maxBufferedBytes());
         metrics.watchBufferedBodies(bodyBudget::heldBytes);
 
+        ConnectionLimitHandler connectionLimits =
+                new ConnectionLimitHandler(config.limits(), config.proxyProtocol(), metrics);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannel())
-                .handler(new ConnectionLimitHandler(config.limits(), metrics))
+                .handler(connectionLimits)
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.ALLOCATOR, allocator)
@@ -124,7 +130,7 @@ public final class CourierServer implements AutoCloseable {
                         ChannelOption.WRITE_BUFFER_WATER_MARK,
                         new WriteBufferWaterMark(config.slowConsumerBytes() / 2, config.slowConsumerBytes()))
                 .childHandler(new ServerInitializer(
-                        config, upgrade, api, openChannels, router, verifier, bodyBudget, metrics));
+                        config, upgrade, api, openChannels, router, verifier, bodyBudget, metrics, connectionLimits));
         if (config.sendBufferBytes() > 0) {
             bootstrap.childOption(ChannelOption.SO_SNDBUF, config.sendBufferBytes());
         }
@@ -200,8 +206,13 @@ public final class CourierServer implements AutoCloseable {
     }
 
     /**
-     * Graceful stop: stop accepting, send close 1001 to every WebSocket, let in-flight writes finish,
-     * and give up waiting after the configured shutdown timeout.
+     * Graceful stop, within the configured shutdown timeout: answer {@code /readyz} with 503 and keep
+     * serving for the drain grace (so a load balancer takes the node out of rotation before its
+     * clients are cut), stop accepting, close the HTTP connections, send close 1001 to every WebSocket
+     * spread evenly over the close window (so their clients reconnect to other nodes a few at a time,
+     * not in one storm), let in-flight writes finish, and give up waiting at the timeout. With both
+     * durations 0, as by default, it closes everything at once. Blocks the calling thread (the
+     * shutdown hook's), never an event loop.
      */
     @Override
     public void close() {
@@ -210,14 +221,23 @@ public final class CourierServer implements AutoCloseable {
         }
         closed = true;
         long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
+        draining = true;
+        if (!config.shutdownDrainGrace().isZero()) {
+            log.info(
+                    "draining: /readyz answers 503 for {} s before sockets are closed",
+                    config.shutdownDrainGrace().toSeconds());
+            sleepUninterruptibly(config.shutdownDrainGrace());
+        }
         serverChannel.close().awaitUninterruptibly();
+        List<Channel> sessions = new ArrayList<>();
         for (Channel ch : openChannels) {
             if (ch.pipeline().get(Stage.WS_SESSION.handlerName()) != null) {
-                ch.pipeline().fireUserEventTriggered(ShutdownEvent.INSTANCE);
+                sessions.add(ch);
             } else {
                 ch.close();
             }
         }
+        closeSpread(sessions, config.shutdownCloseSpread());
         openChannels.newCloseFuture().awaitUninterruptibly(remainingMillis(deadline));
         openChannels.close().awaitUninterruptibly(remainingMillis(deadline));
         long quiet = Math.min(100, remainingMillis(deadline));
@@ -229,6 +249,46 @@ public final class CourierServer implements AutoCloseable {
         jwtKeys.close();
         store.close();
         log.info("courier stopped");
+    }
+
+    /**
+     * Tells session i of n to close with 1001 after {@code i * spread / n}, on its own event loop: the
+     * first at once, the last one step before the window ends.
+     */
+    private static void closeSpread(List<Channel> sessions, Duration spread) {
+        int n = sessions.size();
+        for (int i = 0; i < n; i++) {
+            Channel ch = sessions.get(i);
+            long delayNanos = n == 0 ? 0 : spread.toNanos() / n * i;
+            if (delayNanos == 0) {
+                ch.pipeline().fireUserEventTriggered(ShutdownEvent.INSTANCE);
+            } else {
+                ch.eventLoop()
+                        .schedule(
+                                () -> ch.pipeline().fireUserEventTriggered(ShutdownEvent.INSTANCE),
+                                delayNanos,
+                                TimeUnit.NANOSECONDS);
+            }
+        }
+        if (n > 0 && !spread.isZero()) {
+            log.info("closing {} WebSockets with 1001 over {} s", n, spread.toSeconds());
+        }
+    }
+
+    /** The drain grace is a wait on the shutdown thread by design: nothing signals its end. */
+    private static void sleepUninterruptibly(Duration duration) {
+        long deadline = System.nanoTime() + duration.toNanos();
+        boolean interrupted = false;
+        for (long left = duration.toNanos(); left > 0; left = deadline - System.nanoTime()) {
+            try {
+                TimeUnit.NANOSECONDS.sleep(left);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static long remainingMillis(long deadlineNanos) {

@@ -8,6 +8,8 @@ import io.courier.http.BodyLimitAggregator;
 import io.courier.http.RequestGateHandler;
 import io.courier.http.RequestTimeoutHandler;
 import io.courier.http.Router;
+import io.courier.limit.ConnectionLimitHandler;
+import io.courier.limit.ProxyProtocolHandler;
 import io.courier.metrics.CourierMetrics;
 import io.courier.pipeline.Stage;
 import io.courier.ws.WebSocketUpgradeHandler;
@@ -24,7 +26,8 @@ import io.netty.handler.flow.FlowControlHandler;
 
 /**
  * The one place the pipeline is assembled; handler names are the {@link Stage}s. Every connection
- * starts as HTTP:
+ * starts as HTTP (behind {@code proxy-decoder → proxy} with {@code courier.proxy.protocol}, which leave
+ * once the PROXY header is read):
  * <pre>
  *   http-bytes → http (codec) → timeout (header and request deadlines) → cors → gate (auth, body budget) → aggregator (body limit) → flow (one request at a time) → ws-upgrade → api (router)
  * </pre>
@@ -52,6 +55,7 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     private final TokenVerifier verifier;
     private final BodyBudget bodyBudget;
     private final CourierMetrics metrics;
+    private final ConnectionLimitHandler limits;
 
     ServerInitializer(
             Config config,
@@ -61,8 +65,10 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
             Router router,
             TokenVerifier verifier,
             BodyBudget bodyBudget,
-            CourierMetrics metrics) {
+            CourierMetrics metrics,
+            ConnectionLimitHandler limits) {
         this.config = config;
+        this.limits = limits;
         this.router = router;
         this.verifier = verifier;
         this.bodyBudget = bodyBudget;
@@ -83,6 +89,10 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     protected void initChannel(SocketChannel ch) {
         openChannels.add(ch);
         ChannelPipeline p = ch.pipeline();
+        if (config.proxyProtocol()) {
+            // First: nothing else may read a byte before the header naming the client is consumed.
+            ProxyProtocolHandler.addTo(p, limits);
+        }
         RequestTimeoutHandler timeout = new RequestTimeoutHandler(config.requestTimeout(), config.headerTimeout());
         // Sees the bytes of a head the codec has not decoded yet; removed with the timeout handler.
         p.addLast(Stage.HTTP_BYTES.handlerName(), timeout.byteWatcher());

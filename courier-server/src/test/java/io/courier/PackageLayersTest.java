@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
  * <pre>
  *   io.courier (root)    assembles everything: Courier, CourierServer, ServerInitializer; nobody uses it
  *   http, ws             the two edges, never each other         → everything below
- *   limit                connection and rate limits              → metrics, vocabulary, leaves
+ *   limit                connection and rate limits, PROXY header → metrics, vocabulary, leaves
  *   topic                the topic service (store + catalogue)   → hub, store, vocabulary, leaves
  *   metrics              meters; knows no domain package         → vocabulary, leaves
  *   auth, store,         the domain, never each other: the hub   → vocabulary, leaves
@@ -112,7 +112,7 @@ class PackageLayersTest {
                 .whereLayer("Ws")
                 .mayOnlyAccessLayers(BELOW_THE_EDGES)
                 .whereLayer("Limit")
-                .mayOnlyAccessLayers("Metrics", "Error", "Config", "Json", "Text", "Logging")
+                .mayOnlyAccessLayers("Metrics", "Error", "Config", "Json", "Text", "Pipeline", "Logging")
                 .whereLayer("Topic")
                 .mayOnlyAccessLayers("Hub", "Store", "Error", "Config", "Json", "Text", "Logging")
                 .whereLayer("Metrics")

@@ -18,7 +18,8 @@ import org.slf4j.event.KeyValuePair;
 
 /**
  * No configured password or secret reaches a log line while the server starts and stops: the
- * database password in the URL and in its own key, the JWT secret and the metrics token. Every event
+ * database password in the URL and in its own key, the JWT secret and its previous one, the connection
+ * key secrets, the NATS URL's password, the NATS token and the metrics token. Every event
  * of every logger is captured at DEBUG, with its key-value pairs and its exceptions' messages. The
  * database is a PostgreSQL URL nothing listens on, so the failure paths (the store's warnings, the
  * retried topic load) log too.
@@ -28,18 +29,29 @@ class SecretsNotLoggedIT {
     private static final String KEY_PASSWORD = "key-password-8d2a7b";
     private static final String JWT_SECRET = "jwt-secret-3b9e4c-0123456789abcdef0123456789abcdef";
     private static final String METRICS_TOKEN = "metrics-token-71a6d2";
+    private static final String JWT_PREVIOUS = "jwt-previous-4e1f0a-0123456789abcdef0123456789abcdef";
+    private static final String KEY_SECRET = "key-secret-9c3d5e-0123456789abcdef0123456789abcdef";
+    private static final String KEY_PREVIOUS = "key-previous-2a8b6f-0123456789abcdef0123456789abcdef";
+    private static final String NATS_URL_PASSWORD = "nats-url-password-6e0d3c";
+    private static final String NATS_TOKEN = "nats-token-1f7b9a";
 
     @Test
     void startupAndShutdownLogNoSecret() {
         List<String> lines = captureLogs(() -> {
-            try (TestServer server = TestServer.start(Map.of(
-                    "courier.database.url",
+            try (TestServer server = TestServer.start(Map.ofEntries(
+                    Map.entry(
+                            "courier.database.url",
                             "jdbc:postgresql://127.0.0.1:1/courier?user=courier&password=" + URL_PASSWORD
-                                    + "&connectTimeout=1",
-                    "courier.database.password", KEY_PASSWORD,
-                    "courier.jwt.secret", JWT_SECRET,
-                    "courier.metrics.enabled", "true",
-                    "courier.metrics.token", METRICS_TOKEN))) {
+                                    + "&connectTimeout=1"),
+                    Map.entry("courier.database.password", KEY_PASSWORD),
+                    Map.entry("courier.jwt.secret", JWT_SECRET),
+                    Map.entry("courier.metrics.enabled", "true"),
+                    Map.entry("courier.metrics.token", METRICS_TOKEN),
+                    Map.entry("courier.jwt.secret.previous", JWT_PREVIOUS),
+                    Map.entry("courier.key.secret", KEY_SECRET),
+                    Map.entry("courier.key.secret.previous", KEY_PREVIOUS),
+                    Map.entry("courier.cluster.nats.url", "nats://nats-user:" + NATS_URL_PASSWORD + "@127.0.0.1:1"),
+                    Map.entry("courier.cluster.nats.token", NATS_TOKEN)))) {
                 server.port();
             }
         });
@@ -49,7 +61,19 @@ class SecretsNotLoggedIT {
         assertTrue(
                 lines.stream().anyMatch(l -> l.contains("password=****")),
                 "the redacted URL is not in the configuration line");
-        for (String secret : List.of(URL_PASSWORD, KEY_PASSWORD, JWT_SECRET, METRICS_TOKEN)) {
+        assertTrue(
+                lines.stream().anyMatch(l -> l.contains("nats://****@127.0.0.1:1")),
+                "the redacted NATS URL is not in the configuration line");
+        for (String secret : List.of(
+                URL_PASSWORD,
+                KEY_PASSWORD,
+                JWT_SECRET,
+                METRICS_TOKEN,
+                JWT_PREVIOUS,
+                KEY_SECRET,
+                KEY_PREVIOUS,
+                NATS_URL_PASSWORD,
+                NATS_TOKEN)) {
             for (String line : lines) {
                 assertFalse(line.contains(secret), "a log line reveals " + secret + ": " + line);
             }

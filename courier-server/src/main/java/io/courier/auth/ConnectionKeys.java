@@ -15,20 +15,25 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.proc.BadJWTException;
 import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
 import com.nimbusds.jwt.proc.ExpiredJWTException;
+import io.courier.config.Config;
 import io.courier.config.ConfigException;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
 import io.courier.text.Names;
 import io.courier.text.StrictUtf8;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import javax.crypto.Mac;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -38,27 +43,38 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <p>A key is a compact JWE (dir + A256GCM) over aud, sub, iat, exp and the bearer token's own expiry
  * ({@value #BEARER_EXP}, so the socket it opens can end with the token), under a 256-bit key generated
- * once into the data directory: encrypted, so the audience and subject are not readable from a logged
+ * once into the data directory, or derived from {@code courier.key.secret} (shared by every node of a
+ * cluster, with {@code courier.key.secret.previous} also accepted while a new secret rolls out): encrypted, so the audience and subject are not readable from a logged
  * URL; authenticated, so it cannot be forged or altered; stateless, so any server sharing the data
  * directory accepts it, also after a restart. It stays valid, and reusable, until it expires; there is
  * no revocation. Any thread after {@link #load}.
  */
 public final class ConnectionKeys {
     static final String KEY_FILE = "connection-key";
+    private static final String SECRET_KEY = "courier.key.secret";
+    private static final byte[] KDF_LABEL = "courier connection key A256GCM".getBytes(StandardCharsets.US_ASCII);
     /** Private claim: the bearer token's exp, in seconds since the epoch like exp itself. */
     static final String BEARER_EXP = "bearer_exp";
 
     private static final JWEHeader HEADER = new JWEHeader(JWEAlgorithm.DIR, EncryptionMethod.A256GCM);
 
     private final DirectEncrypter encrypter;
-    private final DirectDecrypter decrypter;
+    /** The signing key's first, then the previous one's, if any. */
+    private final List<DirectDecrypter> decrypters;
+
     private final Duration ttl;
     private final Clock clock;
     private final DefaultJWTClaimsVerifier<SecurityContext> claimsVerifier;
 
-    private ConnectionKeys(SecretKey key, Duration ttl, Clock clock) throws JOSEException {
+    private ConnectionKeys(SecretKey key, Optional<SecretKey> previous, Duration ttl, Clock clock)
+            throws JOSEException {
         this.encrypter = new DirectEncrypter(key);
-        this.decrypter = new DirectDecrypter(key);
+        List<DirectDecrypter> decrypters = new ArrayList<>();
+        decrypters.add(new DirectDecrypter(key));
+        if (previous.isPresent()) {
+            decrypters.add(new DirectDecrypter(previous.get()));
+        }
+        this.decrypters = List.copyOf(decrypters);
         this.ttl = ttl;
         this.clock = clock;
         // No clock skew: the issuing server's clock set exp, and servers sharing a data dir share a clock source.
@@ -76,6 +92,43 @@ public final class ConnectionKeys {
         return load(dataDir, ttl, Clock.systemUTC());
     }
 
+    /**
+     * With {@code courier.key.secret} set, keys are made with a key derived from it, and also opened
+     * with one derived from {@code courier.key.secret.previous}; the data directory is not touched.
+     * Otherwise as {@link #load(Path, Duration)}.
+     */
+    public static ConnectionKeys load(Config.KeyConfig secrets, Path dataDir, Duration ttl) {
+        return load(secrets, dataDir, ttl, Clock.systemUTC());
+    }
+
+    static ConnectionKeys load(Config.KeyConfig secrets, Path dataDir, Duration ttl, Clock clock) {
+        if (secrets.secret().isEmpty()) {
+            return load(dataDir, ttl, clock);
+        }
+        try {
+            return new ConnectionKeys(
+                    derive(secrets.secret().get()), secrets.previous().map(ConnectionKeys::derive), ttl, clock);
+        } catch (JOSEException e) {
+            throw new ConfigException(SECRET_KEY, "unusable for A256GCM (" + e.getMessage() + ")");
+        }
+    }
+
+    /**
+     * The 256-bit A256GCM key of a configured secret: HMAC-SHA256 keyed with the secret's UTF-8 bytes over
+     * a fixed label (the extract step of RFC 5869's HKDF), so a secret of any length of at least 32 bytes
+     * makes a uniformly distributed key, and the same text used as a JWT secret elsewhere gives an
+     * unrelated key here.
+     */
+    static SecretKey derive(String secret) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(StrictUtf8.encode(secret), "HmacSHA256"));
+            return new SecretKeySpec(mac.doFinal(KDF_LABEL), "AES");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 unavailable", e);
+        }
+    }
+
     static ConnectionKeys load(Path dataDir, Duration ttl, Clock clock) {
         Path file = dataDir.resolve(KEY_FILE).toAbsolutePath();
         byte[] bytes = new Base64URL(SecretFile.readOrCreate(file).text()).decode();
@@ -86,7 +139,7 @@ public final class ConnectionKeys {
                             + "-bit key (expected: 256 bits); delete it to generate a new one");
         }
         try {
-            return new ConnectionKeys(new SecretKeySpec(bytes, "AES"), ttl, clock);
+            return new ConnectionKeys(new SecretKeySpec(bytes, "AES"), Optional.empty(), ttl, clock);
         } catch (JOSEException e) {
             throw new ConfigException("courier.data.dir", file + " is unusable for A256GCM (" + e.getMessage() + ")");
         }
@@ -138,7 +191,7 @@ public final class ConnectionKeys {
                     || !EncryptionMethod.A256GCM.equals(jwe.getHeader().getEncryptionMethod())) {
                 throw refused("bad_key", "connection key invalid");
             }
-            jwe.decrypt(decrypter);
+            decrypt(jwe);
             claims = JWTClaimsSet.parse(StrictUtf8.decode(jwe.getPayload().toBytes()));
             claimsVerifier.verify(claims, null);
             bearerExp = claims.getLongClaim(BEARER_EXP);
@@ -157,6 +210,24 @@ public final class ConnectionKeys {
                 audience.get(0),
                 Optional.ofNullable(subject),
                 Optional.ofNullable(bearerExp).map(Instant::ofEpochSecond));
+    }
+
+    /**
+     * Opens jwe with the signing key, else with the previous one. A256GCM authenticates: a wrong key
+     * fails its tag check rather than yielding other plaintext, so trying both is safe, and it costs a
+     * second attempt only for keys made with the previous secret, or forged ones.
+     */
+    private void decrypt(EncryptedJWT jwe) throws JOSEException {
+        JOSEException last = null;
+        for (DirectDecrypter decrypter : decrypters) {
+            try {
+                jwe.decrypt(decrypter);
+                return;
+            } catch (JOSEException e) {
+                last = e;
+            }
+        }
+        throw last;
     }
 
     /**

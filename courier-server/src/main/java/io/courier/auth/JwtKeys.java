@@ -23,6 +23,8 @@ import io.courier.text.Names;
 import io.courier.text.StrictUtf8;
 import java.net.URI;
 import java.nio.file.Path;
+import java.security.Key;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import javax.crypto.spec.SecretKeySpec;
@@ -86,8 +88,17 @@ public final class JwtKeys implements AutoCloseable {
             return fromKeyFile(config.keyFile().get(), config.algorithm());
         }
         if (config.secret().isPresent()) {
-            return fromSecret(
+            JwtKeys current = fromSecret(
                     config.secret().get(), config.algorithm(), "courier.jwt.secret", "from courier.jwt.secret");
+            if (config.previousSecret().isEmpty()) {
+                return current;
+            }
+            JwtKeys previous = fromSecret(
+                    config.previousSecret().get(),
+                    config.algorithm(),
+                    "courier.jwt.secret.previous",
+                    "from courier.jwt.secret.previous");
+            return current.alsoAccepting(previous);
         }
         if (!config.algorithm().isEmpty() && !JWSAlgorithm.HS256.getName().equals(config.algorithm())) {
             throw new ConfigException(
@@ -130,6 +141,26 @@ public final class JwtKeys implements AutoCloseable {
 
     Optional<JWSSigner> signer() {
         return Optional.ofNullable(signer);
+    }
+
+    /**
+     * These keys, also verifying what {@code previous} verifies (a secret being rotated out); only
+     * these sign. Nimbus's processor tries each key the selector returns until one verifies, so a
+     * token signed with the new secret costs one HMAC and one signed with the old costs two.
+     */
+    private JwtKeys alsoAccepting(JwtKeys previous) {
+        JWSKeySelector<SecurityContext> current = keySelector;
+        JWSKeySelector<SecurityContext> both = (header, context) -> {
+            List<Key> keys = new ArrayList<>(current.selectJWSKeys(header, context));
+            keys.addAll(previous.keySelector.selectJWSKeys(header, context));
+            return keys;
+        };
+        return new JwtKeys(
+                algorithm,
+                both,
+                signer,
+                description + ", also accepting the secret "
+                        + previous.description.substring(previous.description.indexOf(" from ") + 1));
     }
 
     private static JwtKeys fromSecret(String secret, String configuredAlgorithm, String configKey, String origin) {

@@ -13,6 +13,11 @@ import java.util.Optional;
  * @param database    where audiences and topics live; see {@link DatabaseConfig}
  * @param jwt         how bearer tokens are verified; see {@link JwtConfig}
  * @param corsOrigins allowed browser origins; empty means any origin
+ * @param keys        the secrets of the connection keys {@code /v1/sign} hands out; see {@link KeyConfig}
+ * @param cluster     the NATS cluster this node joins; {@link ClusterConfig#enabled() disabled} for a single node
+ * @param proxyProtocol       every connection starts with a PROXY protocol (v1 or v2) header naming the client
+ * @param shutdownDrainGrace  on SIGTERM, how long {@code /readyz} answers 503 before sockets are closed
+ * @param shutdownCloseSpread on SIGTERM, the window over which the WebSockets are closed with 1001
  */
 public record Config(
         String host,
@@ -39,7 +44,12 @@ public record Config(
         int rateLimitPerSecond,
         boolean closeOnTokenExpiry,
         MetricsConfig metrics,
-        Duration shutdownTimeout) {
+        Duration shutdownTimeout,
+        KeyConfig keys,
+        ClusterConfig cluster,
+        boolean proxyProtocol,
+        Duration shutdownDrainGrace,
+        Duration shutdownCloseSpread) {
 
     /**
      * Caps that keep one client, one address or one tenant from taking what the others need.
@@ -87,6 +97,7 @@ public record Config(
      * At most one of secret, keyFile and jwksUrl is set.
      *
      * @param secret    HMAC secret, when tokens are HS*-signed and a secret was configured
+     * @param previousSecret a second HMAC secret that verifies but never signs (rotation); only with {@code secret}
      * @param keyFile   public key file (PEM or JWK), when tokens are RS256/ES256-signed
      * @param jwksUrl   http(s) URL of the issuer's JWK set, when keys are fetched (and rotated) remotely
      * @param algorithm configured algorithm name, empty to derive it from the key; never empty with a JWKS URL
@@ -94,13 +105,25 @@ public record Config(
      */
     public record JwtConfig(
             Optional<String> secret,
+            Optional<String> previousSecret,
             Optional<Path> keyFile,
             Optional<URI> jwksUrl,
             String algorithm,
             Optional<String> issuer,
             Duration clockSkew) {
 
-        /** Without a JWKS URL. */
+        /** Without a previous secret. */
+        public JwtConfig(
+                Optional<String> secret,
+                Optional<Path> keyFile,
+                Optional<URI> jwksUrl,
+                String algorithm,
+                Optional<String> issuer,
+                Duration clockSkew) {
+            this(secret, Optional.empty(), keyFile, jwksUrl, algorithm, issuer, clockSkew);
+        }
+
+        /** Without a JWKS URL or a previous secret. */
         public JwtConfig(
                 Optional<String> secret,
                 Optional<Path> keyFile,
@@ -110,10 +133,87 @@ public record Config(
             this(secret, keyFile, Optional.empty(), algorithm, issuer, clockSkew);
         }
 
+        /** True when the key is configured, not generated in the data directory. */
+        public boolean configured() {
+            return secret.isPresent() || keyFile.isPresent() || jwksUrl.isPresent();
+        }
+
         @Override
         public String toString() {
-            return "JwtConfig[secret=" + secret.map(s -> "****") + ", keyFile=" + keyFile + ", jwksUrl=" + jwksUrl
+            return "JwtConfig[secret=" + secret.map(s -> "****") + ", previousSecret="
+                    + previousSecret.map(s -> "****") + ", keyFile=" + keyFile + ", jwksUrl=" + jwksUrl
                     + ", algorithm=" + algorithm + ", issuer=" + issuer + ", clockSkew=" + clockSkew + "]";
+        }
+    }
+
+    /**
+     * The secrets of the connection keys. Empty {@code secret}: the key generated in the data directory
+     * signs and verifies (the single-node default); {@code previous} is then empty too.
+     *
+     * @param secret   {@code courier.key.secret}: signs and verifies; the same on every node of a cluster
+     * @param previous {@code courier.key.secret.previous}: verifies only, so a new secret can roll node by node
+     */
+    public record KeyConfig(Optional<String> secret, Optional<String> previous) {
+        /** The single-node default: the key generated in the data directory. */
+        public static final KeyConfig GENERATED = new KeyConfig(Optional.empty(), Optional.empty());
+
+        @Override
+        public String toString() {
+            return "KeyConfig[secret=" + secret.map(s -> "****") + ", previous=" + previous.map(s -> "****") + "]";
+        }
+    }
+
+    /**
+     * How this node joins a cluster over NATS. With no URL it is a single node, {@link #enabled()} is
+     * false and no other field matters.
+     *
+     * @param natsUrls            {@code nats://} or {@code tls://} servers; empty for a single node
+     * @param credentialsFile     a NATS credentials file (JWT and NKey seed), if any
+     * @param user                NATS user, with {@code password}; at most one of file, user, token
+     * @param token               NATS authentication token
+     * @param nodeId              this node's id, {@code [A-Za-z0-9_-]}; unless configured a random UUID generated
+     *                            when the configuration is loaded at start; empty for a single node
+     * @param pingInterval        how often the client pings NATS, so a dead server is noticed within seconds
+     * @param reconnectBufferBytes publishes held while NATS is unreachable; 0 refuses them at once
+     * @param unsubscribeLinger   how long a subject's NATS subscription outlives its last local subscriber
+     */
+    public record ClusterConfig(
+            List<URI> natsUrls,
+            Optional<Path> credentialsFile,
+            Optional<String> user,
+            Optional<String> password,
+            Optional<String> token,
+            String nodeId,
+            Duration pingInterval,
+            long reconnectBufferBytes,
+            Duration unsubscribeLinger) {
+
+        /** True when a NATS URL is configured: this node is one of a cluster. */
+        public boolean enabled() {
+            return !natsUrls.isEmpty();
+        }
+
+        /** The URLs with any user info replaced by {@code ****}, for logs and messages. */
+        public List<String> redactedUrls() {
+            return natsUrls.stream().map(ClusterConfig::redact).toList();
+        }
+
+        /** {@code nats://user:pw@host:4222} → {@code nats://****@host:4222}; other URLs unchanged. */
+        public static String redact(URI url) {
+            if (url.getRawUserInfo() == null) {
+                return url.toString();
+            }
+            return url.getScheme() + "://****@" + url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort())
+                    + (url.getRawPath() == null ? "" : url.getRawPath());
+        }
+
+        @Override
+        public String toString() {
+            return "ClusterConfig[natsUrls=" + redactedUrls() + ", credentialsFile=" + credentialsFile + ", user="
+                    + user
+                    + ", password=" + password.map(s -> "****") + ", token=" + token.map(s -> "****") + ", nodeId="
+                    + nodeId + ", pingInterval=" + pingInterval + ", reconnectBufferBytes=" + reconnectBufferBytes
+                    + ", unsubscribeLinger=" + unsubscribeLinger + "]";
         }
     }
 }

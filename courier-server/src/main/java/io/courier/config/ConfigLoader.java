@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -22,6 +23,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
@@ -35,6 +37,8 @@ public final class ConfigLoader {
     private static final String JWKS_URL = "courier.jwt.jwks.url";
     private static final Set<String> ALGORITHMS = Set.of("HS256", "HS384", "HS512", "RS256", "ES256");
     private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
+    private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+    private static final String CLUSTER_URL = "courier.cluster.nats.url";
 
     /**
      * WRITE_DELAY=0: commit to disk before answering. H2's default delays writes by 500 ms, and a
@@ -117,6 +121,25 @@ public final class ConfigLoader {
 
     private Config build() {
         Path dataDir = dataDir();
+        Config.DatabaseConfig database = database(dataDir);
+        Config.JwtConfig jwt = jwt();
+        Config.KeyConfig keys = keys();
+        Config.ClusterConfig cluster = cluster();
+        if (cluster.enabled()) {
+            requireSharedState(database, jwt, keys);
+        }
+        Duration shutdownTimeout = seconds("courier.shutdown.timeout.seconds", 0, 3600);
+        Duration grace = seconds("courier.shutdown.drain.grace.seconds", 0, 3600);
+        Duration spread = seconds("courier.shutdown.close.spread.seconds", 0, 3600);
+        // The drain must end inside the timeout with room left for the close handshakes: a node that
+        // overran it would be killed by its supervisor halfway through spreading its closes.
+        if (!grace.plus(spread).isZero() && grace.plus(spread).compareTo(shutdownTimeout) >= 0) {
+            throw new ConfigException(
+                    "courier.shutdown.timeout.seconds",
+                    shutdownTimeout.toSeconds() + " (expected: more than courier.shutdown.drain.grace.seconds"
+                            + " + courier.shutdown.close.spread.seconds = "
+                            + grace.plus(spread).toSeconds() + ")");
+        }
         return new Config(
                 string("courier.host"),
                 intIn("courier.port", 0, 65535),
@@ -130,8 +153,8 @@ public final class ConfigLoader {
                 intIn("courier.workers.queue", 1, 1_000_000),
                 limits(),
                 dataDir,
-                database(dataDir),
-                jwt(),
+                database,
+                jwt,
                 seconds("courier.sign.ttl.seconds", 1, 86_400),
                 intIn("courier.ws.max.frame.bytes", 128, 16 * 1024 * 1024),
                 intIn("courier.ws.max.subscriptions", 1, 1_000_000),
@@ -144,7 +167,152 @@ public final class ConfigLoader {
                 new Config.MetricsConfig(
                         bool("courier.metrics.enabled"),
                         Optional.of(secretString("courier.metrics.token")).filter(s -> !s.isEmpty())),
-                seconds("courier.shutdown.timeout.seconds", 0, 3600));
+                shutdownTimeout,
+                keys,
+                cluster,
+                bool("courier.proxy.protocol"),
+                grace,
+                spread);
+    }
+
+    /**
+     * A cluster node must agree with every other node on what it cannot generate alone: the key that
+     * opens signed connection keys, the key that verifies bearer tokens, and the database.
+     */
+    private static void requireSharedState(
+            Config.DatabaseConfig database, Config.JwtConfig jwt, Config.KeyConfig keys) {
+        if (database.embedded() || database.jdbcUrl().startsWith("jdbc:h2:")) {
+            throw new ConfigException(
+                    "courier.database.url",
+                    (database.embedded() ? "empty, the embedded H2" : "an H2 database")
+                            + ", but cluster mode (" + CLUSTER_URL + " is set) needs PostgreSQL shared by all nodes"
+                            + " (expected: jdbc:postgresql://... or postgres://...)");
+        }
+        if (keys.secret().isEmpty()) {
+            throw new ConfigException(
+                    "courier.key.secret",
+                    "required in cluster mode (" + CLUSTER_URL + " is set): the same secret of at least 32 bytes on"
+                            + " every node, or a key signed by one node is refused by the others");
+        }
+        if (!jwt.configured()) {
+            throw new ConfigException(
+                    "courier.jwt.secret",
+                    "required in cluster mode (" + CLUSTER_URL + " is set): the same courier.jwt.secret,"
+                            + " courier.jwt.key.file or courier.jwt.jwks.url on every node, not one generated per node");
+        }
+    }
+
+    private Config.KeyConfig keys() {
+        Optional<String> secret = minimumSecret("courier.key.secret");
+        Optional<String> previous = minimumSecret("courier.key.secret.previous");
+        if (previous.isPresent() && secret.isEmpty()) {
+            throw new ConfigException(
+                    "courier.key.secret.previous", "set without courier.key.secret (expected: both, or neither)");
+        }
+        if (previous.isPresent() && previous.equals(secret)) {
+            throw new ConfigException(
+                    "courier.key.secret.previous", "equals courier.key.secret (expected: the old one)");
+        }
+        return new Config.KeyConfig(secret, previous);
+    }
+
+    /** An optional secret of at least 32 UTF-8 bytes; the message never echoes it. */
+    private Optional<String> minimumSecret(String key) {
+        Optional<String> secret = Optional.of(secretString(key)).filter(s -> !s.isEmpty());
+        if (secret.isPresent() && StrictUtf8.encode(secret.get()).length < 32) {
+            throw new ConfigException(key, "too short (expected: at least 32 bytes)");
+        }
+        return secret;
+    }
+
+    private Config.ClusterConfig cluster() {
+        List<URI> urls = natsUrls();
+        Optional<Path> credentials = Optional.of(string("courier.cluster.nats.credentials.file"))
+                .filter(s -> !s.isEmpty())
+                .map(Path::of);
+        Optional<String> user = Optional.of(string("courier.cluster.nats.user")).filter(s -> !s.isEmpty());
+        Optional<String> password =
+                Optional.of(secretString("courier.cluster.nats.password")).filter(s -> !s.isEmpty());
+        Optional<String> token =
+                Optional.of(secretString("courier.cluster.nats.token")).filter(s -> !s.isEmpty());
+        if (password.isPresent() && user.isEmpty()) {
+            throw new ConfigException(
+                    "courier.cluster.nats.password", "set without courier.cluster.nats.user (expected: both)");
+        }
+        int kinds = (credentials.isPresent() ? 1 : 0) + (user.isPresent() ? 1 : 0) + (token.isPresent() ? 1 : 0);
+        if (kinds > 1) {
+            throw new ConfigException(
+                    credentials.isPresent() ? "courier.cluster.nats.credentials.file" : "courier.cluster.nats.token",
+                    "combined with other NATS credentials (expected: one of credentials.file, user and password,"
+                            + " token)");
+        }
+        if (kinds > 0 && urls.isEmpty()) {
+            throw new ConfigException(
+                    credentials.isPresent()
+                            ? "courier.cluster.nats.credentials.file"
+                            : user.isPresent() ? "courier.cluster.nats.user" : "courier.cluster.nats.token",
+                    "set without " + CLUSTER_URL + " (expected: NATS credentials only for a cluster)");
+        }
+        if (credentials.isPresent() && !Files.isReadable(credentials.get())) {
+            throw new ConfigException(
+                    "courier.cluster.nats.credentials.file",
+                    "cannot read " + credentials.get().toAbsolutePath());
+        }
+        return new Config.ClusterConfig(
+                urls,
+                credentials,
+                user,
+                password,
+                token,
+                urls.isEmpty() ? "" : nodeId(),
+                seconds("courier.cluster.nats.ping.interval.seconds", 1, 3600),
+                longIn("courier.cluster.nats.reconnect.buffer.bytes", 0, 1L << 30),
+                Duration.ofMillis(intIn("courier.cluster.unsubscribe.linger.ms", 0, 600_000)));
+    }
+
+    private List<URI> natsUrls() {
+        String raw = string(CLUSTER_URL);
+        if (raw.isEmpty()) {
+            return List.of();
+        }
+        List<URI> urls = new ArrayList<>();
+        for (String part : raw.split(",", -1)) {
+            urls.add(natsUrl(part.trim()));
+        }
+        return List.copyOf(urls);
+    }
+
+    private static URI natsUrl(String raw) {
+        try {
+            URI uri = new URI(raw);
+            if (("nats".equals(uri.getScheme()) || "tls".equals(uri.getScheme()))
+                    && uri.getHost() != null
+                    && uri.getRawQuery() == null
+                    && uri.getRawFragment() == null
+                    && (uri.getRawPath() == null || uri.getRawPath().isEmpty())) {
+                return uri;
+            }
+        } catch (URISyntaxException ignored) {
+            // reported below
+        }
+        // Never echo a URL that may carry credentials.
+        String shown = raw.contains("@") ? "(a URL with user info)" : "'" + raw + "'";
+        throw new ConfigException(
+                CLUSTER_URL,
+                shown + " (expected: comma-separated nats:// or tls:// URLs such as nats://10.0.0.5:4222)");
+    }
+
+    private String nodeId() {
+        String key = "courier.cluster.node.id";
+        String raw = string(key);
+        if (raw.isEmpty()) {
+            return UUID.randomUUID().toString();
+        }
+        if (!NODE_ID.matcher(raw).matches()) {
+            // Not echoed: it may hold control characters.
+            throw new ConfigException(key, "not an id (expected: 1-64 letters, digits, _ and -)");
+        }
+        return raw;
     }
 
     /** 0 resolves to a quarter of the direct memory Netty may use, which is what request bodies spend. */
@@ -349,8 +517,19 @@ public final class ConfigLoader {
         if (secret.isPresent() && StrictUtf8.encode(secret.get()).length < 32) {
             throw new ConfigException("courier.jwt.secret", "too short (expected: at least 32 bytes for HMAC-SHA256)");
         }
+        Optional<String> previous = minimumSecret("courier.jwt.secret.previous");
+        if (previous.isPresent() && secret.isEmpty()) {
+            // A key file or JWK set rotates by kid; a generated secret has no predecessor to accept.
+            throw new ConfigException(
+                    "courier.jwt.secret.previous", "set without courier.jwt.secret (expected: both, or neither)");
+        }
+        if (previous.isPresent() && previous.equals(secret)) {
+            throw new ConfigException(
+                    "courier.jwt.secret.previous", "equals courier.jwt.secret (expected: the old one)");
+        }
         return new Config.JwtConfig(
                 secret,
+                previous,
                 keyFile,
                 jwksUrl,
                 algorithm,

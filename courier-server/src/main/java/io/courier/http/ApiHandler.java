@@ -7,6 +7,7 @@ import io.courier.error.ErrorCode;
 import io.courier.error.HttpErrors;
 import io.courier.logging.RateLimitedLog;
 import io.courier.metrics.CourierMetrics;
+import io.courier.pipeline.ClientAddress;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -120,11 +121,11 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
             // fails; the operator hears of it, at most every 10 s.
             var warning = outOfMemory.warning();
             if (warning != null) {
-                warning.addKeyValue("remote", ctx.channel().remoteAddress())
+                warning.addKeyValue("remote", ClientAddress.of(ctx.channel()))
                         .log("closing a connection: {}", cause.toString());
             }
         } else {
-            log.debug("HTTP connection error from {}: {}", ctx.channel().remoteAddress(), cause.toString());
+            log.debug("HTTP connection error from {}: {}", ClientAddress.of(ctx.channel()), cause.toString());
         }
         ctx.close();
     }

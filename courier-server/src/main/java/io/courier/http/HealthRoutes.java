@@ -2,13 +2,20 @@ package io.courier.http;
 
 import io.courier.store.AsyncStore;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.function.BooleanSupplier;
 
-/** {@code /healthz} (the process answers) and {@code /readyz} (the database answers). No authentication. */
+/**
+ * {@code /healthz} (the process answers) and {@code /readyz} (the database answers, and the server
+ * is not draining for a stop). No authentication.
+ */
 public final class HealthRoutes {
     private final AsyncStore store;
+    private final BooleanSupplier draining;
 
-    public HealthRoutes(AsyncStore store) {
+    /** @param draining true once a graceful stop began: {@code /readyz} then answers 503 at once */
+    public HealthRoutes(AsyncStore store, BooleanSupplier draining) {
         this.store = store;
+        this.draining = draining;
     }
 
     public void register(Router router) {
@@ -25,6 +32,15 @@ public final class HealthRoutes {
     }
 
     private void ready(Exchange ex) {
+        if (draining.getAsBoolean()) {
+            // A load balancer checking /readyz stops sending new clients; the node still serves its own.
+            ex.respond(HttpResponseStatus.SERVICE_UNAVAILABLE, gen -> {
+                gen.writeStartObject();
+                gen.writeStringField("status", "draining");
+                gen.writeEndObject();
+            });
+            return;
+        }
         ex.answer(
                 store.isReady(),
                 ready -> ex.respond(ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, gen -> {

@@ -22,6 +22,11 @@ import org.slf4j.LoggerFactory;
  * from one remote address. A refused connection is closed at once, unanswered; the refusal is
  * counted by reason and logged at most once per {@value #LOG_INTERVAL_SECONDS} s.
  *
+ * <p>With the PROXY protocol ({@code courier.proxy.protocol}) every peer is the proxy, so the total is
+ * checked at accept but the per-address limit only once the header names the client
+ * ({@link #admitClient}, called by {@link ProxyProtocolHandler}): a connection over it is closed then,
+ * before its first request is read.
+ *
  * <p>Sits on the server channel's pipeline, ahead of the bootstrap's acceptor: every accepted child
  * passes through {@link #channelRead} on the accepting thread, and an admitted one gives its slots
  * back when it closes, on its own event loop. Counts are lock-free.
@@ -32,17 +37,31 @@ public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
     private static final long LOG_INTERVAL_SECONDS = 10;
     static final String MAX_CONNECTIONS = "max_connections";
     static final String MAX_CONNECTIONS_PER_ADDRESS = "max_connections_per_address";
+    static final String PROXY_HEADER = "proxy_header";
 
     private final int maxConnections;
     private final int maxPerAddress;
+    /** With the PROXY protocol the peer is the proxy: the per-address check waits for the header. */
+    private final boolean perAddressAtAccept;
+
     private final CourierMetrics metrics;
     private final AtomicInteger open = new AtomicInteger();
     private final KeyedCounts<InetAddress> perAddress = new KeyedCounts<>();
     private final RateLimitedLog refusals = new RateLimitedLog(log, LOG_INTERVAL_SECONDS, TimeUnit.SECONDS);
 
     public ConnectionLimitHandler(Config.Limits limits, CourierMetrics metrics) {
+        this(limits, false, metrics);
+    }
+
+    /**
+     * @param proxyProtocol every connection comes through a proxy that states the client's address in a
+     *     PROXY header: the per-address limit is then applied by {@link #admitClient} when the header
+     *     arrives, not at accept, where every connection shares the proxy's address
+     */
+    public ConnectionLimitHandler(Config.Limits limits, boolean proxyProtocol, CourierMetrics metrics) {
         this.maxConnections = limits.maxConnections();
         this.maxPerAddress = limits.maxConnectionsPerAddress();
+        this.perAddressAtAccept = !proxyProtocol;
         this.metrics = metrics;
         metrics.watchTcpConnections(open::get);
     }
@@ -75,7 +94,7 @@ public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
             open.decrementAndGet();
             return MAX_CONNECTIONS;
         }
-        InetAddress address = maxPerAddress > 0 ? address(child.remoteAddress()) : null;
+        InetAddress address = maxPerAddress > 0 && perAddressAtAccept ? address(child.remoteAddress()) : null;
         if (address != null && !perAddress.tryAcquire(address, maxPerAddress)) {
             open.decrementAndGet();
             return MAX_CONNECTIONS_PER_ADDRESS;
@@ -87,6 +106,43 @@ public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
             }
         });
         return null;
+    }
+
+    /**
+     * The per-address limit for a connection whose client address a PROXY header has just stated; the
+     * slot is given back when the connection closes. When refused, counts and logs the refusal like
+     * one at accept; the caller closes the connection. The connection's event loop.
+     *
+     * @return true when admitted (always, with the per-address limit off)
+     */
+    public boolean admitClient(Channel child, InetAddress client) {
+        if (maxPerAddress <= 0) {
+            return true;
+        }
+        if (!perAddress.tryAcquire(client, maxPerAddress)) {
+            refused(MAX_CONNECTIONS_PER_ADDRESS, client.getHostAddress());
+            return false;
+        }
+        child.closeFuture().addListener((ChannelFutureListener) f -> perAddress.release(client));
+        return true;
+    }
+
+    /** Counts (and logs, rate-limited) a connection closed for a missing or malformed PROXY header. */
+    public void refusedProxyHeader(Channel child) {
+        refused(PROXY_HEADER, describe(child.remoteAddress()));
+    }
+
+    private void refused(String reason, String remote) {
+        metrics.connectionRefused(reason);
+        var warning = refusals.warning();
+        if (warning != null) {
+            warning.addKeyValue("reason", reason)
+                    .addKeyValue("remote", remote)
+                    .log(
+                            PROXY_HEADER.equals(reason)
+                                    ? "connection closed: no valid PROXY header"
+                                    : "connection refused");
+        }
     }
 
     /** Connections open now (admitted, not yet closed). */

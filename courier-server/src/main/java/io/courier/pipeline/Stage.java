@@ -10,6 +10,10 @@ import java.util.List;
  * Netty's handshaker swaps {@link #HTTP_CODEC} for its own frame codecs under its own names.
  */
 public enum Stage {
+    /** Netty's PROXY protocol decoder, first when {@code courier.proxy.protocol} is on; removes itself. */
+    PROXY_DECODER("proxy-decoder", false),
+    /** Takes the decoded PROXY header's client address; removes itself. */
+    PROXY("proxy", false),
     /** Sees the bytes of a head the codec has not decoded yet; leaves with {@link #TIMEOUT}. */
     HTTP_BYTES("http-bytes", false),
     HTTP_CODEC("http", false),

@@ -10,6 +10,7 @@ import io.courier.hub.Subscriber;
 import io.courier.logging.RateLimitedLog;
 import io.courier.metrics.CourierMetrics;
 import io.courier.metrics.MessageSource;
+import io.courier.pipeline.ClientAddress;
 import io.courier.pipeline.Stage;
 import io.courier.protocol.Action;
 import io.courier.protocol.Command;
@@ -355,7 +356,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     private LoggingEventBuilder withConnection(LoggingEventBuilder event, ChannelHandlerContext ctx) {
         return event.addKeyValue("conn", id)
                 .addKeyValue("audience", principal.audience())
-                .addKeyValue("remote", ctx.channel().remoteAddress());
+                .addKeyValue("remote", ClientAddress.of(ctx.channel()));
     }
 
     /**

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.nimbusds.jose.util.Base64URL;
+import io.courier.config.Config;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
 import java.nio.charset.StandardCharsets;
@@ -221,5 +222,52 @@ class ConnectionKeysTest {
     @Test
     void ttlIsReported() {
         assertEquals(Duration.ofSeconds(60), keys(dir).ttl());
+    }
+    // ---------------------------------------------------------------- configured secrets (cluster)
+
+    private static final String SHARED = "connection-key-secret-shared-by-all-nodes-01";
+    private static final String OLD = "connection-key-secret-of-the-last-rotation-02";
+
+    private ConnectionKeys configured(Path dataDir, String secret, Optional<String> previous) {
+        return ConnectionKeys.load(
+                new Config.KeyConfig(Optional.of(secret), previous), dataDir, Duration.ofSeconds(60), clock);
+    }
+
+    @Test
+    void nodesSharingASecretOpenEachOthersKeysWithoutADataDirectoryKey() throws Exception {
+        Path a = Files.createDirectories(dir.resolve("a"));
+        Path b = Files.createDirectories(dir.resolve("b"));
+        ConnectionKeys nodeA = configured(a, SHARED, Optional.empty());
+        ConnectionKeys nodeB = configured(b, SHARED, Optional.empty());
+
+        assertEquals(ALICE, nodeB.verify(nodeA.sign(ALICE)));
+        assertFalse(Files.exists(a.resolve(ConnectionKeys.KEY_FILE)), "a configured secret generates no key file");
+        assertEquals("connection key invalid", refusal(keys(b), nodeA.sign(ALICE)), "the generated key differs");
+        assertEquals("connection key invalid", refusal(nodeA, keys(b).sign(ALICE)));
+    }
+
+    @Test
+    void previousSecretOpensKeysButNeverSignsThem() {
+        ConnectionKeys old = configured(dir, OLD, Optional.empty());
+        ConnectionKeys rolled = configured(dir, SHARED, Optional.of(OLD));
+        ConnectionKeys unrelated = configured(dir, "connection-key-secret-nobody-else-knows-0003", Optional.empty());
+
+        assertEquals(ALICE, rolled.verify(old.sign(ALICE)), "a key from a node not yet rolled");
+        assertEquals(ALICE, rolled.verify(rolled.sign(ALICE)));
+        assertEquals(
+                "connection key invalid",
+                refusal(old, rolled.sign(ALICE)),
+                "the rolled node signs with the new secret");
+        assertEquals("connection key invalid", refusal(rolled, unrelated.sign(ALICE)));
+        String fromOld = old.sign(ALICE);
+        clock.advance(Duration.ofSeconds(61));
+        assertEquals("connection key expired", refusal(rolled, fromOld), "the previous secret does not extend a key");
+    }
+
+    @Test
+    void derivedKeyIsTheSameForTheSameSecretAndDiffersOtherwise() {
+        assertEquals(ConnectionKeys.derive(SHARED), ConnectionKeys.derive(SHARED));
+        assertNotEquals(ConnectionKeys.derive(SHARED), ConnectionKeys.derive(OLD));
+        assertEquals(32, ConnectionKeys.derive(SHARED).getEncoded().length);
     }
 }

@@ -31,6 +31,7 @@ import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
 import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.EncryptedJWT;
 import com.nimbusds.jwt.PlainJWT;
+import io.courier.config.Config;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
 import java.nio.charset.StandardCharsets;
@@ -39,6 +40,7 @@ import java.nio.file.Path;
 import java.security.KeyFactory;
 import java.security.interfaces.ECPrivateKey;
 import java.security.spec.PKCS8EncodedKeySpec;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
@@ -520,4 +522,45 @@ class TokenVerifierTest {
             BO1IkCkvl4dn2tcBqTNAnsc3zGahRANCAAQLzOL0zUoFQTBd2u9pwzpwWfniH7cK
             OFXq1WEeMU8HVcgU8ivWQf1lG1RSfgYb3UFjnwlV2jg4kH1r8qikblRW
             """;
+
+    @Test
+    void previousSecretVerifiesWhileOnlyTheCurrentOneSigns() {
+        String previous = "previous-secret-rolled-out-node-by-node-0123456789";
+        var config = new Config.JwtConfig(
+                Optional.of(SECRET),
+                Optional.of(previous),
+                Optional.empty(),
+                Optional.empty(),
+                "",
+                Optional.empty(),
+                TestTokens.SKEW);
+        JwtKeys keys = JwtKeys.load(config, Path.of("unused"));
+        TokenVerifier verifier = new TokenVerifier(keys, config, CLOCK);
+
+        assertEquals(
+                "authenticated", verifier.verify(hs256(validClaims().build())).audience());
+        assertEquals(
+                "authenticated",
+                verifier.verify(hmac(JWSAlgorithm.HS256, previous, validClaims().build()))
+                        .audience(),
+                "a token signed with the previous secret");
+        CourierException unrelated = assertThrows(
+                CourierException.class,
+                () -> verifier.verify(hmac(
+                        JWSAlgorithm.HS256,
+                        "unrelated-secret-nobody-configured-0123456789",
+                        validClaims().build())));
+        assertEquals("bad signature", unrelated.getMessage());
+        assertTrue(keys.describe().contains("courier.jwt.secret.previous"), keys.describe());
+        assertFalse(keys.describe().contains(previous), keys.describe());
+
+        String issued = new TokenIssuer(keys, CLOCK).issue("authenticated", Optional.empty(), Duration.ofMinutes(5));
+        var currentOnly = TestTokens.secretConfig(SECRET, "", Optional.empty());
+        assertEquals(
+                "authenticated",
+                new TokenVerifier(JwtKeys.load(currentOnly, Path.of("unused")), currentOnly, CLOCK)
+                        .verify(issued)
+                        .audience(),
+                "tokens are issued with the current secret");
+    }
 }

@@ -425,6 +425,205 @@ class ConfigLoaderTest {
         assertFalse(text.contains("jwt-secret-that-is-long-enough"), text);
     }
 
+    // ---------------------------------------------------------------- cluster, shared secrets, drain
+
+    private static final String PG = "postgres://courier:db-pw@db.example:5432/courier";
+    private static final String KEY_SECRET = "key-secret-shared-by-every-node-0123456789";
+    private static final String JWT_SECRET = "jwt-secret-shared-by-every-node-0123456789";
+
+    /** A complete cluster node's environment, with {@code changes} on top (an empty value removes a key). */
+    private static Map<String, String> clusterEnv(Map<String, String> changes) {
+        Map<String, String> env = new HashMap<>(Map.of(
+                "COURIER_CLUSTER_NATS_URL", "nats://127.0.0.1:4222",
+                "COURIER_DATABASE_URL", PG,
+                "COURIER_KEY_SECRET", KEY_SECRET,
+                "COURIER_JWT_SECRET", JWT_SECRET));
+        env.putAll(changes);
+        return env;
+    }
+
+    @Test
+    void singleNodeByDefaultWithTheDocumentedClusterDefaults() {
+        Config config = load(Map.of());
+
+        assertFalse(config.cluster().enabled());
+        assertEquals(List.of(), config.cluster().natsUrls());
+        assertEquals("", config.cluster().nodeId(), "no id is generated for a single node");
+        assertEquals(Duration.ofSeconds(2), config.cluster().pingInterval());
+        assertEquals(8_388_608L, config.cluster().reconnectBufferBytes());
+        assertEquals(Duration.ofMillis(1000), config.cluster().unsubscribeLinger());
+        assertEquals(Config.KeyConfig.GENERATED, config.keys());
+        assertEquals(Optional.empty(), config.jwt().previousSecret());
+        assertFalse(config.proxyProtocol());
+        assertEquals(Duration.ZERO, config.shutdownDrainGrace());
+        assertEquals(Duration.ZERO, config.shutdownCloseSpread());
+    }
+
+    @Test
+    void clusterNodeWithSharedStateLoadsEveryUrlAndGeneratesANodeId() {
+        Config config = load(clusterEnv(Map.of(
+                "COURIER_CLUSTER_NATS_URL", "nats://10.0.0.1:4222, tls://nats.example:4443",
+                "COURIER_KEY_SECRET_PREVIOUS", "key-secret-of-last-month-0123456789abcdef",
+                "COURIER_JWT_SECRET_PREVIOUS", "jwt-secret-of-last-month-0123456789abcdef")));
+
+        assertTrue(config.cluster().enabled());
+        assertEquals(
+                List.of(URI.create("nats://10.0.0.1:4222"), URI.create("tls://nats.example:4443")),
+                config.cluster().natsUrls());
+        assertTrue(
+                config.cluster().nodeId().matches("[A-Za-z0-9_-]{1,64}"),
+                config.cluster().nodeId());
+        assertEquals(Optional.of(KEY_SECRET), config.keys().secret());
+        assertEquals(
+                Optional.of("key-secret-of-last-month-0123456789abcdef"),
+                config.keys().previous());
+        assertEquals(
+                Optional.of("jwt-secret-of-last-month-0123456789abcdef"),
+                config.jwt().previousSecret());
+        assertEquals(
+                "node-a",
+                load(clusterEnv(Map.of("COURIER_CLUSTER_NODE_ID", "node-a")))
+                        .cluster()
+                        .nodeId());
+    }
+
+    @Test
+    void clusterNodeRefusesTheEmbeddedDatabase() {
+        Map<String, String> env = clusterEnv(Map.of());
+        env.remove("COURIER_DATABASE_URL");
+        String message = refusal("courier.database.url", env);
+        assertTrue(message.contains("PostgreSQL shared by all nodes"), message);
+        refusal("courier.database.url", clusterEnv(Map.of("COURIER_DATABASE_URL", "jdbc:h2:mem:x")));
+    }
+
+    @Test
+    void clusterNodeRefusesAGeneratedSignSecret() {
+        Map<String, String> env = clusterEnv(Map.of());
+        env.remove("COURIER_KEY_SECRET");
+        String message = refusal("courier.key.secret", env);
+        assertTrue(message.contains("cluster mode"), message);
+    }
+
+    @Test
+    void clusterNodeRefusesAGeneratedJwtSecretButTakesAnyConfiguredKey() {
+        Map<String, String> env = clusterEnv(Map.of());
+        env.remove("COURIER_JWT_SECRET");
+        String message = refusal("courier.jwt.secret", env);
+        assertTrue(message.contains("courier.jwt.jwks.url"), message);
+
+        env.put("COURIER_JWT_JWKS_URL", "https://auth.example/.well-known/jwks.json");
+        assertTrue(load(env).cluster().enabled(), "a JWKS URL is configured, not generated");
+    }
+
+    @Test
+    void singleNodeNeedsNoneOfTheSharedState() {
+        Config config = load(Map.of());
+        assertTrue(config.database().embedded());
+        assertFalse(config.jwt().configured());
+        assertEquals(Optional.empty(), config.keys().secret());
+    }
+
+    @ParameterizedTest(name = "{0}={1}")
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "courier.cluster.nats.url | http://127.0.0.1:4222",
+                "courier.cluster.nats.url | nats://127.0.0.1:4222,",
+                "courier.cluster.nats.url | nats://127.0.0.1:4222/path",
+                "courier.cluster.node.id | node.a",
+                "courier.cluster.node.id | node a",
+                "courier.cluster.nats.ping.interval.seconds | 0",
+                "courier.cluster.nats.reconnect.buffer.bytes | -1",
+                "courier.cluster.unsubscribe.linger.ms | x",
+                "courier.key.secret | too-short-secret",
+                "courier.key.secret.previous | too-short-secret",
+                "courier.jwt.secret.previous | too-short-secret",
+                "courier.proxy.protocol | yes",
+                "courier.shutdown.drain.grace.seconds | -1",
+            })
+    void badClusterValueIsRefusedNamingTheKey(String key, String value) {
+        Map<String, String> env = clusterEnv(Map.of());
+        env.put(ConfigLoader.envName(key), value);
+        refusal(key, env);
+    }
+
+    @Test
+    void natsUrlWithCredentialsIsRefusedWithoutEchoingThemAndLoggedRedacted() {
+        String message = refusal(
+                "courier.cluster.nats.url",
+                clusterEnv(Map.of("COURIER_CLUSTER_NATS_URL", "http://nats-user:nats-pw-9@127.0.0.1:4222")));
+        assertFalse(message.contains("nats-pw-9"), message);
+
+        Config config =
+                load(clusterEnv(Map.of("COURIER_CLUSTER_NATS_URL", "nats://nats-user:nats-pw-9@127.0.0.1:4222")));
+        assertEquals(List.of("nats://****@127.0.0.1:4222"), config.cluster().redactedUrls());
+        assertFalse(config.toString().contains("nats-pw-9"), config.toString());
+        assertFalse(config.toString().contains("nats-user"), config.toString());
+    }
+
+    @Test
+    void natsCredentialsAreOneKindAndOnlyForACluster() {
+        refusal("courier.cluster.nats.password", clusterEnv(Map.of("COURIER_CLUSTER_NATS_PASSWORD", "pw")));
+        refusal(
+                "courier.cluster.nats.token",
+                clusterEnv(Map.of("COURIER_CLUSTER_NATS_USER", "u", "COURIER_CLUSTER_NATS_TOKEN", "t")));
+        refusal("courier.cluster.nats.token", Map.of("COURIER_CLUSTER_NATS_TOKEN", "t"));
+        refusal(
+                "courier.cluster.nats.credentials.file",
+                clusterEnv(Map.of("COURIER_CLUSTER_NATS_CREDENTIALS_FILE", "/nonexistent/courier.creds")));
+    }
+
+    @Test
+    void previousSecretsNeedACurrentOneAndDifferFromIt() {
+        refusal(
+                "courier.key.secret.previous",
+                Map.of("COURIER_KEY_SECRET_PREVIOUS", "key-secret-of-last-month-0123456789abcdef"));
+        refusal(
+                "courier.key.secret.previous",
+                Map.of("COURIER_KEY_SECRET", KEY_SECRET, "COURIER_KEY_SECRET_PREVIOUS", KEY_SECRET));
+        refusal(
+                "courier.jwt.secret.previous",
+                Map.of("COURIER_JWT_SECRET_PREVIOUS", "jwt-secret-of-last-month-0123456789abcdef"));
+        refusal(
+                "courier.jwt.secret.previous",
+                Map.of("COURIER_JWT_SECRET", JWT_SECRET, "COURIER_JWT_SECRET_PREVIOUS", JWT_SECRET));
+    }
+
+    @Test
+    void clusterSecretsNeverShowInToString() {
+        String nodeSecrets = load(clusterEnv(Map.of(
+                        "COURIER_KEY_SECRET_PREVIOUS", "key-secret-of-last-month-0123456789abcdef",
+                        "COURIER_JWT_SECRET_PREVIOUS", "jwt-secret-of-last-month-0123456789abcdef",
+                        "COURIER_CLUSTER_NATS_USER", "nats-user",
+                        "COURIER_CLUSTER_NATS_PASSWORD", "nats-password-4")))
+                .toString();
+        String withToken = load(clusterEnv(Map.of("COURIER_CLUSTER_NATS_TOKEN", "nats-token-5")))
+                .toString();
+        for (String secret : List.of(KEY_SECRET, JWT_SECRET, "of-last-month", "nats-password-4")) {
+            assertFalse(nodeSecrets.contains(secret), secret + " in " + nodeSecrets);
+        }
+        assertFalse(withToken.contains("nats-token-5"), withToken);
+    }
+
+    @Test
+    void drainGraceAndCloseSpreadMustEndInsideTheShutdownTimeout() {
+        Config config = load(Map.of(
+                "COURIER_SHUTDOWN_DRAIN_GRACE_SECONDS", "5",
+                "COURIER_SHUTDOWN_CLOSE_SPREAD_SECONDS", "3",
+                "COURIER_SHUTDOWN_TIMEOUT_SECONDS", "10"));
+        assertEquals(Duration.ofSeconds(5), config.shutdownDrainGrace());
+        assertEquals(Duration.ofSeconds(3), config.shutdownCloseSpread());
+
+        String message = refusal(
+                "courier.shutdown.timeout.seconds",
+                Map.of("COURIER_SHUTDOWN_DRAIN_GRACE_SECONDS", "6", "COURIER_SHUTDOWN_CLOSE_SPREAD_SECONDS", "4"));
+        assertTrue(message.contains("= 10"), message);
+        assertEquals(
+                Duration.ZERO,
+                load(Map.of("COURIER_SHUTDOWN_TIMEOUT_SECONDS", "0")).shutdownDrainGrace(),
+                "a zero timeout still loads when there is no drain");
+    }
+
     // ---------------------------------------------------------------- env names
 
     @ParameterizedTest(name = "{0} -> {1}")

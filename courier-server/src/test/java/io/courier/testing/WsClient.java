@@ -23,6 +23,9 @@ public final class WsClient implements WebSocket.Listener, AutoCloseable {
     private final BlockingQueue<String> messages = new LinkedBlockingQueue<>();
     private final BlockingQueue<ByteBuffer> pongs = new LinkedBlockingQueue<>();
     private final CompletableFuture<Integer> closed = new CompletableFuture<>();
+    /** {@link System#nanoTime()} when the server's close frame arrived; 0 before. */
+    private volatile long closedAtNanos;
+
     private final StringBuilder partial = new StringBuilder();
     private final boolean reading;
     private WebSocket socket;
@@ -88,6 +91,7 @@ public final class WsClient implements WebSocket.Listener, AutoCloseable {
 
     @Override
     public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+        closedAtNanos = System.nanoTime();
         closed.complete(statusCode);
         return null;
     }
@@ -143,6 +147,11 @@ public final class WsClient implements WebSocket.Listener, AutoCloseable {
     /** The close code the server sent (or -1 when the connection failed), waiting for it. */
     public int closeCode() {
         return closed.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
+    }
+
+    /** {@link System#nanoTime()} when the server's close frame arrived, after {@link #closeCode()} returned it. */
+    public long closedAtNanos() {
+        return closedAtNanos;
     }
 
     public boolean isClosed() {
