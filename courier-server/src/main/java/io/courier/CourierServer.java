@@ -3,6 +3,8 @@ package io.courier;
 import io.courier.auth.ConnectionKeys;
 import io.courier.auth.JwtKeys;
 import io.courier.auth.TokenVerifier;
+import io.courier.cluster.ClusterSettings;
+import io.courier.cluster.NatsBroker;
 import io.courier.config.Config;
 import io.courier.config.ConfigException;
 import io.courier.http.ApiHandler;
@@ -55,6 +57,9 @@ public final class CourierServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final AsyncStore store;
     private final Hub hub;
+    /** Null on a single node. */
+    private final NatsBroker cluster;
+
     private final JwtKeys jwtKeys;
     private final CourierMetrics metrics;
     private final MetricsRoute metricsRoute;
@@ -63,7 +68,7 @@ public final class CourierServer implements AutoCloseable {
     private final Channel serverChannel;
     private volatile boolean closed;
 
-    private CourierServer(Config config) throws InterruptedException {
+    private CourierServer(Config config, ClusterSettings clusterSettings) throws InterruptedException {
         this.config = config;
         // Secrets print as ****: the records' toString methods mask them.
         log.info("configuration: {}", config);
@@ -93,22 +98,24 @@ public final class CourierServer implements AutoCloseable {
             return t;
         });
         loadTopics(topics);
+        // No NATS configured: no broker at all, and the sockets and the hook use the hub as they always have.
+        this.cluster = clusterSettings == null ? null : NatsBroker.start(clusterSettings, hub, metrics);
 
         Router router = new Router();
-        new HealthRoutes(store).register(router);
+        new HealthRoutes(store, cluster).register(router);
         new AudienceRoutes(store).register(router);
         new TopicRoutes(topics).register(router);
         new SignRoute(store, connectionKeys, config.wsUrl()).register(router);
         AudienceRateLimit hookLimit = new AudienceRateLimit(config.limits().hookRatePerSecond(), System::nanoTime);
         // Off the event loops: a pass over every audience that called the hook in the last second.
         background.scheduleWithFixedDelay(hookLimit::sweep, 10, 10, TimeUnit.SECONDS);
-        new HookRoute(hub, metrics, hookLimit).register(router);
+        new HookRoute(hub, cluster, metrics, hookLimit).register(router);
         this.metricsRoute =
                 new MetricsRoute(metrics.registry(), config.metrics().token());
         if (config.metrics().enabled()) {
             metricsRoute.register(router);
         }
-        WebSocketUpgradeHandler upgrade = new WebSocketUpgradeHandler(connectionKeys, hub, config, metrics);
+        WebSocketUpgradeHandler upgrade = new WebSocketUpgradeHandler(connectionKeys, hub, cluster, config, metrics);
         ApiHandler api = new ApiHandler(router, verifier, metrics);
         BodyBudget bodyBudget = new BodyBudget(config.maxBufferedBytes());
         metrics.watchBufferedBodies(bodyBudget::heldBytes);
@@ -146,8 +153,16 @@ public final class CourierServer implements AutoCloseable {
 
     /** Builds and binds a server; throws {@link ConfigException} for key problems. */
     public static CourierServer start(Config config) {
+        return start(config, null);
+    }
+
+    /**
+     * A node of a cluster when {@code cluster} is not null. Temporary: the settings will come from
+     * {@code courier.cluster.*} in {@link Config}.
+     */
+    public static CourierServer start(Config config, ClusterSettings cluster) {
         try {
-            return new CourierServer(config);
+            return new CourierServer(config, cluster);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while binding", e);
@@ -160,6 +175,11 @@ public final class CourierServer implements AutoCloseable {
 
     public Hub hub() {
         return hub;
+    }
+
+    /** The fan-out between nodes, or null on a single node. */
+    public NatsBroker cluster() {
+        return cluster;
     }
 
     public CourierMetrics metrics() {
@@ -225,6 +245,9 @@ public final class CourierServer implements AutoCloseable {
                 .awaitUninterruptibly();
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
         background.shutdownNow();
+        if (cluster != null) {
+            cluster.close();
+        }
         metricsRoute.close();
         jwtKeys.close();
         store.close();
