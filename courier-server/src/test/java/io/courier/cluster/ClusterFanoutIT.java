@@ -115,6 +115,16 @@ class ClusterFanoutIT {
                     .sum();
             // Every message reaches the two other nodes once (each has interest in every topic).
             assertEquals(2 * published, received);
+            // The dispatcher thread only hands bytes to the hub: its queueing shows in the lag.
+            for (TestServer n : nodes) {
+                var lag = n.server().cluster().meters().lagTimer();
+                System.out.printf(
+                        "cluster lag on %s: %d received, mean %.3f ms, max %.3f ms%n",
+                        n.server().cluster().nodeId(),
+                        lag.count(),
+                        lag.mean(java.util.concurrent.TimeUnit.MILLISECONDS),
+                        lag.max(java.util.concurrent.TimeUnit.MILLISECONDS));
+            }
             subsX.forEach(WsClient::close);
             subsY.forEach(WsClient::close);
             publishers.forEach(WsClient::close);
