@@ -3,6 +3,8 @@ package io.courier;
 import io.courier.auth.ConnectionKeys;
 import io.courier.auth.JwtKeys;
 import io.courier.auth.TokenVerifier;
+import io.courier.cluster.ClusterSettings;
+import io.courier.cluster.NatsBroker;
 import io.courier.config.Config;
 import io.courier.config.ConfigException;
 import io.courier.http.ApiHandler;
@@ -57,6 +59,9 @@ public final class CourierServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final AsyncStore store;
     private final Hub hub;
+    /** Null on a single node. */
+    private final NatsBroker cluster;
+
     private final JwtKeys jwtKeys;
     private final CourierMetrics metrics;
     private final MetricsRoute metricsRoute;
@@ -67,7 +72,7 @@ public final class CourierServer implements AutoCloseable {
     /** Set first thing on close: {@code /readyz} answers 503 from then on. */
     private volatile boolean draining;
 
-    private CourierServer(Config config) throws InterruptedException {
+    private CourierServer(Config config, ClusterSettings clusterSettings) throws InterruptedException {
         this.config = config;
         // Secrets print as ****: the records' toString methods mask them.
         log.info("configuration: {}", config);
@@ -97,22 +102,24 @@ public final class CourierServer implements AutoCloseable {
             return t;
         });
         loadTopics(topics);
+        // No NATS configured: no broker at all, and the sockets and the hook use the hub as they always have.
+        this.cluster = clusterSettings == null ? null : NatsBroker.start(clusterSettings, hub, metrics);
 
         Router router = new Router();
-        new HealthRoutes(store, () -> draining).register(router);
+        new HealthRoutes(store, () -> draining, cluster).register(router);
         new AudienceRoutes(store).register(router);
         new TopicRoutes(topics).register(router);
         new SignRoute(store, connectionKeys, config.wsUrl()).register(router);
         AudienceRateLimit hookLimit = new AudienceRateLimit(config.limits().hookRatePerSecond(), System::nanoTime);
         // Off the event loops: a pass over every audience that called the hook in the last second.
         background.scheduleWithFixedDelay(hookLimit::sweep, 10, 10, TimeUnit.SECONDS);
-        new HookRoute(hub, metrics, hookLimit).register(router);
+        new HookRoute(hub, cluster, metrics, hookLimit).register(router);
         this.metricsRoute =
                 new MetricsRoute(metrics.registry(), config.metrics().token());
         if (config.metrics().enabled()) {
             metricsRoute.register(router);
         }
-        WebSocketUpgradeHandler upgrade = new WebSocketUpgradeHandler(connectionKeys, hub, config, metrics);
+        WebSocketUpgradeHandler upgrade = new WebSocketUpgradeHandler(connectionKeys, hub, cluster, config, metrics);
         ApiHandler api = new ApiHandler(router, verifier, metrics);
         BodyBudget bodyBudget = new BodyBudget(config.maxBufferedBytes());
         metrics.watchBufferedBodies(bodyBudget::heldBytes);
@@ -152,8 +159,16 @@ public final class CourierServer implements AutoCloseable {
 
     /** Builds and binds a server; throws {@link ConfigException} for key problems. */
     public static CourierServer start(Config config) {
+        return start(config, ClusterSettings.from(config.cluster()));
+    }
+
+    /**
+     * A node of a cluster when {@code cluster} is not null, whatever {@code config.cluster()} says:
+     * tests start nodes against their own nats-server this way.
+     */
+    public static CourierServer start(Config config, ClusterSettings cluster) {
         try {
-            return new CourierServer(config);
+            return new CourierServer(config, cluster);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while binding", e);
@@ -166,6 +181,11 @@ public final class CourierServer implements AutoCloseable {
 
     public Hub hub() {
         return hub;
+    }
+
+    /** The fan-out between nodes, or null on a single node. */
+    public NatsBroker cluster() {
+        return cluster;
     }
 
     public CourierMetrics metrics() {
@@ -245,6 +265,9 @@ public final class CourierServer implements AutoCloseable {
                 .awaitUninterruptibly();
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
         background.shutdownNow();
+        if (cluster != null) {
+            cluster.close();
+        }
         metricsRoute.close();
         jwtKeys.close();
         store.close();

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
  *   io.courier (root)    assembles everything: Courier, CourierServer, ServerInitializer; nobody uses it
  *   http, ws             the two edges, never each other         → everything below
  *   limit                connection and rate limits, PROXY header → metrics, vocabulary, leaves
+ *   cluster              fan-out between nodes over NATS         → hub, metrics, vocabulary, leaves
  *   topic                the topic service (store + catalogue)   → hub, store, vocabulary, leaves
  *   metrics              meters; knows no domain package         → vocabulary, leaves
  *   auth, store,         the domain, never each other: the hub   → vocabulary, leaves
@@ -32,6 +33,7 @@ class PackageLayersTest {
     /** What the two edges (http, ws) may use: everything but each other and the root. */
     private static final String[] BELOW_THE_EDGES = {
         "Limit",
+        "Cluster",
         "Topic",
         "Metrics",
         "Auth",
@@ -55,6 +57,7 @@ class PackageLayersTest {
         "io.courier.http..",
         "io.courier.ws..",
         "io.courier.limit..",
+        "io.courier.cluster..",
         "io.courier.topic..",
         "io.courier.metrics..",
         "io.courier.auth..",
@@ -81,6 +84,8 @@ class PackageLayersTest {
                 .definedBy("io.courier.ws..")
                 .layer("Limit")
                 .definedBy("io.courier.limit..")
+                .layer("Cluster")
+                .definedBy("io.courier.cluster..")
                 .layer("Topic")
                 .definedBy("io.courier.topic..")
                 .layer("Metrics")
@@ -113,6 +118,8 @@ class PackageLayersTest {
                 .mayOnlyAccessLayers(BELOW_THE_EDGES)
                 .whereLayer("Limit")
                 .mayOnlyAccessLayers("Metrics", "Error", "Config", "Json", "Text", "Pipeline", "Logging")
+                .whereLayer("Cluster")
+                .mayOnlyAccessLayers("Hub", "Metrics", "Error", "Config", "Json", "Text", "Logging")
                 .whereLayer("Topic")
                 .mayOnlyAccessLayers("Hub", "Store", "Error", "Config", "Json", "Text", "Logging")
                 .whereLayer("Metrics")

@@ -54,6 +54,12 @@ public enum ErrorCode {
      * later. The connection is closed.
      */
     EOVERLOADED(503),
+    /**
+     * Cluster mode: NATS is unreachable and the publishes held for it fill the reconnect buffer, so
+     * this one was refused before any delivery (no subscriber, local or remote, received it); retry
+     * later.
+     */
+    ECLUSTER_UNAVAILABLE(503),
     EINTERNAL(500);
 
     private final int httpStatus;

@@ -1,5 +1,6 @@
 package io.courier.http;
 
+import io.courier.cluster.Broker;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
 import io.courier.hub.Hub;
@@ -19,12 +20,21 @@ import java.nio.charset.StandardCharsets;
  */
 public final class HookRoute {
     private final Hub hub;
+    /** Null on a single node. */
+    private final Broker cluster;
+
     private final CourierMetrics metrics;
     private final AudienceRateLimit rateLimit;
 
     /** @param rateLimit {@code courier.hook.rate.limit.per.second}, per audience */
     public HookRoute(Hub hub, CourierMetrics metrics, AudienceRateLimit rateLimit) {
+        this(hub, null, metrics, rateLimit);
+    }
+
+    /** @param cluster the fan-out between nodes, or null on a single node */
+    public HookRoute(Hub hub, Broker cluster, CourierMetrics metrics, AudienceRateLimit rateLimit) {
         this.hub = hub;
+        this.cluster = cluster;
         this.metrics = metrics;
         this.rateLimit = rateLimit;
     }
@@ -62,9 +72,17 @@ public final class HookRoute {
             throw command.error();
         }
         if (command.action() == Action.PUBLISH) {
-            hub.publish(audience, command.topic(), command.message(body));
+            if (cluster == null) {
+                hub.publish(audience, command.topic(), command.message(body));
+            } else {
+                cluster.publish(audience, command.topic(), command.message(body));
+            }
         } else if (command.action() == Action.BROADCAST) {
-            hub.broadcast(audience, command.message(body));
+            if (cluster == null) {
+                hub.broadcast(audience, command.message(body));
+            } else {
+                cluster.broadcast(audience, command.message(body));
+            }
         } else {
             throw new CourierException(ErrorCode.EACTION_INVALID, "the hook accepts publish and broadcast only");
         }

@@ -4,8 +4,10 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundInvoker;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The hub's view of one WebSocket connection: its channel, the event loop it lives on and the
@@ -63,6 +65,16 @@ public final class Subscriber {
 
     public int subscriptionCount() {
         return topics.size();
+    }
+
+    /** The topics subscribed to now (a view; read it before the subscriber changes). Own event loop only. */
+    public Set<String> topicNames() {
+        return Collections.unmodifiableSet(topics.keySet());
+    }
+
+    /** False once {@link Hub#disconnect} removed it. Own event loop only. */
+    public boolean isConnected() {
+        return everyone != null;
     }
 
     public boolean isSubscribed(String topic) {

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
@@ -137,6 +138,16 @@ public final class CourierMetrics {
         gauge("courier.connections", "Open WebSocket connections", connections);
         gauge("courier.subscriptions", "Topic subscriptions held by open connections", subscriptions);
         gauge("courier.audiences.active", "Audiences with at least one open connection", activeAudiences);
+    }
+
+    /**
+     * Registers the cluster's meters (called by the assembler in cluster mode only).
+     *
+     * @param connected 1 while NATS is connected and the node's subscriptions are in place
+     * @param subscriptions the NATS subscriptions the node holds
+     */
+    public ClusterMeters watchCluster(BooleanSupplier connected, IntSupplier subscriptions) {
+        return new ClusterMeters(registry, connected, subscriptions);
     }
 
     /** Gauges read from the topic catalogue at scrape time. */

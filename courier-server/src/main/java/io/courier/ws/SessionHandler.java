@@ -1,6 +1,7 @@
 package io.courier.ws;
 
 import io.courier.auth.Principal;
+import io.courier.cluster.Broker;
 import io.courier.config.Config;
 import io.courier.error.CloseCode;
 import io.courier.error.CourierException;
@@ -39,6 +40,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -69,6 +71,9 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     private static final long BEHIND_GRACE_MILLIS = 500;
 
     private final Hub hub;
+    /** Null on a single node: everything goes straight to the hub, as it always has. */
+    private final Broker cluster;
+
     private final Principal principal;
     private final int maxSubscriptions;
     private final CourierMetrics metrics;
@@ -89,12 +94,28 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     private boolean closing;
 
     SessionHandler(Hub hub, Principal principal, Config config, CourierMetrics metrics) {
-        this(hub, principal, config, metrics, System::nanoTime);
+        this(hub, null, principal, config, metrics, System::nanoTime);
+    }
+
+    /** @param cluster the fan-out between nodes, or null on a single node */
+    SessionHandler(Hub hub, Broker cluster, Principal principal, Config config, CourierMetrics metrics) {
+        this(hub, cluster, principal, config, metrics, System::nanoTime);
     }
 
     /** @param nanoClock what the rate limit reads the time from; tests pass a clock they move by hand */
     SessionHandler(Hub hub, Principal principal, Config config, CourierMetrics metrics, LongSupplier nanoClock) {
+        this(hub, null, principal, config, metrics, nanoClock);
+    }
+
+    SessionHandler(
+            Hub hub,
+            Broker cluster,
+            Principal principal,
+            Config config,
+            CourierMetrics metrics,
+            LongSupplier nanoClock) {
         this.hub = hub;
+        this.cluster = cluster;
         this.nanoClock = nanoClock;
         this.principal = principal;
         this.maxSubscriptions = config.maxSubscriptions();
@@ -111,6 +132,9 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     /** Called once the handshake response is on its way. */
     void start(ChannelHandlerContext ctx) {
         subscriber = hub.connect(ctx.channel(), principal.audience());
+        if (cluster != null) {
+            cluster.connected(principal.audience());
+        }
         metrics.connectionOpened();
         closeAt.ifPresent(at -> expiry = ctx.executor()
                 .schedule(
@@ -205,18 +229,29 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             if (command.failed()) {
                 throw command.error();
             }
+            CompletionStage<Void> inPlace = null;
             switch (command.action()) {
-                case SUBSCRIBE -> subscribe(command.topic());
-                case UNSUBSCRIBE -> hub.unsubscribe(subscriber, command.topic());
-                case PUBLISH -> hub.publish(principal.audience(), command.topic(), command.message(json));
-                case BROADCAST -> hub.broadcast(principal.audience(), command.message(json));
+                case SUBSCRIBE -> inPlace = subscribe(command.topic());
+                case UNSUBSCRIBE -> unsubscribe(command.topic());
+                case PUBLISH -> publish(command.topic(), command.message(json));
+                case BROADCAST -> broadcast(command.message(json));
             }
             if (command.action().needsMessage()) {
                 metrics.published(MessageSource.SOCKET, command.action() == Action.BROADCAST);
                 hub.throttle(ctx.channel());
             }
             if (command.id() != null) {
-                ctx.writeAndFlush(new TextWebSocketFrame(Replies.ack(ctx.alloc(), command)));
+                if (inPlace == null || inPlace.toCompletableFuture().isDone()) {
+                    ctx.writeAndFlush(new TextWebSocketFrame(Replies.ack(ctx.alloc(), command)));
+                } else {
+                    // Cluster: ack once NATS holds the subscription, so a publish after the ack
+                    // reaches this subscriber from any node. Back on the event loop to write.
+                    inPlace.whenComplete((ok, error) -> ctx.executor().execute(() -> {
+                        if (ctx.channel().isActive() && !closing) {
+                            ctx.writeAndFlush(new TextWebSocketFrame(Replies.ack(ctx.alloc(), command)));
+                        }
+                    }));
+                }
             }
         } catch (CourierException e) {
             metrics.refused(e.code());
@@ -228,9 +263,32 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void subscribe(String topic) {
+    private void publish(String topic, ByteBuf message) {
+        if (cluster == null) {
+            hub.publish(principal.audience(), topic, message);
+        } else {
+            cluster.publish(principal.audience(), topic, message);
+        }
+    }
+
+    private void broadcast(ByteBuf message) {
+        if (cluster == null) {
+            hub.broadcast(principal.audience(), message);
+        } else {
+            cluster.broadcast(principal.audience(), message);
+        }
+    }
+
+    private void unsubscribe(String topic) {
+        if (hub.unsubscribe(subscriber, topic) && cluster != null) {
+            cluster.leave(principal.audience(), topic);
+        }
+    }
+
+    /** Returns null when the subscription is complete now, else a stage that completes when it is. */
+    private CompletionStage<Void> subscribe(String topic) {
         if (subscriber.isSubscribed(topic)) {
-            return;
+            return null;
         }
         if (!hub.topics().contains(principal.audience(), topic)) {
             throw new CourierException(
@@ -241,6 +299,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
                     ErrorCode.ESUBSCRIPTION_LIMIT, "at most " + maxSubscriptions + " subscriptions per connection");
         }
         hub.subscribe(subscriber, topic);
+        return cluster == null ? null : cluster.join(principal.audience(), topic);
     }
 
     @Override
@@ -301,6 +360,12 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             expiry.cancel(false);
         }
         if (subscriber != null) {
+            if (cluster != null && subscriber.isConnected()) {
+                for (String topic : subscriber.topicNames()) {
+                    cluster.leave(principal.audience(), topic);
+                }
+                cluster.disconnected(principal.audience());
+            }
             hub.disconnect(subscriber);
             if (closedWith == null) {
                 metrics.connectionClosedByClient();

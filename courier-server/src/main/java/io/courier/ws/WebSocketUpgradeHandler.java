@@ -2,6 +2,7 @@ package io.courier.ws;
 
 import io.courier.auth.ConnectionKeys;
 import io.courier.auth.Principal;
+import io.courier.cluster.Broker;
 import io.courier.config.Config;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
@@ -47,6 +48,7 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
 
     private final ConnectionKeys keys;
     private final Hub hub;
+    private final Broker cluster;
     private final CourierMetrics metrics;
     private final Config config;
     private final WebSocketDecoderConfig decoderConfig;
@@ -54,8 +56,15 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
     private final KeyedCounts<String> audienceSockets = new KeyedCounts<>();
 
     public WebSocketUpgradeHandler(ConnectionKeys keys, Hub hub, Config config, CourierMetrics metrics) {
+        this(keys, hub, null, config, metrics);
+    }
+
+    /** @param cluster the fan-out between nodes, or null on a single node */
+    public WebSocketUpgradeHandler(
+            ConnectionKeys keys, Hub hub, Broker cluster, Config config, CourierMetrics metrics) {
         this.keys = keys;
         this.hub = hub;
+        this.cluster = cluster;
         this.metrics = metrics;
         this.config = config;
         this.decoderConfig = WebSocketDecoderConfig.newBuilder()
@@ -187,7 +196,7 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
             }
             ctx.channel().closeFuture().addListener(f -> audienceSockets.release(audience));
         }
-        SessionHandler session = new SessionHandler(hub, principal, config, metrics);
+        SessionHandler session = new SessionHandler(hub, cluster, principal, config, metrics);
         // The handshaker swaps the HTTP codec for WebSocket frame codecs; the rest of the HTTP
         // pipeline goes once the 101 response is written (before that, a pre-encoded frame would
         // still meet the HTTP encoder).

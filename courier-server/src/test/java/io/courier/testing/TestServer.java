@@ -3,6 +3,7 @@ package io.courier.testing;
 import io.courier.CourierServer;
 import io.courier.auth.JwtKeys;
 import io.courier.auth.TokenIssuer;
+import io.courier.cluster.ClusterSettings;
 import io.courier.config.Config;
 import io.courier.config.ConfigLoader;
 import java.io.IOException;
@@ -22,22 +23,31 @@ public final class TestServer extends ServerClient implements AutoCloseable {
     public static final String SECRET = TestConfig.SECRET;
 
     private final Map<String, String> overrides;
+    /** Null for a single node. */
+    private final ClusterSettings cluster;
+
     private final CourierServer server;
     private final TokenIssuer issuer;
     /** Set when {@link #restart} hands the data directory to a new instance, which then deletes it. */
     private boolean handedOn;
 
-    private TestServer(Map<String, String> overrides) {
+    private TestServer(Map<String, String> overrides, ClusterSettings cluster) {
         this.overrides = overrides;
+        this.cluster = cluster;
         Config config = ConfigLoader.load(Optional.empty(), Map.of(), overrides);
-        this.server = CourierServer.start(config);
+        this.server = CourierServer.start(config, cluster);
         this.issuer = new TokenIssuer(JwtKeys.load(config.jwt(), config.dataDir()));
     }
 
     /** A server with a fresh data directory; {@code extra} are property overrides. */
     public static TestServer start(Map<String, String> extra) {
+        return start(extra, null);
+    }
+
+    /** A node of a cluster over {@code cluster}'s NATS (null: a single node). */
+    public static TestServer start(Map<String, String> extra, ClusterSettings cluster) {
         try {
-            return new TestServer(TestConfig.overrides(Files.createTempDirectory("courier-test"), extra));
+            return new TestServer(TestConfig.overrides(Files.createTempDirectory("courier-test"), extra), cluster);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -51,7 +61,7 @@ public final class TestServer extends ServerClient implements AutoCloseable {
     public TestServer restart() {
         server.close();
         handedOn = true;
-        return new TestServer(overrides);
+        return new TestServer(overrides, cluster);
     }
 
     @Override

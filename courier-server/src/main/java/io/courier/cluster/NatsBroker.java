@@ -1,0 +1,515 @@
+package io.courier.cluster;
+
+import io.courier.error.CourierException;
+import io.courier.error.ErrorCode;
+import io.courier.hub.Hub;
+import io.courier.logging.RateLimitedLog;
+import io.courier.metrics.ClusterMeters;
+import io.courier.metrics.CourierMetrics;
+import io.nats.client.Connection;
+import io.nats.client.ConnectionListener;
+import io.nats.client.Consumer;
+import io.nats.client.Dispatcher;
+import io.nats.client.ErrorListener;
+import io.nats.client.Message;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import io.nats.client.impl.Headers;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link Broker} over core NATS: one connection per node ({@code noEcho}), one subject per
+ * audience and topic and one per audience for broadcasts ({@link Subjects}), subscribed while this
+ * node has local interest.
+ *
+ * <p>Interest: the first local subscriber of a topic queues a NATS subscription on the cluster
+ * thread, followed by a flush (a PING round trip: once NATS answers it, it holds the subscription),
+ * and only then completes the stage {@link #join} returned; subscriptions queued together share one
+ * flush. After the last local subscriber leaves, the subscription lingers for
+ * {@link ClusterSettings#unsubscribeLinger()} and is dropped only if nobody joined meanwhile, so
+ * subscribe churn does not thrash NATS (Centrifuge's dissolver does the same).
+ *
+ * <p>Failure: the first connection is retried every second in the background, so a node starts and
+ * serves its local clients while NATS is down; until then publishes are refused (there is no
+ * connection to buffer them in). Once connected, jnats reconnects forever, holds publishes in its
+ * bounded reconnect buffer meanwhile and resubscribes by itself; a publish it cannot buffer is
+ * refused before local delivery. {@link #isUp} is false from a disconnection until the
+ * resubscription has been flushed.
+ *
+ * <p>Hazard: a join while NATS is down completes at once (the subscription is replayed when NATS
+ * returns), so the ack's guarantee holds only while {@link #isUp}.
+ */
+public final class NatsBroker implements Broker {
+    private static final Logger log = LoggerFactory.getLogger(NatsBroker.class);
+    private static final RateLimitedLog rare = new RateLimitedLog(log, 10, TimeUnit.SECONDS);
+
+    static final String ORIGIN = "Courier-Origin";
+    static final String AUDIENCE = "Courier-Audience";
+    static final String TOPIC = "Courier-Topic";
+    /** Microseconds since the epoch on the origin node when it published: the lag histogram's start. */
+    static final String SENT = "Courier-Sent";
+
+    private static final Duration FLUSH_TIMEOUT = Duration.ofSeconds(2);
+    private static final long RETRY_CONNECT_MILLIS = 1000;
+    /**
+     * Messages jnats may queue for its writer. Past it, publishes are discarded and counted
+     * ({@code courier_cluster_lost_total{reason="discarded"}}) rather than blocking the event loop
+     * that publishes, which is what jnats does by default.
+     */
+    private static final int MAX_OUTGOING_MESSAGES = 65_536;
+
+    /** One subject this node has interest in. Refs under the map's lock; {@code subscribed} on the cluster thread. */
+    private static final class Interest {
+        final String audience;
+        /** Null for an audience's broadcast subject. */
+        final String topic;
+
+        final String audienceHeader;
+        final String topicHeader;
+        final CompletableFuture<Void> ready = new CompletableFuture<>();
+        int refs;
+        long generation;
+        boolean subscribed;
+
+        Interest(String audience, String topic) {
+            this.audience = audience;
+            this.topic = topic;
+            this.audienceHeader = Subjects.escape(audience);
+            this.topicHeader = topic == null ? null : Subjects.escape(topic);
+        }
+    }
+
+    private final ClusterSettings settings;
+    private final Hub hub;
+    private final ClusterMeters meters;
+    private final ConcurrentHashMap<String, Interest> interests = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService clusterThread;
+    private final AtomicInteger held = new AtomicInteger();
+    /** Cluster thread only: stages to complete after the next flush. */
+    private final List<CompletableFuture<Void>> awaitingFlush = new ArrayList<>();
+
+    private boolean flushQueued;
+    /** Set once, on the cluster thread, when the first connection succeeds. */
+    private volatile Connection connection;
+    /** Cluster thread only. */
+    private Dispatcher dispatcher;
+
+    private volatile boolean up;
+    private volatile boolean closed;
+
+    private NatsBroker(ClusterSettings settings, Hub hub, CourierMetrics metrics) {
+        this.settings = settings;
+        this.hub = hub;
+        this.meters = metrics.watchCluster(this::isUp, held::get);
+        this.clusterThread = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "courier-cluster");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Starts connecting in the background and returns at once, whether NATS is up or not. */
+    public static NatsBroker start(ClusterSettings settings, Hub hub, CourierMetrics metrics) {
+        NatsBroker broker = new NatsBroker(settings, hub, metrics);
+        log.info("cluster: node {} connecting to NATS {}", settings.nodeId(), settings);
+        broker.onClusterThread(broker::connect);
+        return broker;
+    }
+
+    public String nodeId() {
+        return settings.nodeId();
+    }
+
+    @Override
+    public boolean isUp() {
+        return up;
+    }
+
+    /** NATS subscriptions held (including lingering ones). */
+    public int subscriptionCount() {
+        return held.get();
+    }
+
+    /** The lag histogram and counters, for tests and the benchmark. */
+    public ClusterMeters meters() {
+        return meters;
+    }
+
+    // ---- publishing (any thread) ----
+
+    @Override
+    public void publish(String audience, String topic, ByteBuf message) {
+        if (!hub.topics().contains(audience, topic)) {
+            throw new CourierException(ErrorCode.ETOPIC_NOTFOUND, "no topic '" + topic + "' in audience " + audience);
+        }
+        send(Subjects.message(audience, topic), audience, topic, message);
+        hub.publish(audience, topic, message);
+    }
+
+    @Override
+    public void broadcast(String audience, ByteBuf message) {
+        send(Subjects.broadcast(audience), audience, null, message);
+        hub.broadcast(audience, message);
+    }
+
+    private void send(String subject, String audience, String topic, ByteBuf message) {
+        Connection c = connection;
+        if (c == null || closed) {
+            refuse("not connected to NATS yet");
+        }
+        Headers headers = new Headers();
+        headers.put(ORIGIN, settings.nodeId());
+        headers.put(AUDIENCE, Subjects.escape(audience));
+        if (topic != null) {
+            headers.put(TOPIC, Subjects.escape(topic));
+        }
+        headers.put(SENT, Long.toString(nowMicros()));
+        byte[] data = ByteBufUtil.getBytes(message, message.readerIndex(), message.readableBytes());
+        try {
+            c.publish(subject, headers, data);
+        } catch (IllegalStateException e) {
+            // jnats: the reconnect buffer is full, or the connection is closed.
+            refuse("NATS is unreachable and its reconnect buffer is full");
+        }
+        meters.published();
+    }
+
+    private void refuse(String why) {
+        meters.refused();
+        throw new CourierException(ErrorCode.ECLUSTER_UNAVAILABLE, why + "; nothing was delivered, retry later");
+    }
+
+    private static long nowMicros() {
+        return ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
+    }
+
+    // ---- interest (any thread; the NATS work is queued on the cluster thread) ----
+
+    @Override
+    public CompletionStage<Void> join(String audience, String topic) {
+        return acquire(Subjects.message(audience, topic), audience, topic);
+    }
+
+    @Override
+    public void leave(String audience, String topic) {
+        release(Subjects.message(audience, topic));
+    }
+
+    @Override
+    public void connected(String audience) {
+        acquire(Subjects.broadcast(audience), audience, null);
+    }
+
+    @Override
+    public void disconnected(String audience) {
+        release(Subjects.broadcast(audience));
+    }
+
+    private CompletionStage<Void> acquire(String subject, String audience, String topic) {
+        boolean[] created = {false};
+        Interest interest = interests.compute(subject, (s, current) -> {
+            Interest i = current;
+            if (i == null) {
+                i = new Interest(audience, topic);
+                created[0] = true;
+            }
+            i.refs++;
+            return i;
+        });
+        if (created[0]) {
+            Interest fresh = interest;
+            onClusterThread(() -> subscribe(subject, fresh));
+        }
+        return interest.ready;
+    }
+
+    private void release(String subject) {
+        interests.computeIfPresent(subject, (s, i) -> {
+            if (--i.refs == 0) {
+                long generation = ++i.generation;
+                later(
+                        () -> expire(subject, generation),
+                        settings.unsubscribeLinger().toMillis());
+            }
+            return i;
+        });
+    }
+
+    // ---- the cluster thread ----
+
+    /** Queues {@code task}; after {@link #close} there is nothing left to do, so it is dropped. */
+    private void onClusterThread(Runnable task) {
+        later(task, 0);
+    }
+
+    private void later(Runnable task, long delayMillis) {
+        if (closed) {
+            return;
+        }
+        try {
+            clusterThread.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // closed meanwhile
+        }
+    }
+
+    private void subscribe(String subject, Interest interest) {
+        if (dispatcher == null || closed) {
+            // Not connected yet: the first connection subscribes to everything in the map.
+            interest.ready.complete(null);
+            return;
+        }
+        dispatcher.subscribe(subject);
+        interest.subscribed = true;
+        held.incrementAndGet();
+        awaitingFlush.add(interest.ready);
+        if (!flushQueued) {
+            flushQueued = true;
+            onClusterThread(this::flushSubscriptions);
+        }
+    }
+
+    private void flushSubscriptions() {
+        flushQueued = false;
+        List<CompletableFuture<Void>> done = new ArrayList<>(awaitingFlush);
+        awaitingFlush.clear();
+        flush();
+        done.forEach(f -> f.complete(null));
+    }
+
+    /** Returns true when NATS answered the PING: it holds every subscription sent before. */
+    private boolean flush() {
+        Connection c = connection;
+        if (c == null || c.getStatus() != Connection.Status.CONNECTED) {
+            return false;
+        }
+        try {
+            c.flush(FLUSH_TIMEOUT);
+            return true;
+        } catch (TimeoutException | IllegalStateException e) {
+            warn("NATS flush failed: {}", e.toString());
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private void expire(String subject, long generation) {
+        boolean[] removed = {false};
+        Interest[] gone = {null};
+        interests.computeIfPresent(subject, (s, i) -> {
+            if (i.refs == 0 && i.generation == generation) {
+                removed[0] = true;
+                gone[0] = i;
+                return null;
+            }
+            return i;
+        });
+        // A join after the removal creates a new Interest whose subscribe is queued behind this task.
+        if (removed[0] && gone[0].subscribed && dispatcher != null && !closed) {
+            dispatcher.unsubscribe(subject);
+            held.decrementAndGet();
+        }
+    }
+
+    private void connect() {
+        if (closed) {
+            return;
+        }
+        try {
+            Connection c = Nats.connect(options());
+            onFirstConnection(c);
+        } catch (IOException e) {
+            warn("cannot reach NATS yet ({}); retrying every {} ms", e.getMessage(), RETRY_CONNECT_MILLIS);
+            later(this::connect, RETRY_CONNECT_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void onFirstConnection(Connection c) {
+        if (closed) {
+            closeQuietly(c);
+            return;
+        }
+        connection = c;
+        dispatcher = c.createDispatcher(this::onMessage);
+        interests.forEach((subject, interest) -> {
+            dispatcher.subscribe(subject);
+            interest.subscribed = true;
+            held.incrementAndGet();
+        });
+        if (flush()) {
+            up = true;
+        }
+        log.info("cluster: node {} connected to NATS {}", settings.nodeId(), c.getConnectedUrl());
+    }
+
+    private void onEvent(ConnectionListener.Events event) {
+        switch (event) {
+            case DISCONNECTED, CLOSED -> {
+                if (up) {
+                    log.warn("cluster: lost NATS ({}); reconnecting", event);
+                }
+                up = false;
+            }
+            case RECONNECTED -> meters.reconnected();
+            case RESUBSCRIBED -> {
+                // jnats has re-sent every subscription; the PING round trip confirms NATS holds them.
+                if (connection != null && flush()) {
+                    up = true;
+                    log.info("cluster: NATS back, subscriptions in place");
+                }
+            }
+            default -> {}
+        }
+    }
+
+    private Options options() {
+        Options.Builder b = Options.builder()
+                .servers(settings.urls().toArray(new String[0]))
+                .connectionName("courier " + settings.nodeId())
+                .noEcho()
+                .pingInterval(settings.pingInterval())
+                .reconnectBufferSize(settings.reconnectBufferBytes())
+                .maxReconnects(-1)
+                .reconnectWait(Duration.ofMillis(250))
+                .connectionTimeout(Duration.ofSeconds(2))
+                .maxMessagesInOutgoingQueue(MAX_OUTGOING_MESSAGES)
+                .discardMessagesWhenOutgoingQueueFull()
+                // Events leave jnats's threads at once: every state change happens on the cluster thread.
+                .connectionListener((conn, event) -> {
+                    onClusterThread(() -> onEvent(event));
+                })
+                .errorListener(new ErrorListener() {
+                    @Override
+                    public void messageDiscarded(Connection conn, Message msg) {
+                        meters.lostDiscarded();
+                    }
+
+                    @Override
+                    public void slowConsumerDetected(Connection conn, Consumer consumer) {
+                        warn("NATS reports this node as a slow consumer: messages from other nodes are dropped");
+                    }
+
+                    @Override
+                    public void errorOccurred(Connection conn, String error) {
+                        warn("NATS error: {}", error);
+                    }
+
+                    @Override
+                    public void exceptionOccurred(Connection conn, Exception exp) {
+                        if (log.isDebugEnabled()) {
+                            log.debug("NATS connection exception", exp);
+                        }
+                    }
+                });
+        if (!settings.user().isEmpty()) {
+            b.userInfo(settings.user(), settings.password());
+        }
+        if (!settings.token().isEmpty()) {
+            b.token(settings.token().toCharArray());
+        }
+        if (!settings.credentialsFile().isEmpty()) {
+            b.credentialPath(settings.credentialsFile());
+        }
+        return b.build();
+    }
+
+    // ---- messages from other nodes (jnats's dispatcher thread) ----
+
+    /**
+     * One thread, in NATS order, so each publisher's order holds. It only checks names and hands the
+     * bytes to the hub, which encodes the frame once and queues it to the event loops.
+     */
+    private void onMessage(Message msg) {
+        Interest interest = interests.get(msg.getSubject());
+        Headers headers = msg.getHeaders();
+        if (interest == null || headers == null) {
+            return; // lingering subscription removed meanwhile: nobody here wants it
+        }
+        if (settings.nodeId().equals(headers.getFirst(ORIGIN))) {
+            return; // noEcho makes this unreachable; the origin check keeps it so
+        }
+        if (!interest.audienceHeader.equals(headers.getFirst(AUDIENCE))
+                || (interest.topic != null && !interest.topicHeader.equals(headers.getFirst(TOPIC)))) {
+            meters.lostMismatch();
+            return;
+        }
+        ByteBuf message = Unpooled.wrappedBuffer(msg.getData());
+        try {
+            if (interest.topic == null) {
+                hub.broadcast(interest.audience, message);
+            } else {
+                hub.publish(interest.audience, interest.topic, message);
+            }
+            meters.received();
+        } catch (CourierException e) {
+            meters.lostUnknownTopic();
+            return;
+        }
+        String sent = headers.getFirst(SENT);
+        if (sent != null) {
+            try {
+                meters.lag(nowMicros() - Long.parseLong(sent));
+            } catch (NumberFormatException ignored) {
+                // a foreign publisher's header: no lag to record
+            }
+        }
+    }
+
+    private static void warn(String format, Object... args) {
+        var warning = rare.warning();
+        if (warning != null) {
+            warning.log(format, args);
+        }
+    }
+
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Closes the NATS connection; publishes are refused from now on. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        up = false;
+        clusterThread.shutdownNow();
+        try {
+            clusterThread.awaitTermination(FLUSH_TIMEOUT.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        Connection c = connection;
+        if (c != null) {
+            closeQuietly(c);
+        }
+    }
+}
