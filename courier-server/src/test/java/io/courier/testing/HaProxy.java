@@ -178,7 +178,7 @@ public final class HaProxy implements AutoCloseable {
                 section = trimmed.split("\\s+")[0];
                 out.add(line);
                 if (section.equals("global")) {
-                    // Logs to the fixture's log file instead of syslog; few connections in a test.
+                    // Logs to the fixture's log file instead of syslog.
                     out.add("    log stderr format raw local0 info");
                 }
                 continue;
@@ -189,9 +189,7 @@ public final class HaProxy implements AutoCloseable {
             }
             switch (section) {
                 case "global" -> {
-                    if (words[0].equals("maxconn")) {
-                        out.add("    maxconn 1000");
-                    } else if (!SYSTEM_ONLY_GLOBALS.contains(words[0])) {
+                    if (!SYSTEM_ONLY_GLOBALS.contains(words[0])) {
                         out.add(line);
                     }
                 }
