@@ -24,8 +24,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.h2.tools.Server;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,7 +61,7 @@ class DatabaseOutageIT {
     void postgresCutIsSurvivedAndRecoveredWithoutRestart() throws Exception {
         assumeTrue(TestPostgres.url().isPresent(), TestPostgres::skipReason);
         String namespace = TestPostgres.freshNamespace("courier_rel_");
-        try (TcpProxy proxy = new TcpProxy("127.0.0.1", postgresPort())) {
+        try (TcpProxy proxy = new TcpProxy("127.0.0.1", TestPostgres.port())) {
             outage(
                     proxy,
                     Map.of(
@@ -82,7 +80,7 @@ class DatabaseOutageIT {
     void postgresBlackholeIsSurvivedAndRecoveredWithoutRestart() throws Exception {
         assumeTrue(TestPostgres.url().isPresent(), TestPostgres::skipReason);
         String namespace = TestPostgres.freshNamespace("courier_rel_");
-        try (TcpProxy proxy = new TcpProxy("127.0.0.1", postgresPort())) {
+        try (TcpProxy proxy = new TcpProxy("127.0.0.1", TestPostgres.port())) {
             outage(
                     proxy,
                     Map.of(
@@ -277,11 +275,5 @@ class DatabaseOutageIT {
                 took.compareTo(within) <= 0,
                 what + " took " + took.toMillis() + " ms (expected at most " + within.toMillis() + " ms)");
         return result;
-    }
-
-    private static int postgresPort() {
-        String url = TestPostgres.url().orElseThrow();
-        Matcher m = Pattern.compile("^jdbc:postgresql://[^/:]+:(\\d+)/").matcher(url);
-        return m.find() ? Integer.parseInt(m.group(1)) : 5432;
     }
 }

@@ -6,6 +6,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The PostgreSQL the integration tests may use: the JDBC URL in {@code COURIER_TEST_DATABASE_URL}
@@ -45,6 +47,13 @@ public final class TestPostgres {
         } catch (SQLException e) {
             throw new AssertionError("cannot drop schema " + namespace, e);
         }
+    }
+
+    /** The configured URL's port (5432 when it names none), e.g. for a {@link TcpProxy} in front of it. */
+    public static int port() {
+        String url = url().orElseThrow(() -> new IllegalStateException(skipReason()));
+        Matcher m = Pattern.compile("^jdbc:postgresql://[^/:]+:(\\d+)/").matcher(url);
+        return m.find() ? Integer.parseInt(m.group(1)) : 5432;
     }
 
     /**
