@@ -76,7 +76,9 @@ class ProxyProtocolIT {
             assertEquals(Optional.empty(), sendAndRead(server, HEALTHZ), "plain HTTP is closed");
             assertEquals(
                     Optional.empty(), sendAndRead(server, "PROXY NONSENSE\r\n" + HEALTHZ), "a malformed header too");
-            assertEquals(2, refused(server, "proxy_header"), "each is counted");
+            // Netty's decoder closes first and reports after, so the count may trail the client's EOF.
+            Await.until(() -> refused(server, "proxy_header") >= 2, "each is counted");
+            assertEquals(2, refused(server, "proxy_header"), "each is counted once");
             held.add(answered(server, v1("203.0.113.9")));
         }
     }
