@@ -1,8 +1,8 @@
 package io.courier.cluster;
 
-import static io.courier.testing.PrometheusText.value;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -29,7 +29,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -41,17 +40,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Courier nodes behind Debian's HAProxy running the shipped {@code config/haproxy.cfg} (see {@link
- * HaProxy}): each node in its own JVM, all on one PostgreSQL schema and one JWT secret, clients
- * going through HAProxy only, as browsers would.
- *
- * <p>Until the cluster keys land, the nodes share one data directory so that they share the
- * generated connection-key secret (a key signed by one node opens a socket on another), and a node
- * loads the topic catalogue at start, so the audience and topic are created before the other nodes
- * start.
- *
- * <p>HAProxy runs without {@code send-proxy-v2}: PROXY protocol support is not on main yet. The lead
- * turns it on (drop the {@code false} argument, start the nodes with COURIER_PROXY_PROTOCOL=true)
- * when it lands.
+ * HaProxy}), {@code send-proxy-v2} on as shipped: each node in its own JVM, a real cluster (one NATS
+ * of the test's own, one PostgreSQL namespace, the shared JWT and connection-key secrets, the PROXY
+ * protocol on; see {@link ProcessCluster}), clients going through HAProxy only, as browsers would.
+ * The audience and topic are created on the first node before the others start (they load the
+ * catalogue at start).
  */
 class LoadBalancerIT {
     private static final String TOPIC = "system/events";
@@ -61,13 +54,13 @@ class LoadBalancerIT {
     @TempDir
     Path dir;
 
-    private final String namespace = TestPostgres.freshNamespace("courier_lb_");
     private final List<AutoCloseable> closeLast = new ArrayList<>();
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final TokenIssuer issuer = issuer();
     private final String audience = TestServer.uniqueAudience();
     private int balancerPort;
+    private ProcessCluster cluster;
 
     @BeforeEach
     void requireHaProxy() {
@@ -80,7 +73,6 @@ class LoadBalancerIT {
         for (int i = closeLast.size() - 1; i >= 0; i--) {
             closeLast.get(i).close();
         }
-        TestPostgres.drop(namespace);
     }
 
     @Test
@@ -127,41 +119,53 @@ class LoadBalancerIT {
     }
 
     /**
-     * A client connected through HAProxy loses its node to SIGKILL; acting like a browser client
-     * (reconnect with back-off, a fresh signed key through HAProxy, resubscribe) it lands on the
-     * survivor and receives a hook publish sent through HAProxy afterwards.
+     * Three live nodes; a client connected through HAProxy loses its node to SIGKILL. Acting like a
+     * browser client (reconnect with back-off, a fresh signed key through HAProxy, resubscribe) it
+     * lands on another node and receives every hook publish sent through HAProxy afterwards, whichever
+     * node HAProxy hands each one to (the cluster's fan-out), as does a client that never moved.
      */
     @Test
     void clientOfAKilledNodeReconnectsThroughHaProxyAndReceivesLaterPublishes() {
-        assumeTrue(TestPostgres.url().isPresent(), TestPostgres::skipReason);
-        List<ServerProcess> nodes = startNodes(2, Map.of());
+        List<ServerProcess> nodes = startNodes(3, Map.of());
         HaProxy haProxy = startHaProxy(nodes);
         RemoteApi api = new RemoteApi(haProxy.port(), TestServer.SECRET, dir);
 
         WsClient client = connectAndSubscribe(api, 1);
         int landed = awaitTheNodeHolding(nodes, 1);
+        // leastconn: the next client goes to a node holding none, so it stays connected through the kill.
+        WsClient bystander = connectAndSubscribe(api, 1);
         ServerProcess victim = nodes.get(landed);
-        ServerProcess survivor = nodes.get(1 - landed);
 
         victim.kill();
         assertTrue(client.closeCode() != 1000, "the connection broke with its node");
         client.close();
+        assertFalse(bystander.isClosed(), "the other node's client is unaffected");
 
         WsClient again = reconnectWithBackOff(api);
         assertEquals(
-                1.0, value(new RemoteApi(survivor.port(), TestServer.SECRET, dir).scrape(), "courier_connections"));
+                2.0,
+                connections(nodes.get((landed + 1) % 3)) + connections(nodes.get((landed + 2) % 3)),
+                "both clients are on the surviving nodes");
 
-        // Without the NATS fan-out (not on main yet) a publish reaches only the subscribers of the node
-        // that took it; with one survivor that is every client. The lead removes this remark when NATS
-        // lands (and can then keep more nodes alive).
-        HttpResponse<String> published = api.post(
-                "/v1/hook",
-                token(),
-                "{\"action\":\"publish\",\"topic\":\"" + TOPIC + "\",\"message\":{\"after\":\"kill\"}}");
-        assertEquals(200, published.statusCode(), published.body());
-        assertEquals(
-                "{\"action\":\"publish\",\"topic\":\"" + TOPIC + "\",\"message\":{\"after\":\"kill\"}}", again.next());
+        // Several publishes so that HAProxy (leastconn per request) spreads them over both survivors.
+        int count = 6;
+        for (int i = 0; i < count; i++) {
+            HttpResponse<String> published = api.post(
+                    "/v1/hook",
+                    token(),
+                    "{\"action\":\"publish\",\"topic\":\"" + TOPIC + "\",\"message\":{\"after\":" + i + "}}");
+            assertEquals(200, published.statusCode(), published.body());
+        }
+        for (WsClient c : List.of(again, bystander)) {
+            for (int i = 0; i < count; i++) {
+                assertEquals(
+                        "{\"action\":\"publish\",\"topic\":\"" + TOPIC + "\",\"message\":{\"after\":" + i + "}}",
+                        c.next());
+            }
+            assertNull(c.poll(Duration.ofMillis(200)), "no duplicate");
+        }
         again.close();
+        bystander.close();
     }
 
     /**
@@ -204,40 +208,29 @@ class LoadBalancerIT {
     // ---------------------------------------------------------------- nodes and clients
 
     /**
-     * Starts {@code count} nodes one after the other; the audience and topic are created on the
-     * first before the others start. {@code extraEnv} adds variables per node index.
+     * Starts {@code count} cluster nodes one after the other, the PROXY protocol on and /v1/sign
+     * handing out the balancer; the audience and topic are created on the first before the others
+     * start. {@code extraEnv} adds variables per node index.
      */
     private List<ServerProcess> startNodes(int count, Map<Integer, Map<String, String>> extraEnv) {
-        List<ServerProcess> nodes = new ArrayList<>();
+        cluster = ProcessCluster.start(
+                dir,
+                Map.of("COURIER_WS_URL", "ws://127.0.0.1:" + balancerPort + "/ws", "COURIER_PROXY_PROTOCOL", "true"));
+        closeLast.add(cluster);
         for (int i = 0; i < count; i++) {
-            Map<String, String> env = new HashMap<>();
-            env.put("COURIER_DATABASE_URL", TestPostgres.url().orElseThrow());
-            env.put("COURIER_DATABASE_NAMESPACE", namespace);
-            env.put("COURIER_DATA_DIR", dir.resolve("data").toString());
-            env.put("COURIER_JWT_SECRET", TestServer.SECRET);
-            env.put("COURIER_WS_URL", "ws://127.0.0.1:" + balancerPort + "/ws");
-            env.put("COURIER_SHUTDOWN_TIMEOUT_SECONDS", "2");
-            env.putAll(extraEnv.getOrDefault(i, Map.of()));
-            ServerProcess node = ServerProcess.start(env, dir.resolve("node" + (i + 1) + ".log"));
-            closeLast.add(node);
-            nodes.add(node);
+            ServerProcess node = cluster.startNode(extraEnv.getOrDefault(i, Map.of()));
             if (i == 0) {
-                RemoteApi direct = new RemoteApi(node.port(), TestServer.SECRET, dir);
-                direct.setUp(audience);
-                HttpResponse<String> topic = direct.post("/v1/topic", token(), "{\"topic\":\"" + TOPIC + "\"}");
-                assertEquals(201, topic.statusCode(), topic.body());
+                cluster.setUp(0, audience, TOPIC);
             }
         }
-        return nodes;
+        return cluster.nodes();
     }
 
     private HaProxy startHaProxy(List<ServerProcess> nodes) {
-        // false: no send-proxy-v2 until PROXY protocol support is on main (see the class comment).
         HaProxy haProxy = HaProxy.start(
                 dir.resolve("haproxy"),
                 balancerPort,
-                nodes.stream().map(ServerProcess::port).toList(),
-                false);
+                nodes.stream().map(ServerProcess::port).toList());
         closeLast.add(haProxy);
         for (int i = 0; i < nodes.size(); i++) {
             haProxy.awaitState(HaProxy.serverName(i), "UP", STATE_CHANGE);
@@ -322,22 +315,11 @@ class LoadBalancerIT {
     }
 
     private double connections(ServerProcess node) {
-        return value(new RemoteApi(node.port(), TestServer.SECRET, dir).scrape(), "courier_connections");
+        return cluster.connections(node);
     }
 
     private int status(ServerProcess node, String path) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path))
-                .timeout(Duration.ofSeconds(10))
-                .GET()
-                .build();
-        try {
-            return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
+        return cluster.request(node, "GET", path, null, null).status();
     }
 
     private String token() {

@@ -73,13 +73,30 @@ public final class HaProxy implements AutoCloseable {
      *     run with the PROXY protocol on
      */
     public static HaProxy start(Path dir, int port, List<Integer> nodePorts, boolean sendProxy) {
+        return start(dir, port, nodePorts, sendProxy, null);
+    }
+
+    /**
+     * As {@link #start(Path, int, List, boolean)} with the health checks' {@code inter} replaced
+     * (e.g. {@code "500ms"} instead of the shipped {@code 2s}) so that a test sees a state change
+     * sooner; {@code fall} and {@code rise} stay as shipped. Null keeps the shipped interval.
+     */
+    public static HaProxy start(Path dir, int port, List<Integer> nodePorts, boolean sendProxy, String checkInter) {
         Path binary = binary();
         int statsPort = freePort();
         Path config = dir.resolve("haproxy.cfg");
         Path log = dir.resolve("haproxy.log");
         try {
             Files.createDirectories(dir);
-            Files.writeString(config, derive(shippedConfig(), port, statsPort, nodePorts, sendProxy));
+            String derived = derive(shippedConfig(), port, statsPort, nodePorts, sendProxy);
+            if (checkInter != null) {
+                String faster = derived.replaceFirst("(?m)^(\\s+default-server check inter )\\S+", "$1" + checkInter);
+                if (faster.equals(derived)) {
+                    throw new AssertionError(SHIPPED_CONFIG + " has no 'default-server check inter' line to rewrite");
+                }
+                derived = faster;
+            }
+            Files.writeString(config, derived);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
