@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -33,6 +34,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,6 +69,17 @@ public final class NatsBroker implements Broker {
     static final String TOPIC = "Courier-Topic";
     /** Microseconds since the epoch on the origin node when it published: the lag histogram's start. */
     static final String SENT = "Courier-Sent";
+    /**
+     * The origin's sequence number on this subject: 1, 2, 3... per (origin node, subject). A receiver
+     * sees only the subjects it has interest in, so a count per subject is what it can check: a jump
+     * from n to n + k counts k - 1 messages lost ({@code courier_cluster_lost_total{reason="gap"}}).
+     */
+    static final String SEQ = "Courier-Seq";
+    /** Topic creations, announced by the node that created them; every node always subscribes. */
+    static final String CATALOG = "courier.catalog";
+
+    /** What a message's subject and headers add to its payload in the reconnect buffer, about. */
+    private static final int HEADER_ALLOWANCE_BYTES = 256;
 
     private static final Duration FLUSH_TIMEOUT = Duration.ofSeconds(2);
     private static final long RETRY_CONNECT_MILLIS = 1000;
@@ -89,6 +102,13 @@ public final class NatsBroker implements Broker {
         int refs;
         long generation;
         boolean subscribed;
+        /** Dispatcher thread only: the last sequence seen per origin while this interest is held. */
+        final HashMap<String, Long> lastSeq = new HashMap<>();
+        /**
+         * Dispatcher thread only: messages waiting for the catalogue to resolve their topic, so that
+         * later ones of the same subject do not overtake them.
+         */
+        CompletableFuture<Void> backlog = CompletableFuture.completedFuture(null);
 
         Interest(String audience, String topic) {
             this.audience = audience;
@@ -101,9 +121,17 @@ public final class NatsBroker implements Broker {
     private final ClusterSettings settings;
     private final Hub hub;
     private final ClusterMeters meters;
+    private final CatalogSync catalog;
+    /** Per subject this node publishes to: the last sequence sent. Lock each while publishing. */
+    private final ConcurrentHashMap<String, long[]> sequences = new ConcurrentHashMap<>();
+    /** Cluster thread only: the first connection attempt failed, so announcements may have been missed. */
+    private boolean connectFailed;
+
     private final ConcurrentHashMap<String, Interest> interests = new ConcurrentHashMap<>();
     private final ScheduledExecutorService clusterThread;
     private final AtomicInteger held = new AtomicInteger();
+    /** Bytes published while NATS was unreachable, against the reconnect buffer ({@link #holdWhileDown}). */
+    private final AtomicLong heldWhileDown = new AtomicLong();
     /** Cluster thread only: stages to complete after the next flush. */
     private final List<CompletableFuture<Void>> awaitingFlush = new ArrayList<>();
 
@@ -116,9 +144,10 @@ public final class NatsBroker implements Broker {
     private volatile boolean up;
     private volatile boolean closed;
 
-    private NatsBroker(ClusterSettings settings, Hub hub, CourierMetrics metrics) {
+    private NatsBroker(ClusterSettings settings, Hub hub, CourierMetrics metrics, CatalogSync catalog) {
         this.settings = settings;
         this.hub = hub;
+        this.catalog = catalog;
         this.meters = metrics.watchCluster(this::isUp, held::get);
         this.clusterThread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "courier-cluster");
@@ -128,8 +157,8 @@ public final class NatsBroker implements Broker {
     }
 
     /** Starts connecting in the background and returns at once, whether NATS is up or not. */
-    public static NatsBroker start(ClusterSettings settings, Hub hub, CourierMetrics metrics) {
-        NatsBroker broker = new NatsBroker(settings, hub, metrics);
+    public static NatsBroker start(ClusterSettings settings, Hub hub, CourierMetrics metrics, CatalogSync catalog) {
+        NatsBroker broker = new NatsBroker(settings, hub, metrics, catalog);
         log.info("cluster: node {} connecting to NATS {}", settings.nodeId(), settings);
         broker.onClusterThread(broker::connect);
         return broker;
@@ -184,13 +213,55 @@ public final class NatsBroker implements Broker {
         }
         headers.put(SENT, Long.toString(nowMicros()));
         byte[] data = ByteBufUtil.getBytes(message, message.readerIndex(), message.readableBytes());
-        try {
-            c.publish(subject, headers, data);
-        } catch (IllegalStateException e) {
-            // jnats: the reconnect buffer is full, or the connection is closed.
-            refuse("NATS is unreachable and its reconnect buffer is full");
+        if (!up) {
+            holdWhileDown(data.length);
+        }
+        long[] sequence = sequences.computeIfAbsent(subject, s -> new long[1]);
+        // Numbered and queued under one lock, so the numbers reach NATS in order even when several
+        // threads publish to one subject; jnats's publish only queues the bytes.
+        synchronized (sequence) {
+            headers.put(SEQ, Long.toString(sequence[0] + 1));
+            try {
+                c.publish(subject, headers, data);
+            } catch (IllegalStateException e) {
+                // jnats: the reconnect buffer is full, or the connection is closed. The number is not used.
+                refuse("NATS is unreachable and its reconnect buffer is full");
+            }
+            sequence[0]++;
         }
         meters.published();
+    }
+
+    /**
+     * Tells the other nodes that this one created {@code topic}. Best effort: a node that misses it
+     * (cut off from NATS) reloads its catalogue when it reconnects, and any node asks the store on a
+     * miss. Any thread; never blocks.
+     */
+    public void announce(String audience, String topic) {
+        Connection c = connection;
+        if (c == null || closed) {
+            return;
+        }
+        Headers headers = new Headers();
+        headers.put(ORIGIN, settings.nodeId());
+        try {
+            c.publish(CATALOG, headers, CatalogAnnouncement.encode(audience, topic));
+        } catch (IllegalStateException e) {
+            warn("cannot announce a new topic to the other nodes now: {}", e.getMessage());
+        }
+    }
+
+    /**
+     * Our own count of the reconnect buffer, besides jnats's: measured here, jnats's check let a
+     * publish through a 1-byte buffer once any message had been sent before the outage (its queue's
+     * byte count is not what it holds then), so the bound is kept here too. Reset on reconnection.
+     */
+    private void holdWhileDown(int payloadBytes) {
+        long bytes = payloadBytes + HEADER_ALLOWANCE_BYTES;
+        if (heldWhileDown.addAndGet(bytes) > settings.reconnectBufferBytes()) {
+            heldWhileDown.addAndGet(-bytes);
+            refuse("NATS is unreachable and its reconnect buffer is full");
+        }
     }
 
     private void refuse(String why) {
@@ -340,6 +411,7 @@ public final class NatsBroker implements Broker {
             Connection c = Nats.connect(options());
             onFirstConnection(c);
         } catch (IOException e) {
+            connectFailed = true;
             warn("cannot reach NATS yet ({}); retrying every {} ms", e.getMessage(), RETRY_CONNECT_MILLIS);
             later(this::connect, RETRY_CONNECT_MILLIS);
         } catch (InterruptedException e) {
@@ -354,6 +426,7 @@ public final class NatsBroker implements Broker {
         }
         connection = c;
         dispatcher = c.createDispatcher(this::onMessage);
+        dispatcher.subscribe(CATALOG);
         interests.forEach((subject, interest) -> {
             dispatcher.subscribe(subject);
             interest.subscribed = true;
@@ -361,6 +434,9 @@ public final class NatsBroker implements Broker {
         });
         if (flush()) {
             up = true;
+        }
+        if (connectFailed) {
+            catalog.reload(); // topics created while NATS was unreachable were announced to nobody here
         }
         log.info("cluster: node {} connected to NATS {}", settings.nodeId(), c.getConnectedUrl());
     }
@@ -373,13 +449,18 @@ public final class NatsBroker implements Broker {
                 }
                 up = false;
             }
-            case RECONNECTED -> meters.reconnected();
+            case RECONNECTED -> {
+                meters.reconnected();
+                heldWhileDown.set(0);
+            }
             case RESUBSCRIBED -> {
                 // jnats has re-sent every subscription; the PING round trip confirms NATS holds them.
                 if (connection != null && flush()) {
                     up = true;
                     log.info("cluster: NATS back, subscriptions in place");
                 }
+                // Announcements made during the outage never reached this node.
+                catalog.reload();
             }
             default -> {}
         }
@@ -443,19 +524,60 @@ public final class NatsBroker implements Broker {
      * bytes to the hub, which encodes the frame once and queues it to the event loops.
      */
     private void onMessage(Message msg) {
-        Interest interest = interests.get(msg.getSubject());
         Headers headers = msg.getHeaders();
+        if (headers != null && settings.nodeId().equals(headers.getFirst(ORIGIN))) {
+            return; // noEcho makes this unreachable; the origin check keeps it so
+        }
+        if (CATALOG.equals(msg.getSubject())) {
+            CatalogAnnouncement.decode(msg.getData(), catalog::learned);
+            return;
+        }
+        Interest interest = interests.get(msg.getSubject());
         if (interest == null || headers == null) {
             return; // lingering subscription removed meanwhile: nobody here wants it
-        }
-        if (settings.nodeId().equals(headers.getFirst(ORIGIN))) {
-            return; // noEcho makes this unreachable; the origin check keeps it so
         }
         if (!interest.audienceHeader.equals(headers.getFirst(AUDIENCE))
                 || (interest.topic != null && !interest.topicHeader.equals(headers.getFirst(TOPIC)))) {
             meters.lostMismatch();
             return;
         }
+        countGap(interest, headers);
+        if (interest.topic != null
+                && (!interest.backlog.isDone() || !hub.topics().contains(interest.audience, interest.topic))) {
+            // The origin checked that the topic exists; this node may not have heard of it yet.
+            // Chained, so later messages of this subject wait their turn.
+            interest.backlog = interest.backlog
+                    .thenCompose(v -> hub.topics().resolve(interest.audience, interest.topic))
+                    .handle((known, error) -> {
+                        deliver(interest, msg, headers);
+                        return null;
+                    });
+            return;
+        }
+        deliver(interest, msg, headers);
+    }
+
+    /** Origins that send no sequence (an older node) are not checked. Dispatcher thread. */
+    private void countGap(Interest interest, Headers headers) {
+        String origin = headers.getFirst(ORIGIN);
+        String seqText = headers.getFirst(SEQ);
+        if (origin == null || seqText == null) {
+            return;
+        }
+        long seq;
+        try {
+            seq = Long.parseLong(seqText);
+        } catch (NumberFormatException e) {
+            return;
+        }
+        Long last = interest.lastSeq.put(origin, seq);
+        // A lower number: the origin restarted with the same node id and counts from 1 again.
+        if (last != null && seq > last + 1) {
+            meters.lostGap(seq - last - 1);
+        }
+    }
+
+    private void deliver(Interest interest, Message msg, Headers headers) {
         ByteBuf message = Unpooled.wrappedBuffer(msg.getData());
         try {
             if (interest.topic == null) {

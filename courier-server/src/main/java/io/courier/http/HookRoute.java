@@ -13,6 +13,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletionException;
 
 /**
  * {@code POST /v1/hook}: a backend publishes or broadcasts exactly as a socket client would, straight
@@ -71,6 +72,42 @@ public final class HookRoute {
         if (command.failed()) {
             throw command.error();
         }
+        if (cluster != null
+                && command.action() == Action.PUBLISH
+                && !hub.topics().contains(audience, command.topic())) {
+            // Another node may have created it: ask the store off the event loop, then publish.
+            body.retain();
+            hub.topics().resolve(audience, command.topic()).whenComplete((known, error) -> {
+                try {
+                    if (error != null) {
+                        ex.fail(refused(error));
+                    } else if (!known) {
+                        ex.fail(refused(new CourierException(
+                                ErrorCode.ETOPIC_NOTFOUND,
+                                "no topic '" + command.topic() + "' in audience " + audience)));
+                    } else {
+                        deliver(ex, audience, command, body);
+                    }
+                } catch (RuntimeException e) {
+                    ex.fail(refused(e));
+                } finally {
+                    body.release();
+                }
+            });
+            return;
+        }
+        deliver(ex, audience, command, body);
+    }
+
+    private Throwable refused(Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof CourierException e) {
+            metrics.refused(e.code());
+        }
+        return cause;
+    }
+
+    private void deliver(Exchange ex, String audience, Command command, ByteBuf body) {
         if (command.action() == Action.PUBLISH) {
             if (cluster == null) {
                 hub.publish(audience, command.topic(), command.message(body));

@@ -1,11 +1,22 @@
 package io.courier.hub;
 
+import java.util.concurrent.CompletableFuture;
+
 /**
- * Whether an audience has a topic, asked before every publish and subscribe. Implementations answer
- * from memory, at once, from any thread (an event loop asks): they never block. The hub knows topics
- * only through this question, never through the store that records them.
+ * Whether an audience has a topic, asked before every publish and subscribe. {@link #contains}
+ * answers from memory, at once, from any thread (an event loop asks): it never blocks. The hub
+ * knows topics only through this question, never through the store that records them.
  */
 @FunctionalInterface
 public interface KnownTopics {
     boolean contains(String audience, String topic);
+
+    /**
+     * Like {@link #contains}, for callers that can wait: in a cluster a miss may be a topic another
+     * node just created, and the answer may come later (from the store). Completes at once on a hit,
+     * and on a single node always. Never blocks the caller.
+     */
+    default CompletableFuture<Boolean> resolve(String audience, String topic) {
+        return CompletableFuture.completedFuture(contains(audience, topic));
+    }
 }

@@ -21,6 +21,7 @@ public final class ClusterMeters {
     private final Counter lostUnknownTopic;
     private final Counter lostMismatch;
     private final Counter lostDiscarded;
+    private final Counter lostGap;
     private final Timer lag;
 
     ClusterMeters(MeterRegistry registry, BooleanSupplier connected, IntSupplier subscriptions) {
@@ -47,6 +48,7 @@ public final class ClusterMeters {
         lostUnknownTopic = lost(registry, "unknown_topic");
         lostMismatch = lost(registry, "name_mismatch");
         lostDiscarded = lost(registry, "discarded");
+        lostGap = lost(registry, "gap");
         lag = Timer.builder("courier.cluster.lag")
                 .description("From a publish on its origin node to its arrival in this node's hub")
                 .publishPercentileHistogram()
@@ -78,7 +80,7 @@ public final class ClusterMeters {
         reconnects.increment();
     }
 
-    /** A message for a topic this node does not know (yet: the catalogue is per node). */
+    /** A message for a topic neither this node's catalogue nor the store knows (or the store could not say). */
     public void lostUnknownTopic() {
         lostUnknownTopic.increment();
     }
@@ -91,6 +93,11 @@ public final class ClusterMeters {
     /** A publish jnats discarded because its outgoing queue was full. */
     public void lostDiscarded() {
         lostDiscarded.increment();
+    }
+
+    /** {@code missing} messages of one origin on one subject never arrived (a sequence gap). */
+    public void lostGap(long missing) {
+        lostGap.increment(missing);
     }
 
     public void lag(long micros) {

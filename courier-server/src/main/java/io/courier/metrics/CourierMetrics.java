@@ -3,6 +3,7 @@ package io.courier.metrics;
 import io.courier.error.CloseCode;
 import io.courier.error.ErrorCode;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -154,6 +155,18 @@ public final class CourierMetrics {
     public void watchTopics(IntSupplier audiences, IntSupplier topics) {
         gauge("courier.audiences", "Audiences with topics held in memory", audiences);
         gauge("courier.topics", "Topics held in memory", topics);
+    }
+
+    /** Cluster only: store lookups made on catalogue misses ({@code courier_topic_lookups_total}). */
+    private volatile LongSupplier topicLookups = () -> 0;
+
+    /** Cluster only: store lookups made on catalogue misses ({@code courier_topic_lookups_total}). */
+    public void watchTopicLookups(LongSupplier lookups) {
+        // A function counter holds its object weakly: this one lives as long as the server.
+        this.topicLookups = lookups;
+        FunctionCounter.builder("courier.topic.lookups", this, m -> (double) m.topicLookups.getAsLong())
+                .description("Store lookups made because a topic was not in this node's catalogue")
+                .register(registry);
     }
 
     private void gauge(String name, String description, IntSupplier value) {

@@ -52,6 +52,10 @@ public final class AsyncStore implements AutoCloseable {
         return supply(() -> store.listTopics(audience));
     }
 
+    public CompletableFuture<Optional<Topic>> findTopic(String audience, String topic) {
+        return supply(() -> store.findTopic(audience, topic));
+    }
+
     public CompletableFuture<List<Topic>> allTopics() {
         return supply(store::allTopics);
     }

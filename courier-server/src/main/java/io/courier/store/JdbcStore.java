@@ -58,6 +58,7 @@ public final class JdbcStore implements Store {
     private final String insertTopic;
     private final String selectTopicsOfAudience;
     private final String selectAllTopics;
+    private final String selectTopic;
 
     private JdbcStore(HikariDataSource pool, Dialect dialect, Config.DatabaseConfig config) {
         this.pool = pool;
@@ -75,6 +76,8 @@ public final class JdbcStore implements Store {
                 + ".topics t ON t.audience_id = a.id WHERE a.name = ? ORDER BY t.created_at, t.name";
         this.selectAllTopics = "SELECT a.id, a.name, t.id, t.name, t.created_at, t.updated_at FROM " + ns + ".topics t"
                 + " JOIN " + ns + ".audiences a ON a.id = t.audience_id ORDER BY a.name, t.created_at, t.name";
+        this.selectTopic = "SELECT a.id, a.name, t.id, t.name, t.created_at, t.updated_at FROM " + ns + ".topics t"
+                + " JOIN " + ns + ".audiences a ON a.id = t.audience_id WHERE a.name = ? AND t.name = ?";
     }
 
     /**
@@ -213,6 +216,21 @@ public final class JdbcStore implements Store {
                         }
                     } while (rs.next());
                     return topics;
+                }
+            }
+        });
+    }
+
+    @Override
+    public Optional<Topic> findTopic(String audience, String topic) {
+        Objects.requireNonNull(audience, "audience");
+        Objects.requireNonNull(topic, "topic");
+        return withConnection(c -> {
+            try (PreparedStatement ps = c.prepareStatement(selectTopic)) {
+                ps.setString(1, audience);
+                ps.setString(2, topic);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(topic(rs)) : Optional.empty();
                 }
             }
         });

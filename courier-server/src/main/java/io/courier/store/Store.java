@@ -41,6 +41,9 @@ public interface Store extends AutoCloseable {
      */
     List<Topic> listTopics(String audience);
 
+    /** The topic, or empty when the audience has no topic of that name (or does not exist). */
+    Optional<Topic> findTopic(String audience, String topic);
+
     /** Every topic of every audience, for warming an in-memory cache at startup. */
     List<Topic> allTopics();
 

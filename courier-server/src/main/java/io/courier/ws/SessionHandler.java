@@ -38,9 +38,12 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -69,6 +72,8 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
      * write half the bound (512 KiB by default) down; the rest is room for a descheduled thread.
      */
     private static final long BEHIND_GRACE_MILLIS = 500;
+    /** Frames a connection may send while one catalogue lookup is out before its reads pause. */
+    private static final int MAX_HELD_FRAMES = 64;
 
     private final Hub hub;
     /** Null on a single node: everything goes straight to the hub, as it always has. */
@@ -92,6 +97,12 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     private CloseCode closedWith;
     /** Set once a close frame is on its way (either side's); from then on input is discarded. */
     private boolean closing;
+    /** Cluster only: a catalogue miss is being asked of the store; later frames wait in {@link #held}. */
+    private boolean resolving;
+    /** Frames that arrived while {@link #resolving}, in order; null until needed. */
+    private ArrayDeque<ByteBuf> held;
+    /** Reads paused because {@link #held} is full. */
+    private boolean readsPaused;
 
     SessionHandler(Hub hub, Principal principal, Config config, CourierMetrics metrics) {
         this(hub, null, principal, config, metrics, System::nanoTime);
@@ -214,13 +225,22 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void onText(ChannelHandlerContext ctx, ByteBuf json) {
+        if (resolving) {
+            hold(ctx, json);
+            return;
+        }
         RateLimit.Verdict verdict = rateLimit == null ? RateLimit.Verdict.ALLOW : rateLimit.take(nanoClock.getAsLong());
         if (verdict == RateLimit.Verdict.CLOSE) {
             metrics.refused(ErrorCode.ERATE_LIMITED);
             close(ctx, CloseCode.RATE_LIMITED);
             return;
         }
-        Command command = Command.decode(json);
+        execute(ctx, json, Command.decode(json), verdict, false);
+    }
+
+    /** @param resolved true when the catalogue was already asked about the command's topic */
+    private void execute(
+            ChannelHandlerContext ctx, ByteBuf json, Command command, RateLimit.Verdict verdict, boolean resolved) {
         try {
             if (verdict == RateLimit.Verdict.REFUSE) {
                 throw new CourierException(
@@ -228,6 +248,13 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             }
             if (command.failed()) {
                 throw command.error();
+            }
+            if (!resolved
+                    && cluster != null
+                    && (command.action() == Action.SUBSCRIBE || command.action() == Action.PUBLISH)
+                    && !hub.topics().contains(principal.audience(), command.topic())) {
+                resolve(ctx, json, command);
+                return;
             }
             CompletionStage<Void> inPlace = null;
             switch (command.action()) {
@@ -260,6 +287,71 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
                 withConnection(warning, ctx).addKeyValue("code", e.code()).log("refused a frame: {}", e.getMessage());
             }
             ctx.writeAndFlush(new TextWebSocketFrame(Replies.error(ctx.alloc(), command, e.code(), e.getMessage())));
+        }
+    }
+
+    /**
+     * Cluster: the topic is not in this node's catalogue, but another node may just have created it.
+     * The store is asked off the event loop; this connection's later frames wait in {@link #held}
+     * meanwhile, so its commands still take effect in the order sent. Event loop.
+     */
+    private void resolve(ChannelHandlerContext ctx, ByteBuf json, Command command) {
+        resolving = true;
+        json.retain();
+        hub.topics().resolve(principal.audience(), command.topic()).whenComplete((known, error) -> {
+            try {
+                ctx.executor().execute(() -> resolved(ctx, json, command, error));
+            } catch (RejectedExecutionException e) {
+                json.release(); // the loop is shutting down
+            }
+        });
+    }
+
+    private void resolved(ChannelHandlerContext ctx, ByteBuf json, Command command, Throwable error) {
+        resolving = false;
+        try {
+            if (closing || !ctx.channel().isActive()) {
+                return;
+            }
+            if (error == null) {
+                // A miss now is answered ETOPIC_NOTFOUND by the ordinary path.
+                execute(ctx, json, command, RateLimit.Verdict.ALLOW, true);
+            } else {
+                Throwable cause =
+                        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                ErrorCode code = cause instanceof CourierException e ? e.code() : ErrorCode.EUNAVAILABLE;
+                metrics.refused(code);
+                ctx.writeAndFlush(new TextWebSocketFrame(
+                        Replies.error(ctx.alloc(), command, code, "cannot check the topic now; retry later")));
+            }
+        } finally {
+            json.release();
+        }
+        while (!resolving && held != null && !held.isEmpty()) {
+            ByteBuf next = held.poll();
+            try {
+                if (!closing) {
+                    onText(ctx, next);
+                }
+            } finally {
+                next.release();
+            }
+        }
+        if (!resolving && readsPaused) {
+            readsPaused = false;
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    /** A frame that arrived while a lookup is out; past {@link #MAX_HELD_FRAMES} the socket stops being read. */
+    private void hold(ChannelHandlerContext ctx, ByteBuf json) {
+        if (held == null) {
+            held = new ArrayDeque<>();
+        }
+        held.add(json.retain());
+        if (held.size() >= MAX_HELD_FRAMES && !readsPaused) {
+            readsPaused = true;
+            ctx.channel().config().setAutoRead(false);
         }
     }
 
@@ -356,6 +448,10 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (held != null) {
+            held.forEach(ByteBuf::release);
+            held.clear();
+        }
         if (expiry != null) {
             expiry.cancel(false);
         }

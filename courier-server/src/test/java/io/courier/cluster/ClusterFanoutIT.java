@@ -115,6 +115,9 @@ class ClusterFanoutIT {
                     .sum();
             // Every message reaches the two other nodes once (each has interest in every topic).
             assertEquals(2 * published, received);
+            for (TestServer n : nodes) {
+                assertEquals(0.0, ClusterFixture.lostToGaps(n), "no outage, so no sequence gap counted");
+            }
             // The dispatcher thread only hands bytes to the hub: its queueing shows in the lag.
             for (TestServer n : nodes) {
                 var lag = n.server().cluster().meters().lagTimer();

@@ -7,16 +7,21 @@ import io.courier.testing.NatsServer;
 import io.courier.testing.TestPostgres;
 import io.courier.testing.TestServer;
 import io.courier.testing.WsClient;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.function.UnaryOperator;
 
 /**
  * Courier nodes in this JVM sharing one PostgreSQL namespace and one {@link NatsServer} of the
- * test's own. The catalogue is loaded at startup only (for now), so a test creates its audiences
- * and topics through the first node before starting the others.
+ * test's own. Topics created on any node are known on every node at once (the catalogue is shared
+ * through announcements and store lookups).
  */
 final class ClusterFixture implements AutoCloseable {
     static final Duration UP_TIMEOUT = Duration.ofSeconds(20);
@@ -66,6 +71,44 @@ final class ClusterFixture implements AutoCloseable {
         String ack = client.next();
         if (!ack.equals("{\"action\":\"ack\",\"id\":" + id + "}")) {
             throw new AssertionError("expected the ack of subscribe " + id + " to " + topic + ", got " + ack);
+        }
+    }
+
+    /** {@code courier_cluster_lost_total{reason="gap"}} on {@code node}: messages from other nodes it knows it missed. */
+    static double lostToGaps(TestServer node) {
+        return node.server()
+                .metrics()
+                .registry()
+                .get("courier.cluster.lost")
+                .tag("reason", "gap")
+                .counter()
+                .count();
+    }
+
+    /** {@code courier_topic_lookups_total} on {@code node}: store lookups made on catalogue misses. */
+    static double topicLookups(TestServer node) {
+        return node.server()
+                .metrics()
+                .registry()
+                .get("courier.topic.lookups")
+                .functionCounter()
+                .count();
+    }
+
+    /** Adds a topic to the shared store behind every node's back: an announcement that never arrived. */
+    void insertTopicBehindTheNodesBack(String audience, String topic) {
+        String sql = "INSERT INTO " + namespace + ".topics (id, audience_id, name, created_at, updated_at)"
+                + " SELECT ?, id, ?, now(), now() FROM " + namespace + ".audiences WHERE name = ?";
+        try (Connection c = DriverManager.getConnection(TestPostgres.url().get());
+                PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setObject(1, UUID.randomUUID());
+            ps.setString(2, topic);
+            ps.setString(3, audience);
+            if (ps.executeUpdate() != 1) {
+                throw new AssertionError("no audience " + audience + " to add " + topic + " to");
+            }
+        } catch (SQLException e) {
+            throw new AssertionError("cannot insert topic " + topic, e);
         }
     }
 
