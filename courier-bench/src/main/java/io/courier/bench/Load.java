@@ -42,6 +42,9 @@ public final class Load {
     private final ClientTransport transport = ClientTransport.detect();
     private final Deliveries deliveries;
     private final Connector connector;
+    /** One per {@code --subscriber-urls} entry; subscriber i uses entry i mod n. */
+    private final Connector[] subscriberConnectors;
+
     private final ServerMetrics serverMetrics;
     private final DeliveryDecoder[] subscribers;
     private final Channel[] channels;
@@ -54,6 +57,9 @@ public final class Load {
         this.options = options;
         this.deliveries = new Deliveries(options.sampleEvery());
         this.connector = new Connector(transport, options.url());
+        this.subscriberConnectors = options.subscriberUrls().stream()
+                .map(u -> u.equals(options.url()) ? connector : new Connector(transport, u))
+                .toArray(Connector[]::new);
         this.serverMetrics = new ServerMetrics(options.url(), options.metricsToken());
         this.subscribers = new DeliveryDecoder[options.subscribers()];
         this.channels = new Channel[options.subscribers()];
@@ -214,7 +220,7 @@ public final class Load {
         long start = System.nanoTime();
         long deadline = start + TimeUnit.SECONDS.toNanos(options.connectTimeoutSeconds());
         long nextProgress = start + SECOND_NANOS;
-        boolean loopbackServer = isLoopback(options.url().getHost());
+        boolean loopbackServer = options.subscriberUrls().stream().allMatch(u -> isLoopback(u.getHost()));
         int sources = 1;
         int launched = 0;
         for (; launched < n; launched++) {
@@ -243,7 +249,7 @@ public final class Load {
             DeliveryDecoder decoder =
                     new DeliveryDecoder(deliveries, topic, topicIndex, slow, Math.max(1, publisherIds), opened);
             subscribers[index] = decoder;
-            channels[index] = connector.open(
+            channels[index] = subscriberConnectors[options.subscriberServer(index)].open(
                     loops,
                     keys.next(),
                     source,

@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -33,11 +35,15 @@ import java.util.UUID;
  * @param bearer         the bearer token for the REST calls: minted from {@code --secret} for {@code audience},
  *                       or read from {@code --token-file} (then the audience is the token's)
  * @param hookRate       hook broadcasts per second through {@code POST /v1/hook} while the publishers run
+ * @param subscriberUrls the servers the subscribers connect to, subscriber i to entry i mod n: by default
+ *                       {@code url} alone; several for a cluster ({@code scripts/bench cluster}), while the
+ *                       REST calls, the publishers and /metrics stay on {@code url}
  */
 record LoadOptions(
         String scenario,
         String label,
         URI url,
+        List<URI> subscriberUrls,
         String bearer,
         String audience,
         int subscribers,
@@ -69,6 +75,8 @@ record LoadOptions(
             usage: java -jar courier-bench.jar --url http://127.0.0.1:PORT (--secret S | --token-file F) [flags]
               --scenario fanout|connections   (fanout)
               --label NAME                    (the scenario; names the run in the summary and JSON)
+              --subscriber-urls URL,URL,...   (--url; subscriber i connects to URL number i mod n, e.g. the
+                                               nodes of a cluster; publishers, REST and /metrics use --url)
               --audience NAME                 (random bench-<uuid>.test; with --token-file, the token's)
               --token-file FILE               (a bearer JWT for the server, instead of minting one from --secret)
               --subscribers N                 (1000)
@@ -113,9 +121,15 @@ record LoadOptions(
             throw new IllegalArgumentException("--scenario: " + scenario + " (expected: fanout or connections)");
         }
         String label = f.string("--label", scenario);
-        URI url = URI.create(f.required("--url"));
-        if (!"http".equals(url.getScheme()) || url.getPort() < 0) {
-            throw new IllegalArgumentException("--url: " + url + " (expected: http://HOST:PORT)");
+        URI url = httpUrl("--url", f.required("--url"));
+        List<URI> subscriberUrls = new ArrayList<>();
+        String subscriberList = f.string("--subscriber-urls", "");
+        if (subscriberList.isEmpty()) {
+            subscriberUrls.add(url);
+        } else {
+            for (String u : subscriberList.split(",", -1)) {
+                subscriberUrls.add(httpUrl("--subscriber-urls", u));
+            }
         }
         String secret = f.string("--secret", env.getOrDefault("COURIER_JWT_SECRET", ""));
         String tokenFile = f.string("--token-file", "");
@@ -180,6 +194,7 @@ record LoadOptions(
                 scenario,
                 label,
                 url,
+                List.copyOf(subscriberUrls),
                 bearer,
                 audience,
                 subscribers,
@@ -206,6 +221,24 @@ record LoadOptions(
                 connectTimeout,
                 metricsToken,
                 json);
+    }
+
+    private static URI httpUrl(String flag, String value) {
+        URI url;
+        try {
+            url = URI.create(value);
+        } catch (IllegalArgumentException e) {
+            url = null;
+        }
+        if (url == null || !"http".equals(url.getScheme()) || url.getHost() == null || url.getPort() < 0) {
+            throw new IllegalArgumentException(flag + ": " + value + " (expected: http://HOST:PORT)");
+        }
+        return url;
+    }
+
+    /** Which of {@link #subscriberUrls} subscriber {@code index} connects to: each in turn. */
+    int subscriberServer(int index) {
+        return index % subscriberUrls.size();
     }
 
     private static String readToken(Path file) {

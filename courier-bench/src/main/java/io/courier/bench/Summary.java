@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -325,6 +326,11 @@ record Summary(
                 transportAndUrl,
                 threads,
                 url));
+        if (o.subscriberUrls().size() > 1) {
+            String spread = String.join(
+                    ",", o.subscriberUrls().stream().map(URI::toString).toList());
+            fields.add(new Field("subscriberUrls", spread, ", subscribers spread over " + spread));
+        }
         fields.addAll(notPrinted);
         return new Line("setup", fields);
     }

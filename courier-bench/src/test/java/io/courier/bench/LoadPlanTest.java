@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -117,6 +118,49 @@ class LoadPlanTest {
         assertEquals(256, PublishPhase.lagMessages(parse("--size", "1024")));
         assertEquals(16, PublishPhase.lagMessages(parse("--size", "16384")));
         assertEquals(10, PublishPhase.lagMessages(parse("--size", "100", "--max-lag", "10")));
+    }
+
+    @Test
+    void subscribersUseTheOneUrlByDefault() {
+        LoadOptions options = parse();
+        assertEquals(List.of(URI.create("http://127.0.0.1:9")), options.subscriberUrls());
+        assertEquals(0, options.subscriberServer(0));
+        assertEquals(0, options.subscriberServer(7));
+    }
+
+    @Test
+    void subscribersSpreadRoundRobinOverSeveralUrls() {
+        LoadOptions options = parse("--subscriber-urls", "http://127.0.0.1:9,http://127.0.0.1:10,http://127.0.0.2:11");
+        assertEquals(
+                List.of(
+                        URI.create("http://127.0.0.1:9"),
+                        URI.create("http://127.0.0.1:10"),
+                        URI.create("http://127.0.0.2:11")),
+                options.subscriberUrls());
+        assertEquals(URI.create("http://127.0.0.1:9"), options.url(), "publishers and REST stay on --url");
+        assertArrayEquals(
+                new int[] {0, 1, 2, 0, 1, 2, 0},
+                IntStream.range(0, 7).map(options::subscriberServer).toArray());
+        long onEach = IntStream.range(0, 3000)
+                .filter(i -> options.subscriberServer(i) == 2)
+                .count();
+        assertEquals(1000, onEach, "1,000 of 3,000 subscribers on each of 3 servers");
+    }
+
+    @Test
+    void subscriberUrlsMustEachBeHttpWithAPort() {
+        assertEquals(
+                "--subscriber-urls: ws://127.0.0.1:10 (expected: http://HOST:PORT)",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> parse("--subscriber-urls", "http://127.0.0.1:9,ws://127.0.0.1:10"))
+                        .getMessage());
+        assertEquals(
+                "--subscriber-urls:  (expected: http://HOST:PORT)",
+                assertThrows(IllegalArgumentException.class, () -> parse("--subscriber-urls", "http://127.0.0.1:9,"))
+                        .getMessage());
+        assertThrows(IllegalArgumentException.class, () -> parse("--subscriber-urls", "http://127.0.0.1"));
+        assertThrows(IllegalArgumentException.class, () -> parse("--subscriber-urls", "http://a b:1"));
     }
 
     @Test
