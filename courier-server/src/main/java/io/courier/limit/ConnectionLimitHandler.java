@@ -75,10 +75,11 @@ public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
             ctx.fireChannelRead(child);
             return;
         }
-        // Not registered with an event loop yet: close the socket directly, as the bootstrap's own
-        // acceptor does when registration fails. Nothing is written, nothing is allocated.
-        child.unsafe().closeForcibly();
+        // Counted before the close, so whoever sees the close also sees the count. Not registered with
+        // an event loop yet: close the socket directly, as the bootstrap's own acceptor does when
+        // registration fails. Nothing is written, nothing is allocated.
         metrics.connectionRefused(refusal);
+        child.unsafe().closeForcibly();
         var warning = refusals.warning();
         if (warning != null) {
             warning.addKeyValue("reason", refusal)
