@@ -51,7 +51,7 @@ class RollingRestartIT {
 
     /**
      * Asserts, for every socket any client held (from its subscribe ack to its close or the end):
-     * sequence numbers strictly increasing (in order, no duplicate) and no gap, i.e. every publish
+     * no sequence number twice and no gap, i.e. every publish
      * started after the ack and acknowledged with 200 arrived up to the last one the socket saw (a
      * socket still open at the end: up to a final marker). A socket open through another node's
      * restart therefore missed nothing. Also: HAProxy marks each draining node DOWN before any of its
@@ -297,12 +297,12 @@ class RollingRestartIT {
 
         /** {@code last}: the sequence up to which nothing may be missing; -1 for the last one received. */
         void assertNoLossWhileConnected(NavigableSet<Integer> accepted, int last) {
-            for (int i = 1; i < received.size(); i++) {
-                assertTrue(
-                        received.get(i) > received.get(i - 1),
-                        "out of order or duplicate at " + i + ": " + received.get(i - 1) + " then " + received.get(i));
-            }
-            int upTo = last >= 0 ? last : received.isEmpty() ? -1 : received.get(received.size() - 1);
+            // Consecutive hook calls may go to different nodes, which makes them different publishers:
+            // order holds per publishing node only (ClusterFanoutIT), so this checks once and complete.
+            assertEquals(received.size(), new HashSet<>(received).size(), "a duplicate: " + received);
+            int upTo = last >= 0
+                    ? last
+                    : received.stream().mapToInt(Integer::intValue).max().orElse(-1);
             if (upTo < from) {
                 return;
             }
