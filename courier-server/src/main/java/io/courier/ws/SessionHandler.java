@@ -206,8 +206,12 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void answerClose(ChannelHandlerContext ctx, int code) {
-        // The client has sent its close and sends nothing more, so no input is left unread.
+        // The client has sent its close and sends nothing more, so no input is left unread. No data
+        // frame may follow our close frame (RFC 6455 section 5.5.1): deliveries stop first.
         closing = true;
+        if (subscriber != null) {
+            subscriber.cutOff();
+        }
         ctx.writeAndFlush(new CloseWebSocketFrame(code, "")).addListener(ChannelFutureListener.CLOSE);
     }
 

@@ -52,6 +52,9 @@ class MetricsIT {
                 pub.send("{\"action\":\"publish\",\"topic\":\"nope\",\"message\":{},\"id\":3}");
                 assertEquals("ETOPIC_NOTFOUND", get(pub.next(), "code"));
             }
+            // The client's close is on its way, not yet read: the broadcast below must not reach it.
+            double open = value(before, "courier_connections");
+            Await.until(() -> value(scrape(), "courier_connections") <= open, "the server saw the publisher close");
             subs.forEach(WsClient::next);
             assertEquals(
                     200,
