@@ -1,7 +1,9 @@
 package io.courier.cluster;
 
+import io.courier.text.Names;
+import io.courier.text.StrictUtf8;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.function.BiConsumer;
 
 /**
@@ -13,8 +15,8 @@ final class CatalogAnnouncement {
     private CatalogAnnouncement() {}
 
     static byte[] encode(String audience, String topic) {
-        byte[] a = audience.getBytes(StandardCharsets.UTF_8);
-        byte[] t = topic.getBytes(StandardCharsets.UTF_8);
+        byte[] a = StrictUtf8.encode(audience);
+        byte[] t = StrictUtf8.encode(topic);
         return ByteBuffer.allocate(4 + a.length + t.length)
                 .putInt(a.length)
                 .put(a)
@@ -22,7 +24,11 @@ final class CatalogAnnouncement {
                 .array();
     }
 
-    /** Hands the names to {@code learned}; ignores a payload that is not one of ours. */
+    /**
+     * Hands the names to {@code learned}; ignores a payload that is not one of ours, including names
+     * that are not well-formed UTF-8 or not valid names (never decoded with replacement: a mangled
+     * name would be a topic no node created).
+     */
     static boolean decode(byte[] payload, BiConsumer<String, String> learned) {
         if (payload == null || payload.length < 4) {
             return false;
@@ -31,9 +37,17 @@ final class CatalogAnnouncement {
         if (audienceBytes <= 0 || audienceBytes >= payload.length - 4) {
             return false;
         }
-        String audience = new String(payload, 4, audienceBytes, StandardCharsets.UTF_8);
-        String topic =
-                new String(payload, 4 + audienceBytes, payload.length - 4 - audienceBytes, StandardCharsets.UTF_8);
+        String audience;
+        String topic;
+        try {
+            audience = StrictUtf8.decode(Arrays.copyOfRange(payload, 4, 4 + audienceBytes));
+            topic = StrictUtf8.decode(Arrays.copyOfRange(payload, 4 + audienceBytes, payload.length));
+        } catch (IllegalArgumentException notUtf8) {
+            return false;
+        }
+        if (!Names.isValid(audience) || !Names.isValid(topic)) {
+            return false;
+        }
         learned.accept(audience, topic);
         return true;
     }

@@ -31,8 +31,6 @@ class CatalogAnnouncementTest {
             "日本語",
             "\uD83D\uDE00",
             "x\uD83D\uDE00y",
-            "a\u0000b",
-            "\u0000\u0000\u0000\u0001", // looks like a length prefix
             "x".repeat(255),
             "ü".repeat(255),
             "\uD83D\uDE00".repeat(255));
@@ -104,6 +102,22 @@ class CatalogAnnouncementTest {
         List<String> got = new ArrayList<>();
         assertFalse(CatalogAnnouncement.decode(null, (a, t) -> got.add(a)));
         assertEquals(List.of(), got);
+    }
+
+    @Test
+    void namesThatAreNotWellFormedUtf8OrNotValidNamesAreRefusedNotReplaced() {
+        byte[] badTopic = {0, 0, 0, 4, 'a', 'c', 'm', 'e', 'n', (byte) 0xC0, (byte) 0x80}; // overlong NUL
+        byte[] badAudience = {0, 0, 0, 2, (byte) 0xED, (byte) 0xA0, 'n'}; // cut surrogate
+        byte[] controlInTopic = {0, 0, 0, 4, 'a', 'c', 'm', 'e', 'n', 0x01};
+        byte[] nulInTopic = CatalogAnnouncement.encode("acme", "a\u0000b"); // no entry point accepts it
+        byte[] lengthLookalike = CatalogAnnouncement.encode("\u0000\u0000\u0000\u0001", "news");
+        for (byte[] payload : List.of(badTopic, badAudience, controlInTopic, nulInTopic, lengthLookalike)) {
+            List<String> got = new ArrayList<>();
+            assertFalse(
+                    CatalogAnnouncement.decode(payload, (a, t) -> got.addAll(List.of(a, t))),
+                    () -> "accepted " + Arrays.toString(payload) + " as " + got);
+            assertEquals(List.of(), got);
+        }
     }
 
     private static byte[] withLength(int audienceBytes, String rest) {
