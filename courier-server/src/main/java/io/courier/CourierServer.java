@@ -86,7 +86,7 @@ public final class CourierServer implements AutoCloseable {
         this.store = new AsyncStore(jdbc, config.workers(), config.workerQueue());
 
         this.boss = transport.newGroup(1, "courier-accept");
-        this.workers = transport.newGroup(0, "courier-io");
+        this.workers = transport.newGroup(config.ioThreads(), "courier-io");
         // A single node's catalogue is complete; in a cluster a miss may be another node's new topic.
         Topics topics = new Topics(store, clusterSettings != null, System::nanoTime);
         // Netty's default (adaptive in 4.2) for channels and fan-out frames alike. Measured on the

@@ -151,6 +151,7 @@ public final class ConfigLoader {
                 origins(),
                 intIn("courier.workers", 1, 1024),
                 intIn("courier.workers.queue", 1, 1_000_000),
+                intIn("courier.io.threads", 0, 1024),
                 limits(),
                 dataDir,
                 database,

@@ -137,13 +137,15 @@ class ConfigLoaderTest {
                 "COURIER_WS_URL", "wss://courier.example.com/ws",
                 "COURIER_DATABASE_NAMESPACE", "tenant_1",
                 "COURIER_JWT_ISSUER", "https://issuer.test",
-                "COURIER_CORS_ALLOWED_ORIGINS", "https://a.example, https://b.example"));
+                "COURIER_CORS_ALLOWED_ORIGINS", "https://a.example, https://b.example",
+                "COURIER_IO_THREADS", "1"));
 
         assertEquals(9000, config.port());
         assertEquals("wss://courier.example.com/ws", config.wsUrl());
         assertEquals("tenant_1", config.database().namespace());
         assertEquals(Optional.of("https://issuer.test"), config.jwt().issuer());
         assertEquals(List.of("https://a.example", "https://b.example"), config.corsOrigins());
+        assertEquals(1, config.ioThreads());
     }
 
     @Test
@@ -218,6 +220,8 @@ class ConfigLoaderTest {
                 "courier.port                     | 99999999999999999999",
                 "courier.http.max.body.bytes      | 0",
                 "courier.workers                  | 0",
+                "courier.io.threads               | -1",
+                "courier.io.threads               | 1025",
                 "courier.database.pool.size       | 0",
                 "courier.database.timeout.ms      | 100",
                 "courier.ws.max.frame.bytes       | 10",
