@@ -97,6 +97,7 @@ public final class CourierServer implements AutoCloseable {
         // subscribers catch up; past that, publishing sockets stop being read (Hub.throttle).
         this.hub = new Hub(workers, topics, allocator, fanoutListener(metrics), 16L * config.slowConsumerBytes());
         metrics.watchHub(hub::connections, hub::subscriptions, hub::activeAudiences);
+        metrics.watchFanoutQueues(hub::queuedBytes);
         metrics.watchTopics(topics::audienceCount, topics::topicCount);
         this.background = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "courier-background");

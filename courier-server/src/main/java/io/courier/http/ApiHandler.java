@@ -84,7 +84,7 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
             FullHttpResponse response = HttpErrors.response(
                     ctx.alloc(), ErrorCode.EMETHOD_NOT_ALLOWED, request.method() + " not allowed on " + path);
             response.headers().set(HttpHeaderNames.ALLOW, Router.allowHeader(methods));
-            exchange.send(response);
+            exchange.send(response, ErrorCode.EMETHOD_NOT_ALLOWED);
             return;
         }
         try {

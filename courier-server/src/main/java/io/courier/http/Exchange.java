@@ -129,7 +129,7 @@ public final class Exchange {
             // RFC 6750 section 3: a 401 for a bearer-protected resource names the scheme.
             response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"");
         }
-        send(response);
+        send(response, code);
     }
 
     /** Answers with the error a failed future or route carried; unexpected ones become 500. */
@@ -159,11 +159,16 @@ public final class Exchange {
     }
 
     void send(FullHttpResponse response) {
+        send(response, null);
+    }
+
+    /** @param error the error code the response carries, null for a success (a metric label) */
+    void send(FullHttpResponse response, ErrorCode error) {
         if (!answered.compareAndSet(false, true)) {
             response.release();
             throw new IllegalStateException("answered twice: " + request.method() + " " + request.uri());
         }
-        metrics.httpRequest(route, request.method(), response.status().code(), System.nanoTime() - startNanos);
+        metrics.httpRequest(route, request.method(), response.status().code(), error, System.nanoTime() - startNanos);
         HttpUtil.setContentLength(response, response.content().readableBytes());
         HttpUtil.setKeepAlive(response, keepAlive);
         var channel = ctx.channel();

@@ -191,7 +191,7 @@ public final class RequestGateHandler extends ChannelInboundHandlerAdapter {
             response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"");
         }
         HttpUtil.setKeepAlive(response, false);
-        metrics.httpRequest(route, head.method(), code.httpStatus(), 0);
+        metrics.httpRequest(route, head.method(), code.httpStatus(), code, 0);
         ctx.writeAndFlush(response).addListener((ChannelFutureListener) f -> {
             refusalWritten = true;
             if (!f.isSuccess() || refusedBodyEnded) {

@@ -77,6 +77,11 @@ final class Fanout implements Runnable {
         toFlush.add(subscriber);
     }
 
+    /** Frame bytes waiting in this loop's queue. Any thread. */
+    long queuedBytes() {
+        return queuedBytes.get();
+    }
+
     /** True when more than {@code maxQueuedBytes} wait in this loop's queue. Any thread. */
     boolean overloaded() {
         return queuedBytes.get() > maxQueuedBytes;

@@ -84,6 +84,15 @@ public final class Hub {
         return subscriptions.get();
     }
 
+    /** Frame bytes waiting in the event loops' fan-out queues, summed. Any thread; lock-free. */
+    public long queuedBytes() {
+        long sum = 0;
+        for (Fanout f : fanouts) {
+            sum += f.queuedBytes();
+        }
+        return sum;
+    }
+
     /** Number of audiences with at least one open connection. */
     public int activeAudiences() {
         return rooms.size();

@@ -62,6 +62,8 @@ public final class CourierMetrics {
     private final Timer fanout;
 
     public CourierMetrics() {
+        // Before any binder registers: fills in the help text some binders leave empty.
+        registry.config().meterFilter(new MeterDescriptions());
         for (MessageSource source : MessageSource.values()) {
             published[source.ordinal()][0] = publishedCounter(source, "publish");
             published[source.ordinal()][1] = publishedCounter(source, "broadcast");
@@ -176,6 +178,18 @@ public final class CourierMetrics {
                 .register(registry);
     }
 
+    /**
+     * Outbound frame bytes waiting in the event loops' fan-out queues: a burst, or subscribers past
+     * the slow-consumer bound that a loop waits for (throttled past 16 times that bound per loop).
+     */
+    public void watchFanoutQueues(LongSupplier queuedBytes) {
+        Gauge.builder("courier.fanout.queued", queuedBytes, LongSupplier::getAsLong)
+                .baseUnit("bytes")
+                .strongReference(true)
+                .description("Outbound frame bytes waiting in the event loops' fan-out queues")
+                .register(registry);
+    }
+
     /** The bytes reserved by request bodies being received ({@code courier.http.max.buffered.bytes}). */
     public void watchBufferedBodies(LongSupplier heldBytes) {
         Gauge.builder("courier.http.buffered", heldBytes, LongSupplier::getAsLong)
@@ -252,18 +266,27 @@ public final class CourierMetrics {
                 .increment();
     }
 
-    /** @param route the route's path, or {@code unmatched}: never the raw request path */
-    public void httpRequest(String route, HttpMethod method, int status, long nanos) {
+    /**
+     * @param route the route's path, or {@code unmatched}: never the raw request path
+     * @param error the error code the response carries, or null for a success: the {@code code} label
+     *     ({@code none} for a success) tells apart what the status alone cannot, e.g. a 503 from the
+     *     database ({@code EDB_UNAVAILABLE}) from one of overload ({@code EOVERLOADED}, {@code
+     *     EUNAVAILABLE}) or of the cluster ({@code ECLUSTER_UNAVAILABLE}). An error code implies its
+     *     status, so the label adds few series.
+     */
+    public void httpRequest(String route, HttpMethod method, int status, ErrorCode error, long nanos) {
         String m = KNOWN_METHODS.contains(method) ? method.name() : "OTHER";
-        String key = route + ' ' + m + ' ' + status;
+        String code = error == null ? "none" : error.name();
+        String key = route + ' ' + m + ' ' + status + ' ' + code;
         httpRequests
                 .computeIfAbsent(
                         key,
                         k -> Timer.builder("courier.http.requests")
-                                .description("HTTP requests by route, method and status")
+                                .description("HTTP requests by route, method, status and error code")
                                 .tag("route", route)
                                 .tag("method", m)
                                 .tag("status", Integer.toString(status))
+                                .tag("code", code)
                                 .publishPercentileHistogram()
                                 .minimumExpectedValue(Duration.ofNanos(10_000))
                                 .maximumExpectedValue(Duration.ofSeconds(10))

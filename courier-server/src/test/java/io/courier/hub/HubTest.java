@@ -89,6 +89,24 @@ class HubTest {
         assertEquals(1, fanOuts.get(), "one fan-out timing per publish and loop");
     }
 
+    /** What courier_fanout_queued_bytes reads: frames handed to a loop and not yet written. */
+    @Test
+    void queuedBytesCountFramesUntilTheirLoopWritesThem() {
+        hub.subscribe(hub.connect(a, "aud"), "t");
+        assertEquals(0, hub.queuedBytes());
+        ByteBuf message = json("{\"k\":1}");
+        hub.publish("aud", "t", message);
+        hub.publish("aud", "t", message);
+        message.release();
+        String payload = "{\"action\":\"publish\",\"topic\":\"t\",\"message\":{\"k\":1}}";
+        // Two frames, each a 2-byte header (payload under 126 bytes, RFC 6455 section 5.2) and the payload.
+        assertEquals(2 * (2 + payload.length()), hub.queuedBytes());
+        a.runPendingTasks();
+        assertEquals(0, hub.queuedBytes());
+        assertEquals(payload, readFrame(a));
+        assertEquals(payload, readFrame(a));
+    }
+
     @Test
     void unknownTopicIsRefusedWithoutTouchingAnyone() {
         hub.subscribe(hub.connect(a, "aud"), "t");

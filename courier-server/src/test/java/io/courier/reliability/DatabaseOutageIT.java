@@ -171,6 +171,20 @@ class DatabaseOutageIT {
                         () -> server.get("/v1/sign", token),
                         during + "GET /v1/sign (new sockets need the database)",
                         HANGING));
+                // The alert CourierDatabaseUnavailable keys on this label, not on the status alone.
+                assertTrue(
+                        server
+                                        .server()
+                                        .metrics()
+                                        .registry()
+                                        .find("courier.http.requests")
+                                        .tag("code", "EDB_UNAVAILABLE")
+                                        .timers()
+                                        .stream()
+                                        .mapToLong(t -> t.count())
+                                        .sum()
+                                >= 4,
+                        during + "courier_http_requests_seconds_count{code=\"EDB_UNAVAILABLE\"} counts the 503s");
                 HttpResponse<String> ready = timed(() -> server.get("/readyz", null), during + "GET /readyz", HANGING);
                 assertEquals(503, ready.statusCode(), during + "/readyz: " + ready.body());
                 assertEquals("not ready", JsonField.get(ready.body(), "status"));
