@@ -127,7 +127,7 @@ public final class CourierServer implements AutoCloseable {
             metricsRoute.register(router);
         }
         WebSocketUpgradeHandler upgrade = new WebSocketUpgradeHandler(connectionKeys, hub, cluster, config, metrics);
-        ApiHandler api = new ApiHandler(router, verifier, metrics);
+        ApiHandler api = new ApiHandler(router, verifier, metrics, config.envelopeData());
         BodyBudget bodyBudget = new BodyBudget(config.maxBufferedBytes());
         metrics.watchBufferedBodies(bodyBudget::heldBytes);
 
