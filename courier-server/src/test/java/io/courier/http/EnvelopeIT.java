@@ -92,7 +92,7 @@ class EnvelopeIT {
     }
 
     @Test
-    void dataEnvelopeLeavesErrorsAndHealthAlone() {
+    void dataEnvelopeLeavesErrorsHealthAndFilesAlone() {
         String audience = TestServer.uniqueAudience();
         String token = original.token(audience);
 
@@ -105,5 +105,8 @@ class EnvelopeIT {
 
         assertEquals("{\"status\":\"ok\"}", original.get("/healthz", null).body());
         assertEquals("ready", JsonField.get(original.get("/readyz", null).body(), "status"));
+        HttpResponse<String> js = original.get("/client/courier.js", null);
+        assertStatus(200, js);
+        assertTrue(js.body().contains("export class Courier"), "courier.js is served as it is");
     }
 }
