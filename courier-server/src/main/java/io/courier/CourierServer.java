@@ -16,6 +16,7 @@ import io.courier.http.HookRoute;
 import io.courier.http.MetricsRoute;
 import io.courier.http.Router;
 import io.courier.http.SignRoute;
+import io.courier.http.StaticRoutes;
 import io.courier.http.TopicRoutes;
 import io.courier.hub.FanoutListener;
 import io.courier.hub.Hub;
@@ -118,6 +119,8 @@ public final class CourierServer implements AutoCloseable {
         new AudienceRoutes(store).register(router);
         new TopicRoutes(topics).register(router);
         new SignRoute(store, connectionKeys, config.wsUrl()).register(router);
+        // courier.js and the console, read into memory here, before the event loops start.
+        StaticRoutes.load(config.consoleEnabled()).register(router);
         AudienceRateLimit hookLimit = new AudienceRateLimit(config.limits().hookRatePerSecond(), System::nanoTime);
         // Off the event loops: a pass over every audience that called the hook in the last second.
         background.scheduleWithFixedDelay(hookLimit::sweep, 10, 10, TimeUnit.SECONDS);
@@ -128,7 +131,7 @@ public final class CourierServer implements AutoCloseable {
             metricsRoute.register(router);
         }
         WebSocketUpgradeHandler upgrade = new WebSocketUpgradeHandler(connectionKeys, hub, cluster, config, metrics);
-        ApiHandler api = new ApiHandler(router, verifier, metrics);
+        ApiHandler api = new ApiHandler(router, verifier, metrics, config.envelopeData());
         BodyBudget bodyBudget = new BodyBudget(config.maxBufferedBytes());
         metrics.watchBufferedBodies(bodyBudget::heldBytes);
 

@@ -19,6 +19,8 @@ import java.util.Optional;
  * @param proxyProtocol       every connection starts with a PROXY protocol (v1 or v2) header naming the client
  * @param shutdownDrainGrace  on SIGTERM, how long {@code /readyz} answers 503 before sockets are closed
  * @param shutdownCloseSpread on SIGTERM, the window over which the WebSockets are closed with 1001
+ * @param envelopeData        wrap every successful {@code /v1/*} answer in {@code {"data": …}} (the original Courier's shape)
+ * @param consoleEnabled      serve the browser console at {@code /console}
  */
 public record Config(
         String host,
@@ -51,7 +53,9 @@ public record Config(
         ClusterConfig cluster,
         boolean proxyProtocol,
         Duration shutdownDrainGrace,
-        Duration shutdownCloseSpread) {
+        Duration shutdownCloseSpread,
+        boolean envelopeData,
+        boolean consoleEnabled) {
 
     /**
      * Caps that keep one client, one address or one tenant from taking what the others need.

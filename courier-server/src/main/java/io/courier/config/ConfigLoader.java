@@ -173,7 +173,20 @@ public final class ConfigLoader {
                 cluster,
                 bool("courier.proxy.protocol"),
                 grace,
-                spread);
+                spread,
+                envelope(),
+                bool("courier.console.enabled"));
+    }
+
+    /** {@code courier.api.envelope}: true for {@code data}, false for {@code none}. */
+    private boolean envelope() {
+        String key = "courier.api.envelope";
+        String raw = string(key);
+        return switch (raw) {
+            case "none" -> false;
+            case "data" -> true;
+            default -> throw new ConfigException(key, "'" + raw + "' (expected: none or data)");
+        };
     }
 
     /**

@@ -37,11 +37,14 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
     private final Router router;
     private final TokenVerifier tokens;
     private final CourierMetrics metrics;
+    /** courier.api.envelope=data: the /v1 answers of the original Courier's shape. */
+    private final boolean envelope;
 
-    public ApiHandler(Router router, TokenVerifier tokens, CourierMetrics metrics) {
+    public ApiHandler(Router router, TokenVerifier tokens, CourierMetrics metrics, boolean envelope) {
         this.router = router;
         this.tokens = tokens;
         this.metrics = metrics;
+        this.envelope = envelope;
     }
 
     @Override
@@ -71,6 +74,8 @@ public final class ApiHandler extends SimpleChannelInboundHandler<FullHttpReques
             return;
         }
         exchange.route(path);
+        // The REST API only: health, metrics and static files keep their own shapes.
+        exchange.envelope(envelope && path.startsWith("/v1/"));
         Router.Entry entry = methods.get(request.method());
         if (entry == null && HttpMethod.OPTIONS.equals(request.method())) {
             // Not a CORS preflight (CorsHandler answers those): say what the path accepts.

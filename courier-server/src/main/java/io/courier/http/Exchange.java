@@ -10,6 +10,7 @@ import io.courier.json.Json;
 import io.courier.metrics.CourierMetrics;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -18,10 +19,12 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -46,8 +49,12 @@ public final class Exchange {
     private final long startNanos = System.nanoTime();
     /** The matched route's path (a bounded metric label), or "unmatched". */
     private volatile String route = "unmatched";
+    /** Wrap successful JSON answers in {"data": …} (courier.api.envelope=data on a /v1 route). */
+    private volatile boolean envelope;
 
     private Principal principal;
+    private static final byte[] DATA_OPEN = "{\"data\":".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DATA_CLOSE = "}".getBytes(StandardCharsets.US_ASCII);
 
     Exchange(ChannelHandlerContext ctx, FullHttpRequest request, CourierMetrics metrics) {
         this.ctx = ctx;
@@ -62,6 +69,10 @@ public final class Exchange {
 
     void route(String path) {
         this.route = path;
+    }
+
+    void envelope(boolean envelope) {
+        this.envelope = envelope;
     }
 
     public FullHttpRequest request() {
@@ -116,11 +127,26 @@ public final class Exchange {
         respond(status, Json.write(ctx.alloc(), body));
     }
 
-    /** Sends {@code json} (ownership passes here) with {@code status}. */
+    /** Sends {@code json} (ownership passes here) with {@code status}, in the envelope when configured. */
     public void respond(HttpResponseStatus status, ByteBuf json) {
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, json);
+        ByteBuf content = json;
+        if (wrapped(status)) {
+            // The answer's bytes stay as they are (the hook echoes its request byte for byte).
+            content = ctx.alloc()
+                    .compositeBuffer(3)
+                    .addComponents(true, Unpooled.wrappedBuffer(DATA_OPEN), json, Unpooled.wrappedBuffer(DATA_CLOSE));
+        }
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
         send(response);
+    }
+
+    /**
+     * The original Courier wrapped successful answers only; its client reads {@code .data} from those
+     * and the error object from failures, which {@link #fail} never wraps.
+     */
+    private boolean wrapped(HttpResponseStatus status) {
+        return envelope && status.codeClass() == HttpStatusClass.SUCCESS;
     }
 
     public void fail(ErrorCode code, String message) {

@@ -239,11 +239,27 @@ class ConfigLoaderTest {
                 "courier.database.url             | postgres://localhost",
                 "courier.database.namespace       | drop table",
                 "courier.database.namespace       | 1abc",
+                "courier.api.envelope             | DATA",
+                "courier.api.envelope             | json",
+                "courier.console.enabled          | yes",
             })
     void badValueIsRefusedNamingTheKey(String key, String value) {
         String message = refusal(key, Map.of(ConfigLoader.envName(key), value));
 
         assertTrue(message.length() > key.length() + 2, "the message explains the problem: " + message);
+    }
+
+    @Test
+    void apiEnvelopeAndConsoleDefaultToBareAnswersAndAConsole() {
+        Config defaults = load(Map.of());
+        assertFalse(defaults.envelopeData(), "bare objects by default, as the REST contract shows");
+        assertTrue(defaults.consoleEnabled());
+
+        Config original = load(Map.of("COURIER_API_ENVELOPE", "data", "COURIER_CONSOLE_ENABLED", "false"));
+        assertTrue(original.envelopeData());
+        assertFalse(original.consoleEnabled());
+        assertTrue(refusal("courier.api.envelope", Map.of("COURIER_API_ENVELOPE", "wrapped"))
+                .contains("none or data"));
     }
 
     @Test

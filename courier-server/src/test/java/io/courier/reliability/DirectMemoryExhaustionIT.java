@@ -3,6 +3,7 @@ package io.courier.reliability;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.courier.testing.Await;
 import io.courier.testing.RemoteApi;
 import io.courier.testing.ServerProcess;
 import java.io.IOException;
@@ -88,6 +89,13 @@ class DirectMemoryExhaustionIT {
                 for (int i = 0; i < 5; i++) {
                     slowestHealthMillis = Math.max(slowestHealthMillis, health(http, server.port()));
                 }
+                // The attackers' writes may all sit in the kernel's socket buffers when they end: on a
+                // busy machine the server reads them later. Wait for it while the sockets are still
+                // open (closing them discards what was not read).
+                Await.until(
+                        () -> server.log().contains("OutOfDirectMemoryError"),
+                        Duration.ofSeconds(30),
+                        "the server to read the attack and exhaust direct memory");
             } finally {
                 for (Socket s : attackers) {
                     s.close();

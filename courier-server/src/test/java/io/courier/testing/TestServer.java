@@ -8,9 +8,14 @@ import io.courier.config.Config;
 import io.courier.config.ConfigLoader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 
@@ -57,11 +62,63 @@ public final class TestServer extends ServerClient implements AutoCloseable {
         return start(Map.of());
     }
 
-    /** A new server on the same data directory and settings (to test what survives a restart). */
+    /**
+     * A server whose {@code /v1/sign} hands out a URL that reaches it ({@code courier.ws.url} on its
+     * own loopback port), for clients that follow that URL as applications do (courier.js), and whose
+     * {@link #restart} comes back on the same port. The port is found free by binding port 0 just
+     * before; another process could take it in between, which on loopback in a test run does not
+     * happen in practice.
+     */
+    public static TestServer startReachable(Map<String, String> extra) {
+        int port;
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Map<String, String> settings = new HashMap<>(extra);
+        settings.put("courier.port", String.valueOf(port));
+        settings.put("courier.ws.url", "ws://127.0.0.1:" + port + "/ws");
+        return start(settings);
+    }
+
+    /**
+     * A new server on the same data directory and settings (to test what survives a restart); with a
+     * fixed port ({@link #startReachable}) on that port again, retried while the old socket lingers.
+     */
     public TestServer restart() {
         server.close();
         handedOn = true;
-        return new TestServer(overrides, cluster);
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (true) {
+            try {
+                return new TestServer(overrides, cluster);
+            } catch (RuntimeException e) {
+                if (!isBindFailure(e) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                pause(); // a retry interval, bounded by the deadline above
+            }
+        }
+    }
+
+    /** Epoll reports a taken port as a NativeIoException, NIO as a BindException. */
+    private static boolean isBindFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BindException || String.valueOf(t.getMessage()).contains("Address already in use")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     @Override
