@@ -25,7 +25,12 @@ import java.util.Map;
  */
 final class CompareTable {
     /** One figure of the table: its JSON key (a dotted path for nested ones), its name and unit, and its scale. */
-    record Figure(String key, String name, double scale, String format, boolean higherIsBetter) {}
+    record Figure(String key, String name, double scale, String format, boolean higherIsBetter) {
+        /** A count (losses, closes) rather than a rate: no ratio. */
+        boolean counts() {
+            return key.equals("lost") || key.equals("disconnectedEarly");
+        }
+    }
 
     static final List<Figure> FIGURES = List.of(
             new Figure("deliveriesPerSecond", "throughput, deliveries/s", 1, "%,.0f", true),
@@ -143,7 +148,10 @@ final class CompareTable {
                 if (ratios) {
                     for (String peer : peers) {
                         row.append(' ')
-                                .append(ratio(medians.get("courier"), medians.get(peer)))
+                                .append(
+                                        f.counts() // a ratio of losses says nothing
+                                                ? ""
+                                                : ratio(medians.get("courier"), medians.get(peer)))
                                 .append(" |");
                     }
                 }

@@ -98,6 +98,11 @@ public final class Load {
         }
     }
 
+    /** One run with {@code options}, in this JVM: what {@link #main} prints. For tests. */
+    static Summary execute(LoadOptions options) throws Exception {
+        return new Load(options).run();
+    }
+
     private Summary run() throws Exception {
         Instant startedAt = Instant.now();
         boolean fanout = options.scenario().equals("fanout");

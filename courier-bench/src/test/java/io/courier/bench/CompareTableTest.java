@@ -59,6 +59,7 @@ class CompareTableTest {
         assertTrue(text.contains("| server RSS, peak MiB | 1 | 1 | 2.00× |"), text);
         assertTrue(text.contains("pinned (server on core 0, client on core 1), median of 1 run(s)"), text);
         assertTrue(text.contains("| figure | courier |\n"), "no ratio column without a peer: " + text);
+        assertTrue(text.contains("| lost (missing + unreadable) | 3 | 3 |  |\n"), "no ratio of counts: " + text);
     }
 
     @Test
