@@ -26,9 +26,9 @@ import java.util.Map;
 final class CompareTable {
     /** One figure of the table: its JSON key (a dotted path for nested ones), its name and unit, and its scale. */
     record Figure(String key, String name, double scale, String format, boolean higherIsBetter) {
-        /** A count (losses, closes) rather than a rate: no ratio. */
+        /** A count (losses, closes) or the machine's noise rather than a figure of the target: no ratio. */
         boolean counts() {
-            return key.equals("lost") || key.equals("disconnectedEarly");
+            return key.equals("lost") || key.equals("disconnectedEarly") || key.equals("otherCores");
         }
     }
 
@@ -39,7 +39,8 @@ final class CompareTable {
             new Figure("serverCpuMicrosPerDelivery", "server CPU per delivery, µs", 1, "%.3f", false),
             new Figure("serverRssPeakKiB", "server RSS, peak MiB", 1 / 1024.0, "%.0f", false),
             new Figure("lost", "lost (missing + unreadable)", 1, "%.0f", false),
-            new Figure("disconnectedEarly", "closed by the server", 1, "%.0f", false));
+            new Figure("disconnectedEarly", "closed by the server", 1, "%.0f", false),
+            new Figure("otherCores", "other processes, cores (the machine's noise)", 1, "%.2f", false));
 
     /** One run: its mode, target and figures by key. */
     record Run(String mode, String target, Map<String, Double> figures) {}
@@ -90,6 +91,11 @@ final class CompareTable {
         Double unreadable = figures.get("unreadable");
         if (missing != null && unreadable != null) {
             figures.put("lost", missing + unreadable);
+        }
+        Double other = figures.get("otherCpuSeconds");
+        Double wall = figures.get("cpuWallSeconds");
+        if (other != null && wall != null && other >= 0 && wall > 0) {
+            figures.put("otherCores", other / wall);
         }
         // -1 means "not measured" in the summaries
         figures.values().removeIf(v -> v < 0);

@@ -23,7 +23,7 @@ class CompareTableTest {
                         + ",\"latencyMicros\":{\"samples\":10,\"p50\":1000,\"p99\":" + p99Micros + "},"
                         + "\"timeline\":[{\"seconds\":1.0}],\"serverCpuMicrosPerDelivery\":0.5,"
                         + "\"serverRssPeakKiB\":" + rssKib + ",\"missingDeliveries\":2,\"unreadable\":1,"
-                        + "\"disconnectedEarly\":0,\"closeCodes\":{}}");
+                        + "\"disconnectedEarly\":0,\"closeCodes\":{},\"cpuWallSeconds\":10.0,\"otherCpuSeconds\":5.0}");
         return file;
     }
 
@@ -33,6 +33,7 @@ class CompareTableTest {
         assertEquals(1000.0, figures.get("deliveriesPerSecond"));
         assertEquals(5000.0, figures.get("latencyMicros.p99"));
         assertEquals(3.0, figures.get("lost"));
+        assertEquals(0.5, figures.get("otherCores"), "other processes' CPU seconds over the phase's wall time");
     }
 
     @Test
