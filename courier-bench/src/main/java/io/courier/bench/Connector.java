@@ -19,7 +19,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.function.Consumer;
 
-/** Opens one WebSocket to Courier's {@code /ws?token=KEY}. Any thread. */
+/** Opens one WebSocket to the server under test ({@link Target#nextPath}, e.g. Courier's {@code /ws?token=KEY}). Any thread. */
 final class Connector {
     private static final int CONNECT_TIMEOUT_MILLIS = 10_000;
     /** Courier's default courier.ws.max.frame.bytes; the subscribers' raw decoder has no limit of its own. */
@@ -33,29 +33,35 @@ final class Connector {
     Connector(ClientTransport transport, URI httpUrl) {
         this.transport = transport;
         this.server = new InetSocketAddress(httpUrl.getHost(), httpUrl.getPort());
-        this.wsUrl = "ws://" + httpUrl.getHost() + ":" + httpUrl.getPort() + "/ws?token=";
+        this.wsUrl = "ws://" + httpUrl.getHost() + ":" + httpUrl.getPort();
     }
 
-    Channel open(EventLoopGroup group, String key, Promise<Void> ready, Consumer<ChannelPipeline> install) {
-        return open(group, key, null, 0, ready, install);
+    Channel open(EventLoopGroup group, String path, Promise<Void> ready, Consumer<ChannelPipeline> install) {
+        return open(group, path, null, 0, ready, install);
     }
 
     /**
      * Connects and shakes hands, then lets {@code install} set up the pipeline. {@code ready} fails on
      * any error before that; completing it afterwards is the installed handler's job.
      *
+     * @param path               the request target: path and query
      * @param source             the local address to bind, or null for the kernel's choice
      * @param receiveBufferBytes SO_RCVBUF, or 0 for the kernel's (auto-tuned) default
      */
     Channel open(
             EventLoopGroup group,
-            String key,
+            String path,
             InetSocketAddress source,
             int receiveBufferBytes,
             Promise<Void> ready,
             Consumer<ChannelPipeline> install) {
         WebSocketClientHandshaker handshaker = WebSocketClientHandshakerFactory.newHandshaker(
-                URI.create(wsUrl + key), WebSocketVersion.V13, null, false, EmptyHttpHeaders.INSTANCE, MAX_FRAME_BYTES);
+                URI.create(wsUrl + path),
+                WebSocketVersion.V13,
+                null,
+                false,
+                EmptyHttpHeaders.INSTANCE,
+                MAX_FRAME_BYTES);
         Bootstrap bootstrap = new Bootstrap()
                 .group(group)
                 .channel(transport.channel())

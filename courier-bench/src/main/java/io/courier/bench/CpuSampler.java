@@ -122,6 +122,23 @@ final class CpuSampler {
         }
     }
 
+    /** The resident set of the server, VmRSS of /proc/PID/status in KiB; -1 when unknown. */
+    long serverRssKib() {
+        if (serverPid <= 0) {
+            return -1;
+        }
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(serverPid), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.substring(6).trim().split("\\s+")[0]);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // unknown
+        }
+        return -1;
+    }
+
     /** One counter of /proc/PID/io, e.g. {@code syscw: 1234}. */
     private static long ioCount(String pid, String field) {
         try {

@@ -4,9 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.util.concurrent.Promise;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -15,23 +13,21 @@ import java.util.concurrent.ThreadLocalRandom;
  * bytes and checks every publish delivery without building a frame object per message. Subscribers
  * share the cores with the server under test, so this is the one client cost that scales with fan-out.
  *
- * <p>It tells the server's frames apart by the first letter of their action ({@code p} publish,
- * {@code c} connected, {@code a} ack, {@code e} error, {@code b} broadcast) and finds a delivery's
- * {@link Publication} through {@link ServerFrame}: a byte comparison with the prefix the server writes
- * today, JSON parsing for any other field order, so reading the publisher and sequence costs a few
- * dozen byte reads and does not depend on that order.
+ * <p>The payload of each data frame goes to the target's {@link Target.SubscriberProtocol}, which
+ * finds the deliveries in it (for Courier by the first letter of the frame's action, see
+ * {@link CourierTarget}) and hands each one's {@link Publication} back to {@link #delivery}, so reading
+ * the publisher and sequence costs a few dozen byte reads whatever the target.
  *
  * <p>Each subscriber counts deliveries per publisher and any that arrive out of sequence; the run
  * compares the counts with what each publisher had acknowledged once the event loops have stopped.
- * Lifecycle: on {@code connected} it subscribes (when given a topic) and completes {@code ready} on
- * the ack; with no topic, on {@code connected}. Event loop only (one instance per channel), except
- * {@link #delivered()}, which the run polls.
+ * Lifecycle: the protocol subscribes (when given a topic) and reports ready once the server has the
+ * subscription. Event loop only (one instance per channel), except {@link #delivered()}, which the run
+ * polls.
  */
-final class DeliveryDecoder extends ByteToMessageDecoder {
+final class DeliveryDecoder extends ByteToMessageDecoder implements Target.SubscriberProtocol.Events {
     private final Deliveries deliveries;
-    private final String topic;
+    private final Target.SubscriberProtocol protocol;
     private final int topicIndex;
-    private final ByteBuf publishPrefix;
     private final boolean slow;
     private final Promise<Void> ready;
     private final long[] fromPublisher;
@@ -46,21 +42,27 @@ final class DeliveryDecoder extends ByteToMessageDecoder {
     private volatile int closeCode;
     private int untilSample;
     private boolean stalled;
+    /** Deliveries found in the current read. */
+    private long published;
 
     /**
-     * @param topic      the topic to subscribe to once connected, or null to stay idle
+     * @param protocol   the target's protocol, set up with the topic to subscribe to (or none to stay idle)
      * @param slow       a subscriber that will stop reading: its deliveries stay out of the run's
      *                   totals and latency, which describe the subscribers that keep up
      * @param publishers publisher ids are below this
      */
     DeliveryDecoder(
-            Deliveries deliveries, String topic, int topicIndex, boolean slow, int publishers, Promise<Void> ready) {
+            Deliveries deliveries,
+            Target.SubscriberProtocol protocol,
+            int topicIndex,
+            boolean slow,
+            int publishers,
+            Promise<Void> ready) {
         this.deliveries = deliveries;
-        this.topic = topic;
+        this.protocol = protocol;
         this.topicIndex = topicIndex;
         this.slow = slow;
         this.ready = ready;
-        this.publishPrefix = ServerFrame.publishPrefix(topic == null ? "" : topic);
         this.fromPublisher = new long[publishers];
         this.nextSeq = new long[publishers];
         // Spread the sampled messages over subscribers instead of sampling the same publish everywhere.
@@ -68,8 +70,13 @@ final class DeliveryDecoder extends ByteToMessageDecoder {
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        protocol.opened(ctx.channel());
+    }
+
+    @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        long published = 0;
+        published = 0;
         for (; ; ) {
             int start = in.readerIndex();
             int readable = in.readableBytes();
@@ -105,24 +112,13 @@ final class DeliveryDecoder extends ByteToMessageDecoder {
             int payload = start + header;
             int size = (int) length;
             switch (b0 & 0x0F) {
-                case 0x1 -> {
-                    byte action = ServerFrame.action(in, payload, payload + size);
-                    if (action == 'p') {
-                        published++;
-                        onDelivery(
-                                in, ServerFrame.messageAt(in, payload, payload + size, publishPrefix), payload + size);
-                    } else if (action == 'b') {
-                        broadcasts++;
-                    } else {
-                        onReply(ctx, in, action, payload, size);
-                    }
-                }
+                case 0x0, 0x1, 0x2 -> protocol.data(ctx.channel(), b0 & 0x0F, in, payload, payload + size, this);
                 case 0x8 -> {
                     closeCode = size >= 2 ? in.getUnsignedShort(payload) : 1005;
                     deliveries.closeFrame(closeCode);
                 }
                 case 0x9 -> ctx.channel().writeAndFlush(new PongWebSocketFrame(in.retainedSlice(payload, size)));
-                default -> {} // pong, binary, continuation: Courier sends none we need
+                default -> {} // pong
             }
             in.readerIndex(payload + size);
         }
@@ -135,7 +131,9 @@ final class DeliveryDecoder extends ByteToMessageDecoder {
         }
     }
 
-    private void onDelivery(ByteBuf in, int from, int to) {
+    @Override
+    public void delivery(ByteBuf in, int from, int to) {
+        published++;
         if (from < 0 || !Publication.read(in, from, to, header, message) || message[0] >= fromPublisher.length) {
             unreadable++;
             return;
@@ -155,20 +153,19 @@ final class DeliveryDecoder extends ByteToMessageDecoder {
         }
     }
 
-    private void onReply(ChannelHandlerContext ctx, ByteBuf in, byte action, int payload, int size) {
-        if (action == 'c') {
-            if (topic == null) {
-                ready.trySuccess(null);
-            } else {
-                ctx.channel()
-                        .writeAndFlush(new TextWebSocketFrame(
-                                "{\"action\":\"subscribe\",\"topic\":\"" + topic + "\",\"id\":1}"));
-            }
-        } else if (action == 'a') {
-            ready.trySuccess(null);
-        } else if (action == 'e') {
-            ready.tryFailure(new IllegalStateException(in.toString(payload, size, StandardCharsets.UTF_8)));
-        }
+    @Override
+    public void broadcast() {
+        broadcasts++;
+    }
+
+    @Override
+    public void ready() {
+        ready.trySuccess(null);
+    }
+
+    @Override
+    public void failed(String why) {
+        ready.tryFailure(new IllegalStateException(why));
     }
 
     /**
@@ -237,6 +234,7 @@ final class DeliveryDecoder extends ByteToMessageDecoder {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         closedAtNanos = System.nanoTime();
+        protocol.release();
         deliveries.disconnected();
         ready.tryFailure(new IllegalStateException("closed by the server before it was ready"));
         super.channelInactive(ctx);

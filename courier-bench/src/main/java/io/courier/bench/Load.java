@@ -39,6 +39,7 @@ public final class Load {
     private static final long PROBE_GAP_MILLIS = 100;
 
     private final LoadOptions options;
+    private final Target target;
     private final ClientTransport transport = ClientTransport.detect();
     private final Deliveries deliveries;
     private final Connector connector;
@@ -55,12 +56,13 @@ public final class Load {
 
     private Load(LoadOptions options) {
         this.options = options;
+        this.target = Target.of(options);
         this.deliveries = new Deliveries(options.sampleEvery());
         this.connector = new Connector(transport, options.url());
         this.subscriberConnectors = options.subscriberUrls().stream()
                 .map(u -> u.equals(options.url()) ? connector : new Connector(transport, u))
                 .toArray(Connector[]::new);
-        this.serverMetrics = new ServerMetrics(options.url(), options.metricsToken());
+        this.serverMetrics = new ServerMetrics(options.url(), options.metricsToken(), target.courier());
         this.subscribers = new DeliveryDecoder[options.subscribers()];
         this.channels = new Channel[options.subscribers()];
         this.publisherIds =
@@ -96,17 +98,19 @@ public final class Load {
         }
     }
 
+    /** One run with {@code options}, in this JVM: what {@link #main} prints. For tests. */
+    static Summary execute(LoadOptions options) throws Exception {
+        return new Load(options).run();
+    }
+
     private Summary run() throws Exception {
         Instant startedAt = Instant.now();
         boolean fanout = options.scenario().equals("fanout");
-        CourierApi api = new CourierApi(options.url(), options.bearer());
-        api.createAudience();
         String[] topics = new String[fanout ? options.topics() : 0];
         for (int t = 0; t < topics.length; t++) {
             topics[t] = "bench/" + t;
-            api.createTopic(topics[t]);
         }
-        SignedKeys keys = new SignedKeys(api);
+        target.prepare(topics);
         EventLoopGroup subscriberLoops = transport.newGroup(options.threads(), "bench-sub");
         // Publishers get a loop of their own so that their pacing does not queue behind subscriber reads.
         EventLoopGroup publisherLoop = transport.newGroup(1, "bench-pub");
@@ -121,7 +125,7 @@ public final class Load {
         long[] probeAcked = {0};
         Summary.Hooks hookCalls = null;
         try {
-            opened = openAll(subscriberLoops, keys, topics);
+            opened = openAll(subscriberLoops, topics);
             metricsBefore = serverMetrics.scrape();
             if (fanout) {
                 long[] readingPerTopic = readingPerTopic(topics.length);
@@ -131,7 +135,7 @@ public final class Load {
                         connector,
                         serverMetrics,
                         publisherLoop,
-                        keys,
+                        target,
                         topics,
                         readingPerTopic,
                         this::stallSlowSubscribers);
@@ -149,7 +153,7 @@ public final class Load {
                     firstId += options.publishers();
                 }
                 HookTraffic hooks = options.hookRate() > 0
-                        ? new HookTraffic(api, options.hookRate(), options.durationSeconds())
+                        ? new HookTraffic(((CourierTarget) target).api(), options.hookRate(), options.durationSeconds())
                         : null;
                 if (hooks != null) {
                     hooks.start();
@@ -171,7 +175,7 @@ public final class Load {
                 }
                 results.addAll(measured.results());
                 if (options.probes() > 0) {
-                    probes = probe(publisherLoop, keys, topics, readingPerTopic[0], publisherIds - 1, probeAcked);
+                    probes = probe(publisherLoop, topics, readingPerTopic[0], publisherIds - 1, probeAcked);
                 }
             } else {
                 held = hold(opened);
@@ -192,6 +196,7 @@ public final class Load {
         return new Summary(
                 options,
                 transport.name(),
+                target.name(),
                 startedAt,
                 opened,
                 calibration,
@@ -208,7 +213,7 @@ public final class Load {
     }
 
     /** Opens the subscribers with at most {@code --handshakes} in flight; subscribed (when given topics) before they count. */
-    private Summary.Opened openAll(EventLoopGroup loops, SignedKeys keys, String[] topics) throws InterruptedException {
+    private Summary.Opened openAll(EventLoopGroup loops, String[] topics) throws InterruptedException {
         int n = options.subscribers();
         CpuSampler cpu = new CpuSampler(options.serverPid());
         CpuSampler.Snapshot before = cpu.take();
@@ -246,12 +251,12 @@ public final class Load {
                 }
                 handshakes.release();
             });
-            DeliveryDecoder decoder =
-                    new DeliveryDecoder(deliveries, topic, topicIndex, slow, Math.max(1, publisherIds), opened);
+            DeliveryDecoder decoder = new DeliveryDecoder(
+                    deliveries, target.subscriber(topic), topicIndex, slow, Math.max(1, publisherIds), opened);
             subscribers[index] = decoder;
             channels[index] = subscriberConnectors[options.subscriberServer(index)].open(
                     loops,
-                    keys.next(),
+                    target.nextPath(),
                     source,
                     slow ? options.slowReceiveBufferBytes() : 0,
                     opened,
@@ -347,22 +352,22 @@ public final class Load {
      * the topic's subscribers had read it. The machine is otherwise idle, so this is fan-out latency
      * without queueing.
      */
-    private Summary.Probes probe(
-            EventLoopGroup loop, SignedKeys keys, String[] topics, long subscribersOfTopic0, int id, long[] acked)
+    private Summary.Probes probe(EventLoopGroup loop, String[] topics, long subscribersOfTopic0, int id, long[] acked)
             throws Exception {
         Promise<Void> up = ImmediateEventExecutor.INSTANCE.newPromise();
         PublisherHandler publisher = new PublisherHandler(
+                target.publisher(new String[] {topics[0]}),
                 up,
                 ImmediateEventExecutor.INSTANCE.newPromise(),
                 deliveries,
                 id,
                 new int[] {0},
-                new String[] {topics[0]},
                 options.sizeBytes(),
                 1,
                 0,
                 Long.MAX_VALUE);
-        Channel channel = connector.open(loop, keys.next(), up, pipeline -> pipeline.addLast("publisher", publisher));
+        Channel channel =
+                connector.open(loop, target.nextPath(), up, pipeline -> pipeline.addLast("publisher", publisher));
         if (!up.await(15, TimeUnit.SECONDS) || !up.isSuccess()) {
             throw new IllegalStateException(
                     "probe publisher not connected: " + (up.cause() == null ? "timeout" : up.cause()));

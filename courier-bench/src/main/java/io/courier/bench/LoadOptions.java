@@ -16,6 +16,8 @@ import java.util.UUID;
  * scripts can append overrides to a scenario's defaults.
  *
  * @param label          the scenario's name in the summary and the JSON (scripts pass theirs)
+ * @param target         the server's protocol: {@code courier}, or a peer it is compared with,
+ *                       {@code nats} (nats-server's WebSocket listener) or {@code socketio} (see {@link Target})
  * @param rate           publishes per second over all publishers; 0 = as fast as the bounds allow
  * @param window         publishes each publisher has sent but not yet seen acknowledged, at most
  * @param maxLagMessages deliveries outstanding (expected − received over all subscribers that read), at
@@ -42,6 +44,7 @@ import java.util.UUID;
 record LoadOptions(
         String scenario,
         String label,
+        String target,
         URI url,
         List<URI> subscriberUrls,
         String bearer,
@@ -74,6 +77,8 @@ record LoadOptions(
     static final String USAGE = """
             usage: java -jar courier-bench.jar --url http://127.0.0.1:PORT (--secret S | --token-file F) [flags]
               --scenario fanout|connections   (fanout)
+              --target courier|nats|socketio  (courier; nats: nats-server's WebSocket listener at --url's port,
+                                               socketio: courier-bench/socketio/server.js; neither needs a secret)
               --label NAME                    (the scenario; names the run in the summary and JSON)
               --subscriber-urls URL,URL,...   (--url; subscriber i connects to URL number i mod n, e.g. the
                                                nodes of a cluster; publishers, REST and /metrics use --url)
@@ -121,6 +126,10 @@ record LoadOptions(
             throw new IllegalArgumentException("--scenario: " + scenario + " (expected: fanout or connections)");
         }
         String label = f.string("--label", scenario);
+        String target = f.string("--target", "courier");
+        if (!target.equals("courier") && !target.equals("nats") && !target.equals("socketio")) {
+            throw new IllegalArgumentException("--target: " + target + " (expected: courier, nats or socketio)");
+        }
         URI url = httpUrl("--url", f.required("--url"));
         List<URI> subscriberUrls = new ArrayList<>();
         String subscriberList = f.string("--subscriber-urls", "");
@@ -135,7 +144,9 @@ record LoadOptions(
         String tokenFile = f.string("--token-file", "");
         String audience = f.string("--audience", "bench-" + UUID.randomUUID() + ".test");
         String bearer;
-        if (!tokenFile.isEmpty()) {
+        if (!target.equals("courier")) {
+            bearer = ""; // a peer needs no token: its sockets are open to anyone on loopback
+        } else if (!tokenFile.isEmpty()) {
             bearer = readToken(Path.of(tokenFile));
             audience = CourierApi.audienceOf(bearer)
                     .orElseThrow(() -> new IllegalArgumentException(
@@ -175,6 +186,10 @@ record LoadOptions(
             throw new IllegalArgumentException(
                     "unknown flag " + flags.keySet().iterator().next());
         }
+        if (hookRate > 0 && !target.equals("courier")) {
+            throw new IllegalArgumentException(
+                    "--hook-rate: " + hookRate + " with --target " + target + " (expected: 0; hooks are Courier's)");
+        }
         if (publishers > topics) {
             throw new IllegalArgumentException(
                     "--publishers: " + publishers + " (expected: at most --topics, " + topics + ")");
@@ -193,6 +208,7 @@ record LoadOptions(
         return new LoadOptions(
                 scenario,
                 label,
+                target,
                 url,
                 List.copyOf(subscriberUrls),
                 bearer,

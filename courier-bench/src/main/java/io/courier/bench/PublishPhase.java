@@ -23,6 +23,8 @@ final class PublishPhase {
     private static final long FINISH_NANOS = TimeUnit.SECONDS.toNanos(60);
     /** Outstanding bytes per subscriber at most while publishing unpaced; see {@link #lagMessages}. */
     static final long LAG_BYTES = 256 * 1024;
+    /** How often the server's RSS is read during a phase. */
+    static final long RSS_EVERY_MILLIS = 200;
 
     /** What every phase of a run shares: the subscribers that read per topic, and how to stall the slow ones. */
     record Rig(
@@ -31,7 +33,7 @@ final class PublishPhase {
             Connector connector,
             ServerMetrics serverMetrics,
             EventLoopGroup loop,
-            SignedKeys keys,
+            Target target,
             String[] topics,
             long[] readingPerTopic,
             IntSupplier stallSlowSubscribers) {}
@@ -68,6 +70,9 @@ final class PublishPhase {
     private long lastReceived;
     private long lastAcked;
     private Histogram interval;
+    private long rssStartKib = -1;
+    private long rssPeakKib = -1;
+    private long lastRssNanos;
 
     PublishPhase(Rig rig, Plan plan) {
         this.rig = rig;
@@ -99,19 +104,23 @@ final class PublishPhase {
             Promise<Void> up = ImmediateEventExecutor.INSTANCE.newPromise();
             Promise<PublisherHandler.Result> done = ImmediateEventExecutor.INSTANCE.newPromise();
             PublisherHandler publisher = new PublisherHandler(
+                    rig.target().publisher(names),
                     up,
                     done,
                     deliveries,
                     plan.firstId() + i,
                     mine,
-                    names,
                     options.sizeBytes(),
                     options.window(),
                     plan.rate() / p,
                     lagLimit);
             publishers[i] = publisher;
             channels[i] = rig.connector()
-                    .open(rig.loop(), rig.keys().next(), up, pipeline -> pipeline.addLast("publisher", publisher));
+                    .open(
+                            rig.loop(),
+                            rig.target().nextPath(),
+                            up,
+                            pipeline -> pipeline.addLast("publisher", publisher));
             ready.add(up);
         }
         for (Promise<Void> up : ready) {
@@ -126,6 +135,8 @@ final class PublishPhase {
     private void startPublishers() {
         cpu = new CpuSampler(options.serverPid());
         cpuBefore = cpu.take();
+        rssStartKib = cpu.serverRssKib();
+        rssPeakKib = rssStartKib;
         receivedBefore = deliveries.received();
         expectedBefore = deliveries.expected();
         deliveries.intervalLatency(null);
@@ -161,6 +172,10 @@ final class PublishPhase {
                 if (now > finishBy) {
                     throw new IllegalStateException("publishers did not finish: no replies within 60 s of the end");
                 }
+            }
+            if (now - lastRssNanos >= TimeUnit.MILLISECONDS.toNanos(RSS_EVERY_MILLIS)) {
+                lastRssNanos = now;
+                rssPeakKib = Math.max(rssPeakKib, cpu.serverRssKib());
             }
             long received = deliveries.received();
             boolean drained = drain.drained(publishersDone, received, deliveries.expected(), now);
@@ -221,6 +236,10 @@ final class PublishPhase {
 
     private Summary.Phase summary(List<PublisherHandler.Result> results) {
         CpuSampler.Usage usage = cpu.take().since(cpuBefore);
+        long rssEndKib = cpu.serverRssKib();
+        Summary.Rss rss = rssStartKib < 0
+                ? Summary.Rss.UNKNOWN
+                : new Summary.Rss(rssStartKib, Math.max(rssPeakKib, rssEndKib), rssEndKib);
         long first = results.stream()
                 .mapToLong(PublisherHandler.Result::firstPublishNanos)
                 .min()
@@ -242,7 +261,8 @@ final class PublishPhase {
                 all,
                 usage,
                 timeline.points(),
-                stall.result(startNanos));
+                stall.result(startNanos),
+                rss);
     }
 
     /**

@@ -1,20 +1,18 @@
 package io.courier.bench;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One publisher: sends {@code {"action":"publish","topic":...,"id":n,"message":PUBLICATION}} (see
- * {@link Publication}) round-robin over its topics for a fixed time, at a fixed rate or as fast as
- * its bounds allow, and counts the replies.
+ * One publisher: sends a {@link Publication} in the target's publish frame (Courier's
+ * {@code {"action":"publish","topic":...,"id":n,"message":PUBLICATION}}, see {@link Target}) round-robin
+ * over its topics for a fixed time, at a fixed rate or as fast as its bounds allow, and counts the
+ * acknowledgements.
  *
  * <p>Paced, it runs open loop: message n is due at {@code start + n / rate}, and that due time is
  * what the message carries, so when the publisher falls behind (window full, a slow event loop) the
@@ -24,10 +22,10 @@ import java.util.concurrent.TimeUnit;
  * ack. And since Courier acks a publish once it is queued for fan-out, not once delivered, the
  * deliveries outstanding over all publishers (expected − received) stay under {@code lagLimit};
  * without that the publishers outrun the fan-out, the server's queues grow and subscribers are cut
- * off as slow consumers. Replies arrive in order on one connection, so reply n belongs to publish n.
- * Event loop only, apart from {@link #start}, {@link #sendOne}, {@link #acked()} and {@link #done}.
+ * off as slow consumers. Replies arrive in order on one connection, so reply n belongs to publish n
+ * (a target may acknowledge several at once, NATS with one PONG). Event loop only, apart from {@link #start}, {@link #sendOne}, {@link #acked()} and {@link #done}.
  */
-final class PublisherHandler extends ChannelInboundHandlerAdapter {
+final class PublisherHandler extends ChannelInboundHandlerAdapter implements Target.PublisherProtocol.Replies {
     /** What the publisher did; read by the main thread once {@link #done} completes. */
     record Result(
             int publisher,
@@ -54,12 +52,13 @@ final class PublisherHandler extends ChannelInboundHandlerAdapter {
     /** How often a publisher held back by the rate or the lag bound looks again. */
     private static final long RETRY_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
 
+    private final Target.PublisherProtocol protocol;
     private final Promise<Void> ready;
     private final Promise<Result> done;
     private final Deliveries deliveries;
     private final int publisher;
     private final int[] topicIndices;
-    private final String[] topics;
+    private final int topics;
     private final int sizeBytes;
     private final int window;
     private final double ratePerSecond;
@@ -84,6 +83,8 @@ final class PublisherHandler extends ChannelInboundHandlerAdapter {
     private final long[] stalledNanos = new long[3];
     private int stoppedBy = -1;
     private long lastAttemptNanos;
+    /** Publishes written since the last {@link Target.PublisherProtocol#afterBatch}. */
+    private int unmarked;
 
     /**
      * @param publisher    this publisher's id, written into every message
@@ -92,33 +93,35 @@ final class PublisherHandler extends ChannelInboundHandlerAdapter {
      * @param lagLimit     deliveries outstanding over all publishers at most; Long.MAX_VALUE for no bound
      */
     PublisherHandler(
+            Target.PublisherProtocol protocol,
             Promise<Void> ready,
             Promise<Result> done,
             Deliveries deliveries,
             int publisher,
             int[] topicIndices,
-            String[] topics,
             int sizeBytes,
             int window,
             double ratePerSecond,
             long lagLimit) {
+        this.protocol = protocol;
         this.ready = ready;
         this.done = done;
         this.deliveries = deliveries;
         this.publisher = publisher;
         this.topicIndices = topicIndices.clone();
-        this.topics = topics.clone();
+        this.topics = topicIndices.length;
         this.sizeBytes = sizeBytes;
         this.window = window;
         this.ratePerSecond = ratePerSecond;
         this.lagLimit = lagLimit;
-        this.ackedPerTopic = new long[topics.length];
-        this.seqPerTopic = new long[topics.length];
+        this.ackedPerTopic = new long[topics];
+        this.seqPerTopic = new long[topics];
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        protocol.opened(ctx.channel());
     }
 
     /**
@@ -155,8 +158,10 @@ final class PublisherHandler extends ChannelInboundHandlerAdapter {
         Promise<Long> written = ctx.executor().newPromise();
         ctx.executor().execute(() -> {
             long now = System.nanoTime();
-            ctx.writeAndFlush(new TextWebSocketFrame(frame(0, deliveries.toMicros(now))), ctx.voidPromise());
+            ctx.write(frame(0, deliveries.toMicros(now)), ctx.voidPromise());
             sent++;
+            protocol.afterBatch(ctx.channel(), sent);
+            ctx.flush();
             deliveries.expect(subscribers);
             written.setSuccess(now);
         });
@@ -191,17 +196,27 @@ final class PublisherHandler extends ChannelInboundHandlerAdapter {
                 heldBack = true;
                 break;
             }
-            int topic = (int) (sent % topics.length);
+            int topic = (int) (sent % topics);
             long dueMicros = deliveries.toMicros(
                     ratePerSecond == 0 ? System.nanoTime() : firstNanos + (long) (sent * 1e9 / ratePerSecond));
-            ctx.write(new TextWebSocketFrame(frame(topic, dueMicros)), ctx.voidPromise());
+            ctx.write(frame(topic, dueMicros), ctx.voidPromise());
             sent++;
             long fanout = subscribersPerTopic[topic];
             deliveries.expect(fanout);
             outstanding += fanout;
             wrote = true;
+            // A target that acknowledges batches (NATS: one PONG per PING) gets a mark every quarter
+            // window, so that acks return while the window is still open instead of once it is full.
+            if (++unmarked >= Math.max(1, window / 4)) {
+                protocol.afterBatch(ctx.channel(), sent);
+                unmarked = 0;
+            }
         }
         if (wrote) {
+            if (unmarked > 0) {
+                protocol.afterBatch(ctx.channel(), sent);
+                unmarked = 0;
+            }
             ctx.flush();
             lastNanos = System.nanoTime();
         }
@@ -219,42 +234,53 @@ final class PublisherHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private ByteBuf frame(int topic, long dueMicros) {
+    private WebSocketFrame frame(int topic, long dueMicros) {
         StringBuilder s = scratch;
         s.setLength(0);
-        s.append("{\"action\":\"publish\",\"topic\":\"")
-                .append(topics[topic])
-                .append("\",\"id\":")
-                .append(sent)
-                .append(",\"message\":");
         Publication.write(s, publisher, seqPerTopic[topic]++, dueMicros, sizeBytes);
-        s.append('}');
-        return ByteBufUtil.writeUtf8(ctx.alloc(), s);
+        return protocol.publish(ctx.alloc(), topic, sent, s);
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         try {
-            if (!(msg instanceof TextWebSocketFrame text)) {
-                return;
-            }
-            ByteBuf json = text.content();
-            byte action = ServerFrame.action(json, json.readerIndex(), json.writerIndex());
-            if (action == 'c') {
-                ready.trySuccess(null);
-            } else if (action == 'a' || action == 'e') {
-                int topic = (int) (replies % topics.length);
-                replies++;
-                if (action == 'a') {
-                    ackedPerTopic[topic]++;
-                    ackedSoFar = ackedSoFar + 1; // one writer: this loop
-                } else if (errors++ == 0) {
-                    firstError = json.toString(StandardCharsets.UTF_8);
-                }
+            if (msg instanceof WebSocketFrame frame) {
+                protocol.read(ctx.channel(), frame, this);
             }
         } finally {
             ReferenceCountUtil.release(msg);
         }
+    }
+
+    @Override
+    public void ready() {
+        ready.trySuccess(null);
+    }
+
+    @Override
+    public void acked(long n) {
+        for (long k = 0; k < n; k++) {
+            ackedPerTopic[(int) (replies % topics)]++;
+            replies++;
+        }
+        ackedSoFar = ackedSoFar + n; // one writer: this loop
+    }
+
+    @Override
+    public void refused(String text) {
+        replies++;
+        if (errors++ == 0) {
+            firstError = text;
+        }
+    }
+
+    @Override
+    public void failed(String text) {
+        if (firstError == null) {
+            firstError = text;
+        }
+        ready.tryFailure(new IllegalStateException(text));
+        ctx.close();
     }
 
     @Override
@@ -286,6 +312,7 @@ final class PublisherHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        protocol.release();
         ready.tryFailure(new IllegalStateException("publisher closed before it was ready"));
         done.tryFailure(new IllegalStateException(
                 "publisher connection closed after " + sent + " publishes, " + replies + " replies"));

@@ -36,12 +36,15 @@ final class ServerMetrics {
 
     private final URI metrics;
     private final Optional<String> token;
+    private final boolean enabled;
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
 
-    ServerMetrics(URI base, Optional<String> token) {
+    /** @param enabled false for a target other than Courier: every scrape is then empty */
+    ServerMetrics(URI base, Optional<String> token, boolean enabled) {
         this.metrics = base.resolve("/metrics");
         this.token = token;
+        this.enabled = enabled;
     }
 
     /**
@@ -49,6 +52,9 @@ final class ServerMetrics {
      * timeout) can fail the first attempt, and one lost sample would lose a slow-consumer timing.
      */
     Snapshot scrape() {
+        if (!enabled) {
+            return Snapshot.NONE;
+        }
         Snapshot s = scrapeOnce();
         return s.ok() ? s : scrapeOnce();
     }

@@ -21,6 +21,7 @@ import org.HdrHistogram.Histogram;
 record Summary(
         LoadOptions options,
         String transport,
+        String target,
         Instant startedAt,
         Opened opened,
         Phase calibration,
@@ -71,7 +72,8 @@ record Summary(
             Histogram latencyMicros,
             CpuSampler.Usage cpu,
             List<Timeline.Point> timeline,
-            Stall stall) {
+            Stall stall,
+            Rss rss) {
         long sent() {
             return results.stream().mapToLong(PublisherHandler.Result::sent).sum();
         }
@@ -101,6 +103,11 @@ record Summary(
             return seconds > 0 ? received / seconds : 0;
         }
 
+        /** Server CPU per delivery counted by the subscribers, µs; -1 when unknown. */
+        double serverCpuMicrosPerDelivery() {
+            return cpu.serverCpuSeconds() < 0 || received == 0 ? -1 : cpu.serverCpuSeconds() * 1e6 / received;
+        }
+
         double held(ToDoubleFunction<PublisherHandler.Stalls> by) {
             return results.stream()
                     .mapToDouble(r -> by.applyAsDouble(r.stalls()))
@@ -123,6 +130,14 @@ record Summary(
             Histogram beforeMicros,
             Histogram whileStalledMicros,
             Histogram afterCutMicros) {}
+
+    /**
+     * The server's resident set (VmRSS of /proc/PID/status, KiB) at the phase's start, its largest over
+     * the phase (sampled every {@link PublishPhase#RSS_EVERY_MILLIS} ms) and at its end; -1 when unknown.
+     */
+    record Rss(long startKib, long peakKib, long endKib) {
+        static final Rss UNKNOWN = new Rss(-1, -1, -1);
+    }
 
     /** Hook broadcasts: calls due at the rate asked for, acknowledged (200) and failed. */
     record Hooks(long due, long acked, long failed) {}
@@ -290,6 +305,7 @@ record Summary(
 
     private Line setup(LoadOptions o) {
         Field transportAndUrl = new Field("transport", transport, ", " + transport);
+        Field targetName = new Field("target", target, ", target " + target);
         Field threads = new Field("clientThreads", o.threads(), " x" + o.threads());
         Field url = new Field("url", o.url().toString(), ", " + o.url());
         List<Field> notPrinted = List.of(json("sampleEvery", o.sampleEvery()), json("slowPercent", o.slowPercent()));
@@ -297,6 +313,7 @@ record Summary(
             List<Field> fields = new ArrayList<>(List.of(
                     new Field("subscribers", o.subscribers(), o.subscribers() + " idle connections"),
                     new Field("durationSeconds", o.durationSeconds(), " held " + o.durationSeconds() + " s"),
+                    targetName,
                     transportAndUrl,
                     threads,
                     url,
@@ -323,6 +340,7 @@ record Summary(
                         "maxLagMessages",
                         o.maxLagMessages(),
                         ", max lag " + (o.maxLagMessages() == 0 ? "off" : PublishPhase.lagMessages(o) + " msgs")),
+                targetName,
                 transportAndUrl,
                 threads,
                 url));
@@ -389,6 +407,28 @@ record Summary(
                 json("otherCpuSeconds", c.otherCpuSeconds()),
                 json("stealCpuSeconds", c.stealCpuSeconds()),
                 json("serverWriteSyscalls", c.serverWriteSyscalls())));
+        lines.add(new Line(
+                "footprint",
+                new Field(
+                        "serverCpuMicrosPerDelivery",
+                        p.serverCpuMicrosPerDelivery(),
+                        p.serverCpuMicrosPerDelivery() < 0
+                                ? "cpu per delivery n/a"
+                                : format("%.3f µs cpu per delivery", p.serverCpuMicrosPerDelivery())),
+                new Field(
+                        "serverRssStartKiB",
+                        p.rss.startKib(),
+                        p.rss.startKib() < 0
+                                ? ", rss n/a"
+                                : format(", rss %.0f MiB at the start", p.rss.startKib() / 1024.0)),
+                new Field(
+                        "serverRssPeakKiB",
+                        p.rss.peakKib(),
+                        p.rss.peakKib() < 0 ? "" : format(", peak %.0f MiB", p.rss.peakKib() / 1024.0)),
+                new Field(
+                        "serverRssEndKiB",
+                        p.rss.endKib(),
+                        p.rss.endKib() < 0 ? "" : format(", %.0f MiB at the end", p.rss.endKib() / 1024.0))));
         if (c.serverWriteSyscalls() > 0) {
             lines.add(new Line(
                     "syscalls",

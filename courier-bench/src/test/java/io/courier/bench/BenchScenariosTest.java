@@ -17,11 +17,14 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The load scenarios are one table in {@code scripts/bench}: its usage names each of them, and each
- * line's flags are ones courier-bench accepts.
+ * The load scenarios are one table in {@code scripts/bench} and one in {@code scripts/bench-compare}:
+ * each usage names each of its scenarios, and each line's flags are ones courier-bench accepts (for
+ * every target, in the comparison).
  */
 class BenchScenariosTest {
     private static final Path SCRIPT = Path.of("..", "scripts", "bench");
+    private static final Path COMPARE = Path.of("..", "scripts", "bench-compare");
+    private static final String COMPARE_USAGE_END = "# Every scenario publishes";
     private static final Pattern USAGE_LINE = Pattern.compile("^#   ([a-z][a-z0-9-]*) {2,}\\S.*");
 
     /** Scenario name to its words, from the {@code scenarios='...'} table. */
@@ -44,9 +47,13 @@ class BenchScenariosTest {
 
     /** The scenario names the usage describes: the section before "Flags after the scenario". */
     private static List<String> usage(List<String> lines) {
+        return usage(lines, "# Flags after the scenario");
+    }
+
+    private static List<String> usage(List<String> lines, String end) {
         List<String> names = new ArrayList<>();
         for (String line : lines) {
-            if (line.startsWith("# Flags after the scenario")) {
+            if (line.startsWith(end)) {
                 break;
             }
             Matcher m = USAGE_LINE.matcher(line);
@@ -94,6 +101,36 @@ class BenchScenariosTest {
             }
             LoadOptions options = LoadOptions.parse(args.toArray(String[]::new), Map.of());
             assertTrue(options.scenario().equals("fanout") || options.scenario().equals("connections"), e.getKey());
+        }
+    }
+
+    @Test
+    void theComparisonsUsageDescribesEveryScenarioInItsTableAndNoOther() throws IOException {
+        List<String> lines = Files.readAllLines(COMPARE);
+        List<String> described = usage(lines, COMPARE_USAGE_END);
+        assertFalse(described.isEmpty());
+        assertEquals(List.copyOf(table(lines).keySet()), described);
+    }
+
+    @Test
+    void everyComparisonScenarioParsesForEveryTarget() throws IOException {
+        for (Map.Entry<String, List<String>> e :
+                table(Files.readAllLines(COMPARE)).entrySet()) {
+            for (String target : List.of("courier", "nats", "socketio")) {
+                List<String> args = new ArrayList<>(List.of(
+                        "--url",
+                        "http://127.0.0.1:9",
+                        "--secret",
+                        "0123456789abcdef0123456789abcdef",
+                        "--target",
+                        target,
+                        "--duration",
+                        "10"));
+                args.addAll(e.getValue());
+                LoadOptions options = LoadOptions.parse(args.toArray(String[]::new), Map.of());
+                assertEquals(target, options.target(), e.getKey());
+                assertEquals(100, options.sizeBytes(), e.getKey() + ": every comparison uses 100 B messages");
+            }
         }
     }
 }

@@ -39,7 +39,8 @@ class DeliveryDecoderTest {
     }
 
     private DeliveryDecoder deliver(String topic, String... frames) {
-        DeliveryDecoder decoder = new DeliveryDecoder(deliveries, topic, 0, false, 2, ready);
+        DeliveryDecoder decoder =
+                new DeliveryDecoder(deliveries, CourierTarget.subscriberOf(topic), 0, false, 2, ready);
         EmbeddedChannel channel = new EmbeddedChannel(decoder);
         for (String json : frames) {
             channel.writeInbound(textFrame(json));

@@ -71,7 +71,18 @@ class SummaryTest {
         timeline.add(1.0, 1000, 10, latency(100, 200, 300), 999);
         Summary.Stall stall = new Summary.Stall(1, 6.5, 10, 9, 1.25, 2.5, latency(100), latency(2000), latency(300));
         Summary.Phase calibration = new Summary.Phase(
-                "calibrating", 0, List.of(r), 2.0, 0.5, 9900, 9900, latency(50), cpu(), List.of(), null);
+                "calibrating",
+                0,
+                List.of(r),
+                2.0,
+                0.5,
+                9900,
+                9900,
+                latency(50),
+                cpu(),
+                List.of(),
+                null,
+                Summary.Rss.UNKNOWN);
         Summary.Phase measured = new Summary.Phase(
                 "publishing",
                 49.5,
@@ -83,10 +94,12 @@ class SummaryTest {
                 latency(100, 5000),
                 cpu(),
                 timeline.points(),
-                stall);
+                stall,
+                new Summary.Rss(100 << 10, 300 << 10, 250 << 10));
         return new Summary(
                 o,
                 "epoll",
+                "courier",
                 Instant.parse("2026-01-02T03:04:05Z"),
                 new Summary.Opened(1000, 999, 1, 2.0, 1, "refused", cpu()),
                 calibration,
@@ -121,6 +134,7 @@ class SummaryTest {
         return new Summary(
                 o,
                 "nio",
+                "courier",
                 Instant.parse("2026-01-02T03:04:05Z"),
                 new Summary.Opened(1000, 1000, 0, 2.0, 1, null, cpu()),
                 null,
@@ -197,13 +211,18 @@ class SummaryTest {
         assertTrue(
                 text.startsWith(
                         "== courier-bench fixture ==\nsetup:       1000 subscribers, 1 topic(s), 1 publisher(s), 100 B messages, 20 s,"
-                                + " rate 50% of the calibrated maximum, window 64, max lag 1000 msgs, epoll x2, http://127.0.0.1:9\n"),
+                                + " rate 50% of the calibrated maximum, window 64, max lag 1000 msgs, target courier, epoll x2,"
+                                + " http://127.0.0.1:9\n"),
                 text);
         assertTrue(
                 text.contains(
                         "\npublish:     100 sent, 99 acked, 1 errors in 2.00 s = 50 publishes/s (first error: {\"action\":\"error\"})\n"),
                 text);
         assertTrue(text.contains("\ndeliveries:  9800 received / 9900 expected (98.990%), drain 0.50 s\n"), text);
+        assertTrue(
+                text.contains("\nfootprint:   612.245 µs cpu per delivery, rss 100 MiB at the start, peak 300 MiB,"
+                        + " 250 MiB at the end\n"),
+                text);
         assertTrue(
                 text.contains(
                         "\nslow:        10 stopped reading 6.5 s in; the server cut off 9 of them, the first 1.3 s and the last 2.5 s"
