@@ -8,6 +8,7 @@ import io.courier.cluster.ClusterSettings;
 import io.courier.cluster.NatsBroker;
 import io.courier.config.Config;
 import io.courier.config.ConfigException;
+import io.courier.config.HistorySettings;
 import io.courier.http.ApiHandler;
 import io.courier.http.AudienceRoutes;
 import io.courier.http.BodyBudget;
@@ -115,7 +116,7 @@ public final class CourierServer implements AutoCloseable {
         Router router = new Router();
         new HealthRoutes(store, () -> draining, cluster).register(router);
         new AudienceRoutes(store).register(router);
-        new TopicRoutes(topics).register(router);
+        new TopicRoutes(topics, config.history()).register(router);
         new SignRoute(store, connectionKeys, config.wsUrl()).register(router);
         AudienceRateLimit hookLimit = new AudienceRateLimit(config.limits().hookRatePerSecond(), System::nanoTime);
         // Off the event loops: a pass over every audience that called the hook in the last second.
@@ -220,8 +221,8 @@ public final class CourierServer implements AutoCloseable {
     private CatalogSync catalogSync(Topics topics) {
         return new CatalogSync() {
             @Override
-            public void learned(String audience, String topic) {
-                topics.learned(audience, topic);
+            public void learned(String audience, String topic, HistorySettings history) {
+                topics.learned(audience, topic, history);
             }
 
             @Override

@@ -1,5 +1,6 @@
 package io.courier.cluster;
 
+import io.courier.config.HistorySettings;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
 import io.courier.hub.Hub;
@@ -237,13 +238,14 @@ public final class NatsBroker implements Broker {
      * (cut off from NATS) reloads its catalogue when it reconnects, and any node asks the store on a
      * miss. Any thread; never blocks.
      */
-    public void announce(String audience, String topic) {
+    public void announce(String audience, String topic, HistorySettings history) {
         Connection c = connection;
         if (c == null || closed) {
             return;
         }
         Headers headers = new Headers();
         headers.put(ORIGIN, settings.nodeId());
+        CatalogAnnouncement.putHistory(headers, history);
         try {
             c.publish(CATALOG, headers, CatalogAnnouncement.encode(audience, topic));
         } catch (IllegalStateException e) {
@@ -529,7 +531,11 @@ public final class NatsBroker implements Broker {
             return; // noEcho makes this unreachable; the origin check keeps it so
         }
         if (CATALOG.equals(msg.getSubject())) {
-            CatalogAnnouncement.decode(msg.getData(), catalog::learned);
+            HistorySettings history = CatalogAnnouncement.history(headers);
+            if (history != null) {
+                CatalogAnnouncement.decode(
+                        msg.getData(), (audience, topic) -> catalog.learned(audience, topic, history));
+            }
             return;
         }
         Interest interest = interests.get(msg.getSubject());

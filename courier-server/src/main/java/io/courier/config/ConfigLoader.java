@@ -172,7 +172,23 @@ public final class ConfigLoader {
                 cluster,
                 bool("courier.proxy.protocol"),
                 grace,
-                spread);
+                spread,
+                history());
+    }
+
+    /** Defaults must lie within the maxima, so every topic created without settings is valid. */
+    private Config.HistoryConfig history() {
+        int maxSize = intIn("courier.history.max.size", 0, 1_000_000);
+        int maxTtl = intIn("courier.history.max.ttl.seconds", 1, 30 * 86_400);
+        int size = intIn("courier.history.size", 0, maxSize);
+        int ttl = intIn("courier.history.ttl.seconds", 1, maxTtl);
+        return new Config.HistoryConfig(
+                size,
+                ttl,
+                maxSize,
+                maxTtl,
+                intIn("courier.history.recovery.limit", 1, 1_000_000),
+                longIn("courier.history.max.memory.bytes", 1024, Long.MAX_VALUE));
     }
 
     /**
