@@ -9,10 +9,12 @@ import io.courier.cluster.NatsBroker;
 import io.courier.config.Config;
 import io.courier.config.ConfigException;
 import io.courier.config.HistorySettings;
+import io.courier.history.Histories;
 import io.courier.http.ApiHandler;
 import io.courier.http.AudienceRoutes;
 import io.courier.http.BodyBudget;
 import io.courier.http.HealthRoutes;
+import io.courier.http.HistoryRoute;
 import io.courier.http.HookRoute;
 import io.courier.http.MetricsRoute;
 import io.courier.http.Router;
@@ -63,6 +65,8 @@ public final class CourierServer implements AutoCloseable {
     private final Hub hub;
     /** Null on a single node. */
     private final NatsBroker cluster;
+    /** Null in a cluster. */
+    private final Histories histories;
 
     private final JwtKeys jwtKeys;
     private final CourierMetrics metrics;
@@ -108,6 +112,12 @@ public final class CourierServer implements AutoCloseable {
         // No NATS configured: no broker at all, and the sockets and the hook use the hub as they always have.
         this.cluster =
                 clusterSettings == null ? null : NatsBroker.start(clusterSettings, hub, metrics, catalogSync(topics));
+        // A single node keeps histories in memory; in a cluster they are not served by this release.
+        this.histories = cluster == null ? new Histories(hub, allocator, config.history(), System::nanoTime) : null;
+        if (histories != null) {
+            background.scheduleWithFixedDelay(histories::sweep, 1, 1, TimeUnit.SECONDS);
+            metrics.watchHistory(histories::heldBytes);
+        }
         if (cluster != null) {
             topics.announceWith(cluster::announce);
             metrics.watchTopicLookups(topics::storeLookups);
@@ -121,13 +131,15 @@ public final class CourierServer implements AutoCloseable {
         AudienceRateLimit hookLimit = new AudienceRateLimit(config.limits().hookRatePerSecond(), System::nanoTime);
         // Off the event loops: a pass over every audience that called the hook in the last second.
         background.scheduleWithFixedDelay(hookLimit::sweep, 10, 10, TimeUnit.SECONDS);
-        new HookRoute(hub, cluster, metrics, hookLimit).register(router);
+        new HookRoute(hub, cluster, histories, metrics, hookLimit).register(router);
+        new HistoryRoute(topics, histories).register(router);
         this.metricsRoute =
                 new MetricsRoute(metrics.registry(), config.metrics().token());
         if (config.metrics().enabled()) {
             metricsRoute.register(router);
         }
-        WebSocketUpgradeHandler upgrade = new WebSocketUpgradeHandler(connectionKeys, hub, cluster, config, metrics);
+        WebSocketUpgradeHandler upgrade =
+                new WebSocketUpgradeHandler(connectionKeys, hub, cluster, histories, config, metrics);
         ApiHandler api = new ApiHandler(router, verifier, metrics);
         BodyBudget bodyBudget = new BodyBudget(config.maxBufferedBytes());
         metrics.watchBufferedBodies(bodyBudget::heldBytes);
@@ -185,6 +197,11 @@ public final class CourierServer implements AutoCloseable {
 
     public int port() {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    /** The single node's topic histories, or null in a cluster. */
+    public Histories histories() {
+        return histories;
     }
 
     public Hub hub() {
@@ -289,6 +306,9 @@ public final class CourierServer implements AutoCloseable {
         background.shutdownNow();
         if (cluster != null) {
             cluster.close();
+        }
+        if (histories != null) {
+            histories.close(); // after the loops: no publish appends any more
         }
         metricsRoute.close();
         jwtKeys.close();

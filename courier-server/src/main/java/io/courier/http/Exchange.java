@@ -118,8 +118,14 @@ public final class Exchange {
 
     /** Sends {@code json} (ownership passes here) with {@code status}. */
     public void respond(HttpResponseStatus status, ByteBuf json) {
+        respond(status, json, Map.of());
+    }
+
+    /** Sends {@code json} (ownership passes here) with {@code status} and extra response headers. */
+    public void respond(HttpResponseStatus status, ByteBuf json, Map<String, String> headers) {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, json);
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+        headers.forEach(response.headers()::set);
         send(response);
     }
 

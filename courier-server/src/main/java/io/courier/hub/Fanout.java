@@ -32,7 +32,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * and a drain releases every frame it takes whether or not its channels are still open.
  */
 final class Fanout implements Runnable {
-    private record Work(ByteBuf frame, LoopSlot slot, long startNanos) {}
+    /** {@code offset} is -1 except for history topics' frames. */
+    private record Work(ByteBuf frame, LoopSlot slot, long startNanos, long offset) {}
 
     /** Publishes drained per turn before the loop goes back to its sockets. */
     private static final int MAX_BATCH = 1024;
@@ -64,9 +65,9 @@ final class Fanout implements Runnable {
     }
 
     /** Any thread. Takes one reference of {@code frame}, released once written. */
-    void submit(ByteBuf frame, LoopSlot slot, long startNanos) {
+    void submit(ByteBuf frame, LoopSlot slot, long startNanos, long offset) {
         queuedBytes.addAndGet(frame.readableBytes());
-        queue.offer(new Work(frame, slot, startNanos));
+        queue.offer(new Work(frame, slot, startNanos, offset));
         if (scheduled.compareAndSet(false, true)) {
             loop.execute(this);
         }
@@ -159,7 +160,9 @@ final class Fanout implements Runnable {
             batchStarts[drained++] = work.startNanos();
             bytes += work.frame().readableBytes();
             try {
-                deliveries += work.slot().deliver(work.frame());
+                deliveries += work.offset() < 0
+                        ? work.slot().deliver(work.frame())
+                        : work.slot().deliver(work.frame(), work.offset());
             } finally {
                 work.frame().release();
             }

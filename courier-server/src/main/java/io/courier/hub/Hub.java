@@ -131,6 +131,15 @@ public final class Hub {
 
     /** Returns false when already subscribed (a no-op). Channel's event loop only. */
     public boolean subscribe(Subscriber s, String topic) {
+        return subscribe(s, topic, -1);
+    }
+
+    /**
+     * A history topic's subscription: frames fanned out with an offset up to {@code deliveredThrough}
+     * are skipped for this subscriber (it has them, or they precede its position). Returns false
+     * when already subscribed (a no-op). Channel's event loop only.
+     */
+    public boolean subscribe(Subscriber s, String topic, long deliveredThrough) {
         if (s.everyone == null || s.topics.containsKey(topic)) {
             return false;
         }
@@ -141,6 +150,7 @@ public final class Hub {
             return joined;
         });
         Membership m = new Membership(s, group);
+        m.deliveredThrough = deliveredThrough;
         group.slots[s.loop].add(m);
         s.topics.put(topic, m);
         subscriptions.incrementAndGet();
@@ -179,6 +189,30 @@ public final class Hub {
         return group == null ? 0 : fanOut(group, message);
     }
 
+    /**
+     * Fans out a history topic's frame (built with {@link Frames#frameWithOffset}, read but not
+     * consumed) to the topic's subscribers, each of which gets it only if its position is before
+     * {@code offset}. The caller checked the topic and serializes the topic's publishes, so frames
+     * reach each loop in offset order. Any thread; lock-free.
+     */
+    public int publishFrame(String audience, String topic, ByteBuf frame, long offset) {
+        Room room = rooms.get(audience);
+        Group group = room == null ? null : room.topics.get(topic);
+        if (group == null) {
+            return 0;
+        }
+        long start = System.nanoTime();
+        int loops = 0;
+        for (int i = 0; i < fanouts.length; i++) {
+            LoopSlot slot = group.slots[i];
+            if (slot.count != 0) {
+                fanouts[i].submit(frame.retain(), slot, start, offset);
+                loops++;
+            }
+        }
+        return loops;
+    }
+
     /** Sends {@code message} to every open connection of {@code audience}. Any thread; lock-free. */
     public int broadcast(String audience, ByteBuf message) {
         Room room = rooms.get(audience);
@@ -213,7 +247,7 @@ public final class Hub {
                 if (frame == null) {
                     frame = Frames.frame(alloc, group.framePrefix, message);
                 }
-                fanouts[i].submit(frame.retain(), slot, start);
+                fanouts[i].submit(frame.retain(), slot, start, -1);
                 loops++;
             }
         } finally {

@@ -43,6 +43,23 @@ final class LoopSlot {
         }
     }
 
+    /**
+     * A history topic's frame: written to every member whose position is before {@code offset}, so
+     * a subscriber that had it replayed does not get it twice. Event loop only.
+     */
+    int deliver(ByteBuf frame, long offset) {
+        Membership[] snapshot = members;
+        int written = 0;
+        for (int i = 0, n = size; i < n; i++) {
+            Membership m = snapshot[i];
+            if (offset > m.deliveredThrough && m.subscriber.deliver(frame)) {
+                m.deliveredThrough = offset;
+                written++;
+            }
+        }
+        return written;
+    }
+
     /** Writes {@code frame} to every member; returns how many took it. Event loop only. */
     int deliver(ByteBuf frame) {
         Membership[] snapshot = members;

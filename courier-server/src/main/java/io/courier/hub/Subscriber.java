@@ -109,6 +109,25 @@ public final class Subscriber {
         fanout.caughtUp(this);
     }
 
+    /**
+     * Writes frames the caller built for this subscriber alone (a history replay), in order, and
+     * flushes; takes ownership of each. Skips the handlers as fan-out writes do, so the frames
+     * keep their place between the ack before them and the deliveries after. Event loop only.
+     */
+    public void replay(Iterable<ByteBuf> frames) {
+        boolean open = !cutOff && channel.isActive();
+        for (ByteBuf frame : frames) {
+            if (open) {
+                head.write(frame, channel.voidPromise());
+            } else {
+                frame.release();
+            }
+        }
+        if (open) {
+            flush();
+        }
+    }
+
     /** Writes a shared frame; {@code frame} is not consumed. Event loop only. */
     boolean deliver(ByteBuf frame) {
         if (cutOff || !channel.isActive()) {

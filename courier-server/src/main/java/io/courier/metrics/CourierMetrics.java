@@ -176,6 +176,15 @@ public final class CourierMetrics {
                 .register(registry);
     }
 
+    /** Single node: the bytes topic histories hold ({@code courier.history.max.memory.bytes}). */
+    public void watchHistory(LongSupplier heldBytes) {
+        Gauge.builder("courier.history", heldBytes, LongSupplier::getAsLong)
+                .baseUnit("bytes")
+                .strongReference(true)
+                .description("Bytes the topic histories hold in memory")
+                .register(registry);
+    }
+
     /** The bytes reserved by request bodies being received ({@code courier.http.max.buffered.bytes}). */
     public void watchBufferedBodies(LongSupplier heldBytes) {
         Gauge.builder("courier.http.buffered", heldBytes, LongSupplier::getAsLong)
