@@ -104,7 +104,7 @@ public final class Load {
         String[] topics = new String[fanout ? options.topics() : 0];
         for (int t = 0; t < topics.length; t++) {
             topics[t] = "bench/" + t;
-            api.createTopic(topics[t]);
+            api.createTopic(topics[t], options.historySize());
         }
         SignedKeys keys = new SignedKeys(api);
         EventLoopGroup subscriberLoops = transport.newGroup(options.threads(), "bench-sub");
