@@ -4,12 +4,14 @@ import io.courier.auth.ConnectionKeys;
 import io.courier.auth.JwtKeys;
 import io.courier.auth.TokenVerifier;
 import io.courier.cluster.CatalogSync;
+import io.courier.cluster.ClusterHistory;
 import io.courier.cluster.ClusterSettings;
 import io.courier.cluster.NatsBroker;
 import io.courier.config.Config;
 import io.courier.config.ConfigException;
 import io.courier.config.HistorySettings;
 import io.courier.history.Histories;
+import io.courier.history.HistoryEngine;
 import io.courier.http.ApiHandler;
 import io.courier.http.AudienceRoutes;
 import io.courier.http.BodyBudget;
@@ -67,6 +69,8 @@ public final class CourierServer implements AutoCloseable {
     private final NatsBroker cluster;
     /** Null in a cluster. */
     private final Histories histories;
+    /** Where history topics keep their messages: {@link #histories}, or JetStream in a cluster. */
+    private final HistoryEngine history;
 
     private final JwtKeys jwtKeys;
     private final CourierMetrics metrics;
@@ -112,12 +116,13 @@ public final class CourierServer implements AutoCloseable {
         // No NATS configured: no broker at all, and the sockets and the hook use the hub as they always have.
         this.cluster =
                 clusterSettings == null ? null : NatsBroker.start(clusterSettings, hub, metrics, catalogSync(topics));
-        // A single node keeps histories in memory; in a cluster they are not served by this release.
+        // A single node keeps histories in memory; a cluster in JetStream.
         this.histories = cluster == null ? new Histories(hub, allocator, config.history(), System::nanoTime) : null;
         if (histories != null) {
             background.scheduleWithFixedDelay(histories::sweep, 1, 1, TimeUnit.SECONDS);
             metrics.watchHistory(histories::heldBytes);
         }
+        this.history = histories != null ? histories : new ClusterHistory(cluster, hub, allocator, config.history());
         if (cluster != null) {
             topics.announceWith(cluster::announce);
             metrics.watchTopicLookups(topics::storeLookups);
@@ -131,15 +136,15 @@ public final class CourierServer implements AutoCloseable {
         AudienceRateLimit hookLimit = new AudienceRateLimit(config.limits().hookRatePerSecond(), System::nanoTime);
         // Off the event loops: a pass over every audience that called the hook in the last second.
         background.scheduleWithFixedDelay(hookLimit::sweep, 10, 10, TimeUnit.SECONDS);
-        new HookRoute(hub, cluster, histories, metrics, hookLimit).register(router);
-        new HistoryRoute(topics, histories).register(router);
+        new HookRoute(hub, cluster, history, metrics, hookLimit).register(router);
+        new HistoryRoute(topics, history).register(router);
         this.metricsRoute =
                 new MetricsRoute(metrics.registry(), config.metrics().token());
         if (config.metrics().enabled()) {
             metricsRoute.register(router);
         }
         WebSocketUpgradeHandler upgrade =
-                new WebSocketUpgradeHandler(connectionKeys, hub, cluster, histories, config, metrics);
+                new WebSocketUpgradeHandler(connectionKeys, hub, cluster, history, config, metrics);
         ApiHandler api = new ApiHandler(router, verifier, metrics);
         BodyBudget bodyBudget = new BodyBudget(config.maxBufferedBytes());
         metrics.watchBufferedBodies(bodyBudget::heldBytes);
@@ -197,6 +202,11 @@ public final class CourierServer implements AutoCloseable {
 
     public int port() {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    /** Where history topics keep their messages: memory on a single node, JetStream in a cluster. */
+    public HistoryEngine history() {
+        return history;
     }
 
     /** The single node's topic histories, or null in a cluster. */
@@ -309,6 +319,9 @@ public final class CourierServer implements AutoCloseable {
         }
         if (histories != null) {
             histories.close(); // after the loops: no publish appends any more
+        }
+        if (history instanceof ClusterHistory jetStream) {
+            jetStream.close();
         }
         metricsRoute.close();
         jwtKeys.close();

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  *   io.courier (root)    assembles everything: Courier, CourierServer, ServerInitializer; nobody uses it
  *   http, ws             the two edges, never each other         → everything below
  *   limit                connection and rate limits, PROXY header → metrics, vocabulary, leaves
- *   cluster              fan-out between nodes over NATS         → hub, metrics, vocabulary, leaves
+ *   cluster              fan-out and history between nodes       → history, hub, metrics, vocabulary, leaves
  *   topic                the topic service (store + catalogue)   → hub, store, vocabulary, leaves
  *   history              offsets, rings and recovery             → hub, vocabulary, leaves
  *   metrics              meters; knows no domain package         → vocabulary, leaves
@@ -124,7 +124,7 @@ class PackageLayersTest {
                 .whereLayer("Limit")
                 .mayOnlyAccessLayers("Metrics", "Error", "Config", "Json", "Text", "Pipeline", "Logging")
                 .whereLayer("Cluster")
-                .mayOnlyAccessLayers("Hub", "Metrics", "Error", "Config", "Json", "Text", "Logging")
+                .mayOnlyAccessLayers("History", "Hub", "Metrics", "Error", "Config", "Json", "Text", "Logging")
                 .whereLayer("Topic")
                 .mayOnlyAccessLayers("Hub", "Store", "Error", "Config", "Json", "Text", "Logging")
                 .whereLayer("History")

@@ -65,6 +65,12 @@ public enum ErrorCode {
      * later.
      */
     ECLUSTER_UNAVAILABLE(503),
+    /**
+     * Socket only, before a close with {@link CloseCode#INSUFFICIENT_STATE}: a history topic lost a
+     * message between the nodes; the frame names the topic, and the client resubscribes with
+     * {@code since} to recover it.
+     */
+    EHISTORY_GAP(503),
     EINTERNAL(500);
 
     private final int httpStatus;

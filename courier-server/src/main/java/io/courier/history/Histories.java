@@ -12,6 +12,8 @@ import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
@@ -32,7 +34,7 @@ import java.util.function.LongSupplier;
  * <p>Threads: {@link #publish} and {@link #read} from any thread; {@link #subscribe} on the
  * subscriber's event loop; {@link #sweep} on the background thread. Never blocks.
  */
-public final class Histories implements AutoCloseable {
+public final class Histories implements HistoryEngine, AutoCloseable {
     private final Hub hub;
     private final ByteBufAllocator alloc;
     private final Config.HistoryConfig config;
@@ -58,32 +60,47 @@ public final class Histories implements AutoCloseable {
         return epoch;
     }
 
-    /** True when the audience's topic keeps history. Any thread; from memory. */
+    @Override
     public boolean keeps(String audience, String topic) {
         return hub.topics().history(audience, topic).enabled();
     }
 
     /**
-     * Publishes {@code message} (read, not consumed) to a history topic: its offset, its place in
-     * the ring and its fan-out in one step. Returns its position. Any thread.
+     * Its offset, its place in the ring and its fan-out in one step; complete on return.
      *
      * @throws CourierException ETOPIC_NOTFOUND when the topic does not keep history (or is unknown)
      */
-    public Position publish(String audience, String topic, ByteBuf message) {
+    @Override
+    public CompletionStage<Position> publish(String audience, String topic, ByteBuf message) {
+        return CompletableFuture.completedFuture(publishNow(audience, topic, message));
+    }
+
+    /** {@link #publish} for callers of this class. Any thread. */
+    public Position publishNow(String audience, String topic, ByteBuf message) {
         long offset = ring(audience, topic).publish(hub, alloc, message, nanoClock.getAsLong());
         return new Position(offset, epoch);
     }
 
-    /**
-     * Subscribes {@code s} to a history topic and decides its recovery from {@code since} (null:
-     * the client gave none). Subscriber's event loop.
-     */
-    public Recovery subscribe(Subscriber s, String topic, Position since) {
-        return ring(s.audience(), topic).subscribe(hub, s, since, epoch, config.recoveryLimit(), nanoClock.getAsLong());
+    /** Snapshot and join in one step, under the ring's lock: complete on return. */
+    @Override
+    public CompletionStage<Recovery> subscribe(Subscriber s, String topic, Position since) {
+        return CompletableFuture.completedFuture(ring(s.audience(), topic)
+                .subscribe(hub, s, since, epoch, config.recoveryLimit(), nanoClock.getAsLong()));
+    }
+
+    /** Nothing arrives in between on a single node: the subscription is live from its snapshot. */
+    @Override
+    public List<ByteBuf> live(Subscriber s, String topic, Recovery recovery) {
+        return List.of();
+    }
+
+    @Override
+    public CompletionStage<Page> read(String audience, String topic, long since, int limit) {
+        return CompletableFuture.completedFuture(new Page(epoch, readNow(audience, topic, since, limit)));
     }
 
     /** The retained messages after offset {@code since}, oldest first, at most {@code limit}. Any thread. */
-    public List<Publication> read(String audience, String topic, long since, int limit) {
+    public List<Publication> readNow(String audience, String topic, long since, int limit) {
         return ring(audience, topic).read(since, limit, nanoClock.getAsLong());
     }
 

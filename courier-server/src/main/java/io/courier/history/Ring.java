@@ -112,7 +112,7 @@ final class Ring {
                 }
             }
             hub.subscribe(s, topic, last);
-            return new Recovery(position, recovered, replay);
+            return new Recovery(position, recovered, replay, null);
         }
     }
 

@@ -2,7 +2,7 @@ package io.courier.http;
 
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
-import io.courier.history.Histories;
+import io.courier.history.HistoryEngine;
 import io.courier.history.Publication;
 import io.courier.hub.KnownTopics;
 import io.courier.protocol.TopicNames;
@@ -15,18 +15,17 @@ import java.util.Map;
 /**
  * {@code GET /v1/history?topic=…&since=…&limit=…}: a history topic's retained messages after offset
  * {@code since} (default 0: all), oldest first, at most {@code limit} (default 100, at most 1000),
- * for backends: {@code {"topic":…,"epoch":…,"publications":[{"offset":…,"message":{…}}]}}. Answered
- * from memory on the event loop.
+ * for backends: {@code {"topic":…,"epoch":…,"publications":[{"offset":…,"message":{…}}]}}. A single
+ * node answers from memory on the event loop; a cluster node reads JetStream off the loop.
  */
 public final class HistoryRoute {
     static final int DEFAULT_LIMIT = 100;
     static final int MAX_LIMIT = 1000;
 
     private final KnownTopics topics;
-    /** Null where history is not served (a cluster, for now). */
-    private final Histories histories;
+    private final HistoryEngine histories;
 
-    public HistoryRoute(KnownTopics topics, Histories histories) {
+    public HistoryRoute(KnownTopics topics, HistoryEngine histories) {
         this.topics = topics;
         this.histories = histories;
     }
@@ -44,15 +43,16 @@ public final class HistoryRoute {
         if (!topics.contains(audience, topic)) {
             throw new CourierException(ErrorCode.ETOPIC_NOTFOUND, "no topic '" + topic + "' in audience " + audience);
         }
-        if (histories == null || !histories.keeps(audience, topic)) {
-            throw new CourierException(
-                    ErrorCode.EHISTORY_INVALID,
-                    histories == null
-                            ? "history is not served in cluster mode by this release"
-                            : "topic '" + topic + "' keeps no history");
+        if (!histories.keeps(audience, topic)) {
+            throw new CourierException(ErrorCode.EHISTORY_INVALID, "topic '" + topic + "' keeps no history");
         }
-        String epoch = histories.epoch();
-        List<Publication> publications = histories.read(audience, topic, since, limit);
+        ex.answer(
+                histories.read(audience, topic, since, limit).toCompletableFuture(), page -> respond(ex, topic, page));
+    }
+
+    private static void respond(Exchange ex, String topic, HistoryEngine.Page page) {
+        String epoch = page.epoch();
+        List<Publication> publications = page.publications();
         try {
             ex.respond(HttpResponseStatus.OK, gen -> {
                 gen.writeStartObject();

@@ -3,7 +3,7 @@ package io.courier.http;
 import io.courier.cluster.Broker;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
-import io.courier.history.Histories;
+import io.courier.history.HistoryEngine;
 import io.courier.history.Position;
 import io.courier.hub.Hub;
 import io.courier.limit.AudienceRateLimit;
@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 
 /**
  * {@code POST /v1/hook}: a backend publishes or broadcasts exactly as a socket client would, straight
@@ -32,7 +33,7 @@ public final class HookRoute {
     /** Null on a single node. */
     private final Broker cluster;
     /** The single node's topic histories; null in a cluster (for now). */
-    private final Histories histories;
+    private final HistoryEngine histories;
 
     private final CourierMetrics metrics;
     private final AudienceRateLimit rateLimit;
@@ -47,7 +48,7 @@ public final class HookRoute {
      * @param histories the single node's topic histories, or null
      */
     public HookRoute(
-            Hub hub, Broker cluster, Histories histories, CourierMetrics metrics, AudienceRateLimit rateLimit) {
+            Hub hub, Broker cluster, HistoryEngine histories, CourierMetrics metrics, AudienceRateLimit rateLimit) {
         this.hub = hub;
         this.cluster = cluster;
         this.histories = histories;
@@ -123,11 +124,31 @@ public final class HookRoute {
     }
 
     private void deliver(Exchange ex, String audience, Command command, ByteBuf body) {
-        Map<String, String> headers = Map.of();
         if (command.action() == Action.PUBLISH && histories != null && histories.keeps(audience, command.topic())) {
-            Position at = histories.publish(audience, command.topic(), command.message(body));
-            headers = Map.of(OFFSET_HEADER, Long.toString(at.offset()), EPOCH_HEADER, at.epoch());
-        } else if (command.action() == Action.PUBLISH) {
+            // Answered once the message has its offset; the body outlives this call until then.
+            ByteBuf answer = body.retainedDuplicate();
+            CompletionStage<Position> stored;
+            try {
+                stored = histories.publish(audience, command.topic(), command.message(body));
+            } catch (RuntimeException e) {
+                answer.release();
+                throw e;
+            }
+            stored.whenComplete((at, error) -> {
+                if (error != null) {
+                    answer.release();
+                    ex.fail(refused(error));
+                    return;
+                }
+                metrics.published(MessageSource.HOOK, false);
+                ex.respond(
+                        HttpResponseStatus.OK,
+                        answer,
+                        Map.of(OFFSET_HEADER, Long.toString(at.offset()), EPOCH_HEADER, at.epoch()));
+            });
+            return;
+        }
+        if (command.action() == Action.PUBLISH) {
             if (cluster == null) {
                 hub.publish(audience, command.topic(), command.message(body));
             } else {
@@ -143,6 +164,6 @@ public final class HookRoute {
             throw new CourierException(ErrorCode.EACTION_INVALID, "the hook accepts publish and broadcast only");
         }
         metrics.published(MessageSource.HOOK, command.action() == Action.BROADCAST);
-        ex.respond(HttpResponseStatus.OK, body.retainedDuplicate(), headers);
+        ex.respond(HttpResponseStatus.OK, body.retainedDuplicate());
     }
 }

@@ -64,6 +64,10 @@ final class Fanout implements Runnable {
         this.maxQueuedBytes = maxQueuedBytes;
     }
 
+    EventLoop loop() {
+        return loop;
+    }
+
     /** Any thread. Takes one reference of {@code frame}, released once written. */
     void submit(ByteBuf frame, LoopSlot slot, long startNanos, long offset) {
         queuedBytes.addAndGet(frame.readableBytes());

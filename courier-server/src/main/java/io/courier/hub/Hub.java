@@ -157,6 +157,43 @@ public final class Hub {
         return true;
     }
 
+    /**
+     * A history subscription goes live: frames with an offset up to {@code deliveredThrough} are
+     * skipped for it, later ones delivered. A no-op when not subscribed. Channel's event loop only.
+     */
+    public void deliverFrom(Subscriber s, String topic, long deliveredThrough) {
+        Membership m = s.topics.get(topic);
+        if (m != null) {
+            m.deliveredThrough = deliveredThrough;
+        }
+    }
+
+    /**
+     * A history topic lost a message on its way to this node: every local subscriber of the topic
+     * gets {@code event} through its channel's pipeline, on its own event loop, so the session can
+     * tell its client. Any thread.
+     *
+     * @return the number of event loops that had subscribers
+     */
+    public int stateLost(String audience, String topic, Object event) {
+        Room room = rooms.get(audience);
+        Group group = room == null ? null : room.topics.get(topic);
+        if (group == null) {
+            return 0;
+        }
+        int loops = 0;
+        for (int i = 0; i < fanouts.length; i++) {
+            LoopSlot slot = group.slots[i];
+            if (slot.count != 0) {
+                fanouts[i]
+                        .loop()
+                        .execute(() -> slot.forEach(s -> s.channel.pipeline().fireUserEventTriggered(event)));
+                loops++;
+            }
+        }
+        return loops;
+    }
+
     /** Returns false when not subscribed (a no-op). Channel's event loop only. */
     public boolean unsubscribe(Subscriber s, String topic) {
         Membership m = s.topics.remove(topic);

@@ -60,6 +60,14 @@ final class LoopSlot {
         return written;
     }
 
+    /** Each member's subscriber, in turn. Event loop only. */
+    void forEach(java.util.function.Consumer<Subscriber> action) {
+        Membership[] snapshot = members;
+        for (int i = 0, n = size; i < n; i++) {
+            action.accept(snapshot[i].subscriber);
+        }
+    }
+
     /** Writes {@code frame} to every member; returns how many took it. Event loop only. */
     int deliver(ByteBuf frame) {
         Membership[] snapshot = members;

@@ -77,6 +77,11 @@ public final class Subscriber {
         return everyone != null;
     }
 
+    /** False once deliveries stopped (closing, cut off) or the channel closed. Own event loop only. */
+    public boolean accepting() {
+        return !cutOff && channel.isActive();
+    }
+
     public boolean isSubscribed(String topic) {
         return topics.containsKey(topic);
     }

@@ -58,6 +58,19 @@ public final class Replies {
         });
     }
 
+    /** {@code {"action":"error","code":"EHISTORY_GAP","topic":"t","message":"…"}}: the topic lost state. */
+    public static ByteBuf stateLost(ByteBufAllocator alloc, String topic) {
+        return Json.write(alloc, gen -> {
+            gen.writeStartObject();
+            gen.writeStringField("action", "error");
+            gen.writeStringField("code", ErrorCode.EHISTORY_GAP.name());
+            gen.writeStringField("topic", topic);
+            gen.writeStringField(
+                    "message", "a message of this topic was lost on its way to this server; resubscribe with since");
+            gen.writeEndObject();
+        });
+    }
+
     /** {@code {"action":"error","id":...,"code":"...","message":"..."}}; id only when the client gave one. */
     public static ByteBuf error(ByteBufAllocator alloc, Command command, ErrorCode code, String message) {
         return Json.write(alloc, gen -> {

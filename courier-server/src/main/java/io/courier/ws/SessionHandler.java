@@ -6,8 +6,9 @@ import io.courier.config.Config;
 import io.courier.error.CloseCode;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
-import io.courier.history.Histories;
+import io.courier.history.HistoryEngine;
 import io.courier.hub.Hub;
+import io.courier.hub.StateLost;
 import io.courier.hub.Subscriber;
 import io.courier.logging.RateLimitedLog;
 import io.courier.metrics.CourierMetrics;
@@ -80,7 +81,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     /** Null on a single node: everything goes straight to the hub, as it always has. */
     private final Broker cluster;
     /** The single node's topic histories; null in a cluster (for now) and in tests without them. */
-    private final Histories histories;
+    private final HistoryEngine histories;
 
     private final Principal principal;
     private final int maxSubscriptions;
@@ -124,7 +125,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     SessionHandler(
             Hub hub,
             Broker cluster,
-            Histories histories,
+            HistoryEngine histories,
             Principal principal,
             Config config,
             CourierMetrics metrics,
@@ -270,25 +271,15 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             switch (command.action()) {
                 case SUBSCRIBE -> inPlace = subscriptions.subscribe(ctx, command);
                 case UNSUBSCRIBE -> subscriptions.unsubscribe(command.topic());
-                case PUBLISH -> publish(command.topic(), command.message(json));
+                case PUBLISH -> inPlace = publish(command.topic(), command.message(json));
                 case BROADCAST -> broadcast(command.message(json));
             }
             if (command.action().needsMessage()) {
                 metrics.published(MessageSource.SOCKET, command.action() == Action.BROADCAST);
                 hub.throttle(ctx.channel());
             }
-            if (command.id() != null && inPlace != Subscriptions.ANSWERED) {
-                if (inPlace == null || inPlace.toCompletableFuture().isDone()) {
-                    ctx.writeAndFlush(new TextWebSocketFrame(Replies.ack(ctx.alloc(), command)));
-                } else {
-                    // Cluster: ack once NATS holds the subscription, so a publish after the ack
-                    // reaches this subscriber from any node. Back on the event loop to write.
-                    inPlace.whenComplete((ok, error) -> ctx.executor().execute(() -> {
-                        if (ctx.channel().isActive() && !closing) {
-                            ctx.writeAndFlush(new TextWebSocketFrame(Replies.ack(ctx.alloc(), command)));
-                        }
-                    }));
-                }
+            if (inPlace != Subscriptions.ANSWERED) {
+                Acks.answer(ctx, command, inPlace, metrics, () -> closing);
             }
         } catch (CourierException e) {
             metrics.refused(e.code());
@@ -365,16 +356,17 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void publish(String topic, ByteBuf message) {
+    /** Null when done, else (a history topic in a cluster) a stage that completes once stored. */
+    private CompletionStage<Void> publish(String topic, ByteBuf message) {
+        if (histories != null && histories.keeps(principal.audience(), topic)) {
+            return histories.publish(principal.audience(), topic, message).thenApply(at -> null);
+        }
         if (cluster == null) {
-            if (histories != null && histories.keeps(principal.audience(), topic)) {
-                histories.publish(principal.audience(), topic, message);
-            } else {
-                hub.publish(principal.audience(), topic, message);
-            }
+            hub.publish(principal.audience(), topic, message);
         } else {
             cluster.publish(principal.audience(), topic, message);
         }
+        return null;
     }
 
     private void broadcast(ByteBuf message) {
@@ -432,6 +424,11 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
         if (evt instanceof ShutdownEvent) {
             close(ctx, CloseCode.SHUTDOWN);
+            return;
+        }
+        if (evt instanceof StateLost lost && !closing) {
+            ctx.write(new TextWebSocketFrame(Replies.stateLost(ctx.alloc(), lost.topic())));
+            close(ctx, CloseCode.INSUFFICIENT_STATE);
             return;
         }
         ctx.fireUserEventTriggered(evt);

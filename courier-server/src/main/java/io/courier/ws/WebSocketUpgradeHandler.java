@@ -7,7 +7,7 @@ import io.courier.config.Config;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
 import io.courier.error.HttpErrors;
-import io.courier.history.Histories;
+import io.courier.history.HistoryEngine;
 import io.courier.hub.Hub;
 import io.courier.limit.KeyedCounts;
 import io.courier.metrics.CourierMetrics;
@@ -51,7 +51,7 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
     private final Hub hub;
     private final Broker cluster;
     /** Null in a cluster (for now) and where a test runs without history. */
-    private final Histories histories;
+    private final HistoryEngine histories;
 
     private final CourierMetrics metrics;
     private final Config config;
@@ -71,7 +71,12 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
 
     /** @param histories the single node's topic histories, or null */
     public WebSocketUpgradeHandler(
-            ConnectionKeys keys, Hub hub, Broker cluster, Histories histories, Config config, CourierMetrics metrics) {
+            ConnectionKeys keys,
+            Hub hub,
+            Broker cluster,
+            HistoryEngine histories,
+            Config config,
+            CourierMetrics metrics) {
         this.keys = keys;
         this.hub = hub;
         this.cluster = cluster;

@@ -133,7 +133,7 @@ class HistoriesTest {
         catalog.add("aud", "t", new HistorySettings(10, 60));
         Histories h = histories(1 << 20);
         publish(h, "t", "{}");
-        Publication kept = h.read("aud", "t", 0, 1).get(0);
+        Publication kept = h.readNow("aud", "t", 0, 1).get(0);
         Histories other =
                 new Histories(null, ByteBufAllocator.DEFAULT, new Config.HistoryConfig(0, 1, 1, 1, 1, 1024), () -> 0);
         assertNotEquals(h.epoch(), other.epoch());
@@ -145,14 +145,14 @@ class HistoriesTest {
     private Position publish(Histories h, String topic, String json) {
         ByteBuf message = Unpooled.copiedBuffer(json, StandardCharsets.UTF_8);
         try {
-            return h.publish("aud", topic, message);
+            return h.publishNow("aud", topic, message);
         } finally {
             message.release();
         }
     }
 
     private static List<String> read(Histories h, String topic, long since, int limit) {
-        return h.read("aud", topic, since, limit).stream()
+        return h.readNow("aud", topic, since, limit).stream()
                 .map(p -> {
                     try {
                         return p.offset() + ":" + p.message().toString(StandardCharsets.UTF_8);
