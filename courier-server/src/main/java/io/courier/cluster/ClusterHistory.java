@@ -102,8 +102,8 @@ public final class ClusterHistory implements HistoryEngine {
         final List<Pending> pending = new ArrayList<>();
         /** Dispatcher thread only: the interest the sequence below was seen under. */
         Object interest;
-        /** Dispatcher thread only: the sequence of the last republished message, -1 before one. */
-        long lastSeq = -1;
+        /** The sequence of the last republished message, -1 before one. Written by the dispatcher thread only. */
+        volatile long lastSeq = -1;
 
         TopicState(String topic) {
             this.prefix = Frames.publishPrefix(topic);
@@ -172,6 +172,11 @@ public final class ClusterHistory implements HistoryEngine {
                 log.warn("cluster: the history stream was recreated (epoch {} -> {})", before, now);
                 topics.forEach((audience, byTopic) ->
                         byTopic.keySet().forEach(topic -> hub.stateLost(audience, topic, new StateLost(topic))));
+            } else if (before != null) {
+                // Back after an outage: what was republished meanwhile never reached this node, and a
+                // topic that gets no new message would never show the gap. Look for it.
+                CompletableFuture.runAsync(
+                        this::findMissed, CompletableFuture.delayedExecutor(1, TimeUnit.SECONDS, reads));
             } else {
                 log.info("cluster: history stream {} ready, epoch {}", STREAM, now);
             }
@@ -183,6 +188,43 @@ public final class ClusterHistory implements HistoryEngine {
     private static String epochOf(ZonedDateTime created) {
         Instant at = created.toInstant();
         return Long.toString(at.getEpochSecond(), 36) + "." + Long.toString(at.getNano(), 36);
+    }
+
+    /**
+     * After a reconnection: a topic whose stream holds a later message than the last one this node
+     * received lost messages while it was away. The stream's last sequences are read first and
+     * compared a second later, so a message stored just before the read has had time to arrive (a
+     * check that fires wrongly would close sockets for nothing). Reads pool.
+     */
+    private void findMissed() {
+        JetStreamManagement m = jsm;
+        if (m == null) {
+            return;
+        }
+        List<Runnable> checks = new ArrayList<>();
+        topics.forEach((audience, byTopic) -> byTopic.forEach((topic, state) -> {
+            if (state.lastSeq < 0) {
+                return;
+            }
+            try {
+                MessageInfo last = message(() -> m.getLastMessage(STREAM, Subjects.stored(audience, topic)));
+                if (last != null && last.getSeq() > state.lastSeq) {
+                    long stored = last.getSeq();
+                    checks.add(() -> {
+                        if (state.lastSeq >= 0 && state.lastSeq < stored) {
+                            broker.meters().lostGap(1);
+                            hub.stateLost(audience, topic, new StateLost(topic));
+                        }
+                    });
+                }
+            } catch (IOException | JetStreamApiException e) {
+                log.warn("cluster: cannot check topic history after reconnecting: {}", e.toString());
+            }
+        }));
+        if (!checks.isEmpty()) {
+            CompletableFuture.runAsync(
+                    () -> checks.forEach(Runnable::run), CompletableFuture.delayedExecutor(1, TimeUnit.SECONDS, reads));
+        }
     }
 
     // ---- publishing (any thread) ----

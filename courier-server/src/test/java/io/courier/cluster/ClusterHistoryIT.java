@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.courier.testing.Await;
+import io.courier.testing.TcpProxy;
 import io.courier.testing.TestServer;
 import io.courier.testing.WsClient;
 import io.nats.client.Connection;
@@ -160,6 +161,43 @@ class ClusterHistoryIT {
                 }
             } finally {
                 raw.close();
+            }
+        }
+    }
+
+    /**
+     * Node a loses NATS while b publishes to a topic a's subscriber holds: no later message arrives
+     * to show the gap, so a looks for it when it is back, and the subscriber is told.
+     */
+    @Test
+    void messagesMissedDuringAnOutageAreToldEvenWhenNoneFollows() {
+        try (ClusterFixture cluster = ClusterFixture.start();
+                TcpProxy link = new TcpProxy("127.0.0.1", cluster.nats.port())) {
+            TestServer a = up(cluster.node(
+                    "a",
+                    s -> ClusterSettings.of(List.of("nats://127.0.0.1:" + link.port()))
+                            .withNodeId("a")));
+            TestServer b = up(cluster.node("b"));
+            String token = historyTopic(b, "t", 10);
+            try (WsClient s = a.connect(token)) {
+                String epoch = get(subscribe(s, "t", null), "position.epoch");
+                assertEquals(200, b.post("/v1/hook", token, publish("t", 1)).statusCode());
+                long first = Long.parseLong(get(s.next(), "offset"));
+                link.cut();
+                awaitCluster(a, "down");
+                assertEquals(200, b.post("/v1/hook", token, publish("t", 2)).statusCode());
+                link.restore();
+                awaitCluster(a, "up");
+                String told = s.next();
+                assertEquals("EHISTORY_GAP", get(told, "code"), told);
+                Await.until(s::isClosed, "closed after the error frame");
+                assertEquals(3010, s.closeCode());
+                try (WsClient back = a.connect(token)) {
+                    String ack = subscribe(back, "t", "{\"offset\":" + first + ",\"epoch\":\"" + epoch + "\"}");
+                    assertEquals("true", get(ack, "recovered"), ack);
+                    assertEquals("2", get(back.next(), "message.n"));
+                    assertNull(back.poll(QUIET));
+                }
             }
         }
     }
