@@ -87,6 +87,70 @@ class ClusterHistoryIT {
         }
     }
 
+    /**
+     * 30 clients spread over three nodes recover the same topic from one position at once while a
+     * socket on another node publishes as fast as it can: each gets every offset after the position
+     * exactly once, in order, as an observer subscribed throughout saw them (the buffer-and-merge
+     * under concurrency: messages stored while a recovery reads the stream).
+     */
+    @Test
+    void concurrentRecoveriesOnEveryNodeWhilePublishingHaveNoGapAndNoDuplicate() throws Exception {
+        int total = 300; // every client at most 280 behind: within the default recovery limit of 300
+        try (ClusterFixture cluster = ClusterFixture.start()) {
+            List<TestServer> nodes = List.of(up(cluster.node("a")), up(cluster.node("b")), up(cluster.node("c")));
+            String token = historyTopic(nodes.get(0), "crowd", 1000);
+            List<WsClient> crowd = new ArrayList<>();
+            ExecutorService pool = Executors.newFixedThreadPool(8);
+            try (WsClient observer = nodes.get(0).connect(token);
+                    WsClient publisher = nodes.get(2).connect(token)) {
+                String epoch = get(subscribe(observer, "crowd", null), "position.epoch");
+                for (int i = 0; i < 30; i++) {
+                    crowd.add(nodes.get(i % 3).connect(token));
+                }
+                for (int i = 1; i <= 20; i++) {
+                    publisher.send(publish("crowd", i));
+                }
+                List<Long> truth = new ArrayList<>();
+                for (int i = 0; i < 20; i++) {
+                    truth.add(Long.parseLong(get(observer.next(), "offset")));
+                }
+                long from = truth.get(truth.size() - 1);
+                Future<?> publishing = pool.submit(() -> {
+                    for (int i = 21; i <= total; i++) {
+                        publisher.send(publish("crowd", i));
+                    }
+                    return null;
+                });
+                List<Future<List<Long>>> results = new ArrayList<>();
+                for (WsClient c : crowd) {
+                    results.add(pool.submit(() -> {
+                        String ack = subscribe(c, "crowd", "{\"offset\":" + from + ",\"epoch\":\"" + epoch + "\"}");
+                        assertEquals("true", get(ack, "recovered"), ack);
+                        List<Long> seen = new ArrayList<>();
+                        while (seen.size() < total - 20) {
+                            seen.add(Long.parseLong(get(c.next(), "offset")));
+                        }
+                        return seen;
+                    }));
+                }
+                publishing.get(120, TimeUnit.SECONDS);
+                while (truth.size() < total) {
+                    truth.add(Long.parseLong(get(observer.next(), "offset")));
+                }
+                List<Long> expected = truth.subList(20, total);
+                for (Future<List<Long>> result : results) {
+                    assertEquals(expected, result.get(120, TimeUnit.SECONDS), "every offset once, in order");
+                }
+                for (WsClient c : crowd) {
+                    assertNull(c.poll(Duration.ofMillis(20)), "nothing after the last");
+                }
+            } finally {
+                pool.shutdownNow();
+                crowd.forEach(WsClient::close);
+            }
+        }
+    }
+
     @Test
     void theEpochAndTheHistorySurviveANatsRestart() {
         try (ClusterFixture cluster = ClusterFixture.start()) {
