@@ -149,7 +149,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     /** Called once the handshake response is on its way. */
     void start(ChannelHandlerContext ctx) {
         subscriber = hub.connect(ctx.channel(), principal.audience());
-        subscriptions = new Subscriptions(hub, cluster, histories, subscriber, maxSubscriptions);
+        subscriptions = new Subscriptions(hub, cluster, histories, subscriber, maxSubscriptions, metrics);
         if (cluster != null) {
             cluster.connected(principal.audience());
         }

@@ -8,6 +8,7 @@ import io.courier.history.Position;
 import io.courier.history.Recovery;
 import io.courier.hub.Hub;
 import io.courier.hub.Subscriber;
+import io.courier.metrics.CourierMetrics;
 import io.courier.protocol.Command;
 import io.courier.protocol.Replies;
 import io.netty.buffer.ByteBuf;
@@ -41,11 +42,19 @@ final class Subscriptions {
     private final String audience;
     private final int maxSubscriptions;
     private final Subscriber subscriber;
+    private final CourierMetrics metrics;
 
-    Subscriptions(Hub hub, Broker cluster, HistoryEngine history, Subscriber subscriber, int maxSubscriptions) {
+    Subscriptions(
+            Hub hub,
+            Broker cluster,
+            HistoryEngine history,
+            Subscriber subscriber,
+            int maxSubscriptions,
+            CourierMetrics metrics) {
         this.hub = hub;
         this.cluster = cluster;
         this.history = history;
+        this.metrics = metrics;
         this.subscriber = subscriber;
         this.audience = subscriber.audience();
         this.maxSubscriptions = maxSubscriptions;
@@ -115,6 +124,9 @@ final class Subscriptions {
                 return;
             }
             Position at = recovery.position();
+            if (recovery.recovered() != null) {
+                metrics.recovery(recovery.recovered());
+            }
             ctx.write(ack(ctx, command, at.offset(), at.epoch(), recovery.recovered()));
             subscriber.replay(frames);
         });

@@ -109,6 +109,7 @@ class HistoryIT {
 
     @Test
     void aPositionEvictedBySizeIsNotRecoveredAndNothingIsReplayed() {
+        double notRecoveredBefore = recoveries("not_recovered");
         String token = historyTopic(server, "small", 5, 300);
         String epoch = position(server, token, "small").epoch();
         publishByHook(server, token, "small", 10);
@@ -118,6 +119,7 @@ class HistoryIT {
             assertEquals("false", get(ack, "recovered"), ack);
             assertEquals("10", get(ack, "position.offset"), "the ack tells where to go on from");
             assertNull(c.poll(QUIET), "never a partial recovery");
+            assertTrue(recoveries("not_recovered") > notRecoveredBefore, "counted");
             publishByHook(server, token, "small", 1);
             assertEquals("11", get(c.next(), "offset"), "live from the position on");
         }
@@ -407,6 +409,16 @@ class HistoryIT {
 
     static long lastOffset(ServerClient server, String token, String topic) {
         return position(server, token, topic).offset();
+    }
+
+    private static double recoveries(String result) {
+        return server.server()
+                .metrics()
+                .registry()
+                .get("courier.history.recoveries")
+                .tag("result", result)
+                .counter()
+                .count();
     }
 
     private static void assertError(HttpResponse<String> r, int status, String code) {
