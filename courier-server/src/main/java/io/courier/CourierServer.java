@@ -4,14 +4,19 @@ import io.courier.auth.ConnectionKeys;
 import io.courier.auth.JwtKeys;
 import io.courier.auth.TokenVerifier;
 import io.courier.cluster.CatalogSync;
+import io.courier.cluster.ClusterHistory;
 import io.courier.cluster.ClusterSettings;
 import io.courier.cluster.NatsBroker;
 import io.courier.config.Config;
 import io.courier.config.ConfigException;
+import io.courier.config.HistorySettings;
+import io.courier.history.Histories;
+import io.courier.history.HistoryEngine;
 import io.courier.http.ApiHandler;
 import io.courier.http.AudienceRoutes;
 import io.courier.http.BodyBudget;
 import io.courier.http.HealthRoutes;
+import io.courier.http.HistoryRoute;
 import io.courier.http.HookRoute;
 import io.courier.http.MetricsRoute;
 import io.courier.http.Router;
@@ -63,6 +68,10 @@ public final class CourierServer implements AutoCloseable {
     private final Hub hub;
     /** Null on a single node. */
     private final NatsBroker cluster;
+    /** Null in a cluster. */
+    private final Histories histories;
+    /** Where history topics keep their messages: {@link #histories}, or JetStream in a cluster. */
+    private final HistoryEngine history;
 
     private final JwtKeys jwtKeys;
     private final CourierMetrics metrics;
@@ -109,6 +118,13 @@ public final class CourierServer implements AutoCloseable {
         // No NATS configured: no broker at all, and the sockets and the hook use the hub as they always have.
         this.cluster =
                 clusterSettings == null ? null : NatsBroker.start(clusterSettings, hub, metrics, catalogSync(topics));
+        // A single node keeps histories in memory; a cluster in JetStream.
+        this.histories = cluster == null ? new Histories(hub, allocator, config.history(), System::nanoTime) : null;
+        if (histories != null) {
+            background.scheduleWithFixedDelay(histories::sweep, 1, 1, TimeUnit.SECONDS);
+            metrics.watchHistory(histories::heldBytes);
+        }
+        this.history = histories != null ? histories : new ClusterHistory(cluster, hub, allocator, config.history());
         if (cluster != null) {
             topics.announceWith(cluster::announce);
             metrics.watchTopicLookups(topics::storeLookups);
@@ -117,20 +133,22 @@ public final class CourierServer implements AutoCloseable {
         Router router = new Router();
         new HealthRoutes(store, () -> draining, cluster).register(router);
         new AudienceRoutes(store).register(router);
-        new TopicRoutes(topics).register(router);
+        new TopicRoutes(topics, config.history()).register(router);
         new SignRoute(store, connectionKeys, config.wsUrl()).register(router);
         // courier.js and the console, read into memory here, before the event loops start.
         StaticRoutes.load(config.consoleEnabled()).register(router);
         AudienceRateLimit hookLimit = new AudienceRateLimit(config.limits().hookRatePerSecond(), System::nanoTime);
         // Off the event loops: a pass over every audience that called the hook in the last second.
         background.scheduleWithFixedDelay(hookLimit::sweep, 10, 10, TimeUnit.SECONDS);
-        new HookRoute(hub, cluster, metrics, hookLimit).register(router);
+        new HookRoute(hub, cluster, history, metrics, hookLimit).register(router);
+        new HistoryRoute(topics, history).register(router);
         this.metricsRoute =
                 new MetricsRoute(metrics.registry(), config.metrics().token());
         if (config.metrics().enabled()) {
             metricsRoute.register(router);
         }
-        WebSocketUpgradeHandler upgrade = new WebSocketUpgradeHandler(connectionKeys, hub, cluster, config, metrics);
+        WebSocketUpgradeHandler upgrade =
+                new WebSocketUpgradeHandler(connectionKeys, hub, cluster, history, config, metrics);
         ApiHandler api = new ApiHandler(router, verifier, metrics, config.envelopeData());
         BodyBudget bodyBudget = new BodyBudget(config.maxBufferedBytes());
         metrics.watchBufferedBodies(bodyBudget::heldBytes);
@@ -190,6 +208,16 @@ public final class CourierServer implements AutoCloseable {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
     }
 
+    /** Where history topics keep their messages: memory on a single node, JetStream in a cluster. */
+    public HistoryEngine history() {
+        return history;
+    }
+
+    /** The single node's topic histories, or null in a cluster. */
+    public Histories histories() {
+        return histories;
+    }
+
     public Hub hub() {
         return hub;
     }
@@ -224,8 +252,8 @@ public final class CourierServer implements AutoCloseable {
     private CatalogSync catalogSync(Topics topics) {
         return new CatalogSync() {
             @Override
-            public void learned(String audience, String topic) {
-                topics.learned(audience, topic);
+            public void learned(String audience, String topic, HistorySettings history) {
+                topics.learned(audience, topic, history);
             }
 
             @Override
@@ -292,6 +320,12 @@ public final class CourierServer implements AutoCloseable {
         background.shutdownNow();
         if (cluster != null) {
             cluster.close();
+        }
+        if (histories != null) {
+            histories.close(); // after the loops: no publish appends any more
+        }
+        if (history instanceof ClusterHistory jetStream) {
+            jetStream.close();
         }
         metricsRoute.close();
         jwtKeys.close();

@@ -16,8 +16,9 @@ import org.junit.jupiter.api.Test;
  *   io.courier (root)    assembles everything: Courier, CourierServer, ServerInitializer; nobody uses it
  *   http, ws             the two edges, never each other         → everything below
  *   limit                connection and rate limits, PROXY header → metrics, vocabulary, leaves
- *   cluster              fan-out between nodes over NATS         → hub, metrics, vocabulary, leaves
+ *   cluster              fan-out and history between nodes       → history, hub, metrics, vocabulary, leaves
  *   topic                the topic service (store + catalogue)   → hub, store, vocabulary, leaves
+ *   history              offsets, rings and recovery             → hub, vocabulary, leaves
  *   metrics              meters; knows no domain package         → vocabulary, leaves
  *   auth, store,         the domain, never each other: the hub   → vocabulary, leaves
  *   protocol, hub          knows topics only through its own KnownTopics, never the store's records
@@ -35,6 +36,7 @@ class PackageLayersTest {
         "Limit",
         "Cluster",
         "Topic",
+        "History",
         "Metrics",
         "Auth",
         "Store",
@@ -59,6 +61,7 @@ class PackageLayersTest {
         "io.courier.limit..",
         "io.courier.cluster..",
         "io.courier.topic..",
+        "io.courier.history..",
         "io.courier.metrics..",
         "io.courier.auth..",
         "io.courier.store..",
@@ -88,6 +91,8 @@ class PackageLayersTest {
                 .definedBy("io.courier.cluster..")
                 .layer("Topic")
                 .definedBy("io.courier.topic..")
+                .layer("History")
+                .definedBy("io.courier.history..")
                 .layer("Metrics")
                 .definedBy("io.courier.metrics..")
                 .layer("Auth")
@@ -119,9 +124,11 @@ class PackageLayersTest {
                 .whereLayer("Limit")
                 .mayOnlyAccessLayers("Metrics", "Error", "Config", "Json", "Text", "Pipeline", "Logging")
                 .whereLayer("Cluster")
-                .mayOnlyAccessLayers("Hub", "Metrics", "Error", "Config", "Json", "Text", "Logging")
+                .mayOnlyAccessLayers("History", "Hub", "Metrics", "Error", "Config", "Json", "Text", "Logging")
                 .whereLayer("Topic")
                 .mayOnlyAccessLayers("Hub", "Store", "Error", "Config", "Json", "Text", "Logging")
+                .whereLayer("History")
+                .mayOnlyAccessLayers("Hub", "Error", "Config", "Json", "Text", "Logging")
                 .whereLayer("Metrics")
                 .mayOnlyAccessLayers("Error", "Config", "Json", "Text", "Logging")
                 .whereLayer("Auth")

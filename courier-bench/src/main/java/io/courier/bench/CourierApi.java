@@ -80,7 +80,13 @@ final class CourierApi {
 
     /** Creates {@code topic}; one that already exists is fine. */
     void createTopic(String topic) {
-        call("POST", "/v1/topic", "{\"topic\":\"" + topic + "\"}", 201, 409);
+        createTopic(topic, 0);
+    }
+
+    /** Creates {@code topic} keeping the last {@code historySize} messages (0: no history); one that exists is fine. */
+    void createTopic(String topic, int historySize) {
+        String history = historySize == 0 ? "" : ",\"history\":{\"size\":" + historySize + "}";
+        call("POST", "/v1/topic", "{\"topic\":\"" + topic + "\"" + history + "}", 201, 409);
     }
 
     /** A fresh connection key; it opens any number of sockets until it expires (60 s by default). */
@@ -104,6 +110,16 @@ final class CourierApi {
     boolean hookBroadcast(String messageJson) {
         try {
             call("POST", "/v1/hook", "{\"action\":\"broadcast\",\"message\":" + messageJson + "}", 200);
+            return true;
+        } catch (IllegalStateException e) {
+            return false;
+        }
+    }
+
+    /** {@code POST /v1/hook} with a whole request object; true when acknowledged. Any thread. */
+    boolean hookPublish(String requestJson) {
+        try {
+            call("POST", "/v1/hook", requestJson, 200);
             return true;
         } catch (IllegalStateException e) {
             return false;

@@ -17,10 +17,13 @@ import java.nio.charset.StandardCharsets;
 final class CourierTarget implements Target {
     private final CourierApi api;
     private final SignedKeys keys;
+    /** {@code --history-size}: the topics keep that many messages (0: no history). */
+    private final int historySize;
 
     CourierTarget(LoadOptions options) {
         this.api = new CourierApi(options.url(), options.bearer());
         this.keys = new SignedKeys(api);
+        this.historySize = options.historySize();
     }
 
     @Override
@@ -42,7 +45,7 @@ final class CourierTarget implements Target {
     public void prepare(String[] topics) {
         api.createAudience();
         for (String topic : topics) {
-            api.createTopic(topic);
+            api.createTopic(topic, historySize);
         }
     }
 

@@ -51,6 +51,7 @@ record LoadOptions(
         String audience,
         int subscribers,
         int topics,
+        int historySize,
         int publishers,
         int sizeBytes,
         int durationSeconds,
@@ -86,6 +87,8 @@ record LoadOptions(
               --token-file FILE               (a bearer JWT for the server, instead of minting one from --secret)
               --subscribers N                 (1000)
               --topics T                      (1; subscriber i takes topic i mod T)
+              --history-size N                (0; the topics are created with "history":{"size":N}, so every
+                                               delivery carries an offset; 0 = topics without history)
               --publishers P                  (1; publisher p takes the topics t with t mod P = p)
               --size BYTES                    (100; size of each published message object)
               --duration SECONDS              (20; publishing time, or holding time for connections)
@@ -159,6 +162,7 @@ record LoadOptions(
         }
         int subscribers = f.integer("--subscribers", 1000, 0);
         int topics = f.integer("--topics", 1, 1);
+        int historySize = f.integer("--history-size", 0, 0);
         int publishers = f.integer("--publishers", 1, 1);
         int size = f.integer("--size", 100, Publication.MIN_BYTES);
         int duration = f.integer("--duration", 20, 1);
@@ -185,6 +189,10 @@ record LoadOptions(
         if (!flags.isEmpty()) {
             throw new IllegalArgumentException(
                     "unknown flag " + flags.keySet().iterator().next());
+        }
+        if (historySize > 0 && !target.equals("courier")) {
+            throw new IllegalArgumentException("--history-size: " + historySize + " with --target " + target
+                    + " (expected: 0; topic history is Courier's)");
         }
         if (hookRate > 0 && !target.equals("courier")) {
             throw new IllegalArgumentException(
@@ -215,6 +223,7 @@ record LoadOptions(
                 audience,
                 subscribers,
                 topics,
+                historySize,
                 publishers,
                 size,
                 duration,

@@ -331,6 +331,10 @@ record Summary(
         List<Field> fields = new ArrayList<>(List.of(
                 new Field("subscribers", o.subscribers(), o.subscribers() + " subscribers"),
                 new Field("topics", o.topics(), ", " + o.topics() + " topic(s)"),
+                new Field(
+                        "historySize",
+                        o.historySize(),
+                        o.historySize() == 0 ? "" : " with history size " + o.historySize()),
                 new Field("publishers", o.publishers(), ", " + o.publishers() + " publisher(s)"),
                 new Field("sizeBytes", o.sizeBytes(), ", " + o.sizeBytes() + " B messages"),
                 new Field("durationSeconds", o.durationSeconds(), ", " + o.durationSeconds() + " s"),

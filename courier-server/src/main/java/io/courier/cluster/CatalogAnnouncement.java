@@ -1,7 +1,9 @@
 package io.courier.cluster;
 
+import io.courier.config.HistorySettings;
 import io.courier.text.Names;
 import io.courier.text.StrictUtf8;
+import io.nats.client.impl.Headers;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.function.BiConsumer;
@@ -9,10 +11,40 @@ import java.util.function.BiConsumer;
 /**
  * The payload of a {@link NatsBroker#CATALOG} message: the audience's UTF-8 length as 4 bytes (big
  * endian), the audience, then the topic, both as UTF-8. Lengths rather than a separator, so any name
- * a client may choose crosses unchanged.
+ * a client may choose crosses unchanged. A topic with history carries its settings in the
+ * {@link #HISTORY} header ({@code size,ttl}); a node that predates history sends none, and its
+ * topics keep none.
  */
 final class CatalogAnnouncement {
+    static final String HISTORY = "Courier-History";
+
     private CatalogAnnouncement() {}
+
+    static void putHistory(Headers headers, HistorySettings history) {
+        if (history.enabled()) {
+            headers.put(HISTORY, history.size() + "," + history.ttlSeconds());
+        }
+    }
+
+    /**
+     * The settings an announcement carries: {@link HistorySettings#NONE} without the header, null
+     * for a header that is not one of ours (the announcement is then ignored, and the store answers
+     * for the topic on a miss: settings are never guessed).
+     */
+    static HistorySettings history(Headers headers) {
+        String value = headers == null ? null : headers.getFirst(HISTORY);
+        if (value == null) {
+            return HistorySettings.NONE;
+        }
+        int comma = value.indexOf(',');
+        try {
+            int size = Integer.parseInt(value.substring(0, Math.max(0, comma)));
+            int ttl = Integer.parseInt(value.substring(comma + 1));
+            return size > 0 && ttl > 0 ? new HistorySettings(size, ttl) : null;
+        } catch (NumberFormatException | IndexOutOfBoundsException e) {
+            return null;
+        }
+    }
 
     static byte[] encode(String audience, String topic) {
         byte[] a = StrictUtf8.encode(audience);

@@ -1,5 +1,6 @@
 package io.courier.cluster;
 
+import io.courier.config.HistorySettings;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
 import io.courier.hub.Hub;
@@ -8,9 +9,7 @@ import io.courier.metrics.ClusterMeters;
 import io.courier.metrics.CourierMetrics;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
-import io.nats.client.Consumer;
 import io.nats.client.Dispatcher;
-import io.nats.client.ErrorListener;
 import io.nats.client.Message;
 import io.nats.client.Nats;
 import io.nats.client.Options;
@@ -143,6 +142,8 @@ public final class NatsBroker implements Broker {
 
     private volatile boolean up;
     private volatile boolean closed;
+    /** History topics' JetStream side, once it registered. */
+    private volatile ClusterHistory history;
 
     private NatsBroker(ClusterSettings settings, Hub hub, CourierMetrics metrics, CatalogSync catalog) {
         this.settings = settings;
@@ -171,6 +172,16 @@ public final class NatsBroker implements Broker {
     @Override
     public boolean isUp() {
         return up;
+    }
+
+    /** Registers the history's JetStream side; it hears of every (re)connection from then on. */
+    void useHistory(ClusterHistory history) {
+        this.history = history;
+        onClusterThread(() -> {
+            if (connection != null) {
+                history.connected(connection);
+            }
+        });
     }
 
     /** NATS subscriptions held (including lingering ones). */
@@ -237,13 +248,14 @@ public final class NatsBroker implements Broker {
      * (cut off from NATS) reloads its catalogue when it reconnects, and any node asks the store on a
      * miss. Any thread; never blocks.
      */
-    public void announce(String audience, String topic) {
+    public void announce(String audience, String topic, HistorySettings history) {
         Connection c = connection;
         if (c == null || closed) {
             return;
         }
         Headers headers = new Headers();
         headers.put(ORIGIN, settings.nodeId());
+        CatalogAnnouncement.putHistory(headers, history);
         try {
             c.publish(CATALOG, headers, CatalogAnnouncement.encode(audience, topic));
         } catch (IllegalStateException e) {
@@ -435,6 +447,9 @@ public final class NatsBroker implements Broker {
         if (flush()) {
             up = true;
         }
+        if (history != null) {
+            history.connected(c);
+        }
         if (connectFailed) {
             catalog.reload(); // topics created while NATS was unreachable were announced to nobody here
         }
@@ -461,60 +476,16 @@ public final class NatsBroker implements Broker {
                 }
                 // Announcements made during the outage never reached this node.
                 catalog.reload();
+                if (history != null && connection != null) {
+                    history.connected(connection); // the stream may have been lost with its server
+                }
             }
             default -> {}
         }
     }
 
     private Options options() {
-        Options.Builder b = Options.builder()
-                .servers(settings.urls().toArray(new String[0]))
-                .connectionName("courier " + settings.nodeId())
-                .noEcho()
-                .pingInterval(settings.pingInterval())
-                .reconnectBufferSize(settings.reconnectBufferBytes())
-                .maxReconnects(-1)
-                .reconnectWait(Duration.ofMillis(250))
-                .connectionTimeout(Duration.ofSeconds(2))
-                .maxMessagesInOutgoingQueue(MAX_OUTGOING_MESSAGES)
-                .discardMessagesWhenOutgoingQueueFull()
-                // Events leave jnats's threads at once: every state change happens on the cluster thread.
-                .connectionListener((conn, event) -> {
-                    onClusterThread(() -> onEvent(event));
-                })
-                .errorListener(new ErrorListener() {
-                    @Override
-                    public void messageDiscarded(Connection conn, Message msg) {
-                        meters.lostDiscarded();
-                    }
-
-                    @Override
-                    public void slowConsumerDetected(Connection conn, Consumer consumer) {
-                        warn("NATS reports this node as a slow consumer: messages from other nodes are dropped");
-                    }
-
-                    @Override
-                    public void errorOccurred(Connection conn, String error) {
-                        warn("NATS error: {}", error);
-                    }
-
-                    @Override
-                    public void exceptionOccurred(Connection conn, Exception exp) {
-                        if (log.isDebugEnabled()) {
-                            log.debug("NATS connection exception", exp);
-                        }
-                    }
-                });
-        if (!settings.user().isEmpty()) {
-            b.userInfo(settings.user(), settings.password());
-        }
-        if (!settings.token().isEmpty()) {
-            b.token(settings.token().toCharArray());
-        }
-        if (!settings.credentialsFile().isEmpty()) {
-            b.credentialPath(settings.credentialsFile());
-        }
-        return b.build();
+        return NatsOptions.of(settings, MAX_OUTGOING_MESSAGES, event -> onClusterThread(() -> onEvent(event)), meters);
     }
 
     // ---- messages from other nodes (jnats's dispatcher thread) ----
@@ -525,11 +496,19 @@ public final class NatsBroker implements Broker {
      */
     private void onMessage(Message msg) {
         Headers headers = msg.getHeaders();
+        if (headers != null && headers.getFirst(ClusterHistory.SEQUENCE) != null) {
+            republished(msg); // every node's copy, the origin's included
+            return;
+        }
         if (headers != null && settings.nodeId().equals(headers.getFirst(ORIGIN))) {
             return; // noEcho makes this unreachable; the origin check keeps it so
         }
         if (CATALOG.equals(msg.getSubject())) {
-            CatalogAnnouncement.decode(msg.getData(), catalog::learned);
+            HistorySettings history = CatalogAnnouncement.history(headers);
+            if (history != null) {
+                CatalogAnnouncement.decode(
+                        msg.getData(), (audience, topic) -> catalog.learned(audience, topic, history));
+            }
             return;
         }
         Interest interest = interests.get(msg.getSubject());
@@ -555,6 +534,16 @@ public final class NatsBroker implements Broker {
             return;
         }
         deliver(interest, msg, headers);
+    }
+
+    /** A history topic's message as JetStream republished it: the history checks and delivers it. */
+    private void republished(Message msg) {
+        Interest interest = interests.get(msg.getSubject());
+        ClusterHistory h = history;
+        if (interest != null && interest.topic != null && h != null) {
+            meters.received();
+            h.republished(interest.audience, interest.topic, interest, msg);
+        }
     }
 
     /** Origins that send no sequence (an older node) are not checked. Dispatcher thread. */

@@ -28,6 +28,7 @@ public final class Subjects {
 
     private static final String MESSAGE_PREFIX = "courier.m.";
     private static final String BROADCAST_PREFIX = "courier.b.";
+    static final String STORED_PREFIX = "courier.h.";
     private static final char ESCAPE = '_';
     private static final String HASHED = "_Z";
     private static final char[] HEX = "0123456789ABCDEF".toCharArray();
@@ -37,6 +38,14 @@ public final class Subjects {
     /** The subject of publishes to {@code topic} in {@code audience}. */
     public static String message(String audience, String topic) {
         return MESSAGE_PREFIX + token(audience) + '.' + token(topic);
+    }
+
+    /**
+     * The subject a history topic's publishes are stored under in JetStream, {@code courier.h.…};
+     * the stream republishes each to {@link #message}'s subject, with its sequence numbers.
+     */
+    public static String stored(String audience, String topic) {
+        return STORED_PREFIX + token(audience) + '.' + token(topic);
     }
 
     /** The subject of broadcasts to {@code audience}. */

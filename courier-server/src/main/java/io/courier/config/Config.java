@@ -55,7 +55,33 @@ public record Config(
         Duration shutdownDrainGrace,
         Duration shutdownCloseSpread,
         boolean envelopeData,
-        boolean consoleEnabled) {
+        boolean consoleEnabled,
+        HistoryConfig history) {
+
+    /**
+     * Server-wide history defaults and maxima ({@code courier.history.*}); each topic's own
+     * {@link HistorySettings} are chosen at creation within them.
+     *
+     * @param defaultSize       what a topic created without {@code history} keeps (0: no history)
+     * @param defaultTtlSeconds how long, when it does not say
+     * @param maxSize           the largest {@code history.size} a topic may ask for
+     * @param maxTtlSeconds     the longest {@code history.ttl} a topic may ask for
+     * @param recoveryLimit     a subscriber further behind than this many messages gets {@code recovered:false}
+     * @param maxMemoryBytes    single node: bytes all topics' histories may hold together
+     */
+    public record HistoryConfig(
+            int defaultSize,
+            int defaultTtlSeconds,
+            int maxSize,
+            int maxTtlSeconds,
+            int recoveryLimit,
+            long maxMemoryBytes) {
+
+        /** The settings of a topic created without {@code history}. */
+        public HistorySettings defaults() {
+            return defaultSize == 0 ? HistorySettings.NONE : new HistorySettings(defaultSize, defaultTtlSeconds);
+        }
+    }
 
     /**
      * Caps that keep one client, one address or one tenant from taking what the others need.

@@ -175,7 +175,8 @@ public final class ConfigLoader {
                 grace,
                 spread,
                 envelope(),
-                bool("courier.console.enabled"));
+                bool("courier.console.enabled"),
+                history());
     }
 
     /** {@code courier.api.envelope}: true for {@code data}, false for {@code none}. */
@@ -187,6 +188,21 @@ public final class ConfigLoader {
             case "data" -> true;
             default -> throw new ConfigException(key, "'" + raw + "' (expected: none or data)");
         };
+    }
+
+    /** Defaults must lie within the maxima, so every topic created without settings is valid. */
+    private Config.HistoryConfig history() {
+        int maxSize = intIn("courier.history.max.size", 0, 1_000_000);
+        int maxTtl = intIn("courier.history.max.ttl.seconds", 1, 30 * 86_400);
+        int size = intIn("courier.history.size", 0, maxSize);
+        int ttl = intIn("courier.history.ttl.seconds", 1, maxTtl);
+        return new Config.HistoryConfig(
+                size,
+                ttl,
+                maxSize,
+                maxTtl,
+                intIn("courier.history.recovery.limit", 1, 1_000_000),
+                longIn("courier.history.max.memory.bytes", 1024, Long.MAX_VALUE));
     }
 
     /**

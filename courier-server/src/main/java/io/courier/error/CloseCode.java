@@ -3,7 +3,7 @@ package io.courier.error;
 /**
  * WebSocket close codes Courier sends. The 1000-range codes come from RFC 6455 section 7.4.1;
  * clients should reconnect after {@link #SHUTDOWN}, {@link #IDLE} and {@link #SLOW_CONSUMER} (with
- * back-off), and should not retry the same input after {@link #UNSUPPORTED_DATA} or
+ * back-off), and at once after {@link #INSUFFICIENT_STATE}, and should not retry the same input after {@link #UNSUPPORTED_DATA} or
  * {@link #MESSAGE_TOO_BIG}.
  *
  * <p>Each entry carries the code and reason text of its close frame and the {@code reason} label it
@@ -37,7 +37,14 @@ public enum CloseCode {
      * {@code courier.ws.close.on.token.expiry}). Private-use range, RFC 6455 section 7.4.2.
      * Reconnect with a fresh token.
      */
-    TOKEN_EXPIRED(4001, "token expired", "token_expired");
+    TOKEN_EXPIRED(4001, "token expired", "token_expired"),
+    /**
+     * A history topic this connection subscribes to lost a message between the nodes of a cluster
+     * (the stream's sequence numbers skipped one): an {@code EHISTORY_GAP} error frame naming the
+     * topic precedes the close. Reconnect at once and resubscribe with {@code since}; recovery
+     * fills the gap. Centrifuge's code for the same ("insufficient state").
+     */
+    INSUFFICIENT_STATE(3010, "insufficient state", "insufficient_state");
 
     /** The metric label of a connection the client closed or the network dropped. */
     public static final String CLOSED_BY_CLIENT = "client";

@@ -17,6 +17,11 @@ public enum ErrorCode {
     /** Topic name empty, longer than 255 characters, or containing whitespace or control characters. */
     ETOPIC_INVALID(422),
     ETOPIC_EXISTS(409),
+    /**
+     * History settings past the server's maxima or malformed ({@code POST /v1/topic}), a malformed
+     * {@code since} on a subscribe, or {@code GET /v1/history} on a topic that keeps no history.
+     */
+    EHISTORY_INVALID(422),
     /** Request body or socket frame is not the JSON the endpoint expects. */
     EBODY_INVALID(400),
     EBODY_TOO_LARGE(413),
@@ -60,6 +65,12 @@ public enum ErrorCode {
      * later.
      */
     ECLUSTER_UNAVAILABLE(503),
+    /**
+     * Socket only, before a close with {@link CloseCode#INSUFFICIENT_STATE}: a history topic lost a
+     * message between the nodes; the frame names the topic, and the client resubscribes with
+     * {@code since} to recover it.
+     */
+    EHISTORY_GAP(503),
     EINTERNAL(500);
 
     private final int httpStatus;

@@ -129,6 +129,14 @@ public final class Exchange {
 
     /** Sends {@code json} (ownership passes here) with {@code status}, in the envelope when configured. */
     public void respond(HttpResponseStatus status, ByteBuf json) {
+        respond(status, json, Map.of());
+    }
+
+    /**
+     * Sends {@code json} (ownership passes here) with {@code status} and extra response headers, in
+     * the envelope when configured.
+     */
+    public void respond(HttpResponseStatus status, ByteBuf json, Map<String, String> headers) {
         ByteBuf content = json;
         if (wrapped(status)) {
             // The answer's bytes stay as they are (the hook echoes its request byte for byte).
@@ -138,6 +146,7 @@ public final class Exchange {
         }
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+        headers.forEach(response.headers()::set);
         send(response);
     }
 

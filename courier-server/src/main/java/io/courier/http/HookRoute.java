@@ -3,6 +3,8 @@ package io.courier.http;
 import io.courier.cluster.Broker;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
+import io.courier.history.HistoryEngine;
+import io.courier.history.Position;
 import io.courier.hub.Hub;
 import io.courier.limit.AudienceRateLimit;
 import io.courier.metrics.CourierMetrics;
@@ -13,29 +15,43 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 
 /**
  * {@code POST /v1/hook}: a backend publishes or broadcasts exactly as a socket client would, straight
  * into the hub (no loopback socket, no database). Answers 200 with the request object.
  */
 public final class HookRoute {
+    /** On a history topic, the offset the message was given and its epoch (the body stays the request). */
+    static final String OFFSET_HEADER = "Courier-Offset";
+
+    static final String EPOCH_HEADER = "Courier-Epoch";
+
     private final Hub hub;
     /** Null on a single node. */
     private final Broker cluster;
+    /** The single node's topic histories; null in a cluster (for now). */
+    private final HistoryEngine histories;
 
     private final CourierMetrics metrics;
     private final AudienceRateLimit rateLimit;
 
     /** @param rateLimit {@code courier.hook.rate.limit.per.second}, per audience */
     public HookRoute(Hub hub, CourierMetrics metrics, AudienceRateLimit rateLimit) {
-        this(hub, null, metrics, rateLimit);
+        this(hub, null, null, metrics, rateLimit);
     }
 
-    /** @param cluster the fan-out between nodes, or null on a single node */
-    public HookRoute(Hub hub, Broker cluster, CourierMetrics metrics, AudienceRateLimit rateLimit) {
+    /**
+     * @param cluster the fan-out between nodes, or null on a single node
+     * @param histories the single node's topic histories, or null
+     */
+    public HookRoute(
+            Hub hub, Broker cluster, HistoryEngine histories, CourierMetrics metrics, AudienceRateLimit rateLimit) {
         this.hub = hub;
         this.cluster = cluster;
+        this.histories = histories;
         this.metrics = metrics;
         this.rateLimit = rateLimit;
     }
@@ -108,6 +124,30 @@ public final class HookRoute {
     }
 
     private void deliver(Exchange ex, String audience, Command command, ByteBuf body) {
+        if (command.action() == Action.PUBLISH && histories != null && histories.keeps(audience, command.topic())) {
+            // Answered once the message has its offset; the body outlives this call until then.
+            ByteBuf answer = body.retainedDuplicate();
+            CompletionStage<Position> stored;
+            try {
+                stored = histories.publish(audience, command.topic(), command.message(body));
+            } catch (RuntimeException e) {
+                answer.release();
+                throw e;
+            }
+            stored.whenComplete((at, error) -> {
+                if (error != null) {
+                    answer.release();
+                    ex.fail(refused(error));
+                    return;
+                }
+                metrics.published(MessageSource.HOOK, false);
+                ex.respond(
+                        HttpResponseStatus.OK,
+                        answer,
+                        Map.of(OFFSET_HEADER, Long.toString(at.offset()), EPOCH_HEADER, at.epoch()));
+            });
+            return;
+        }
         if (command.action() == Action.PUBLISH) {
             if (cluster == null) {
                 hub.publish(audience, command.topic(), command.message(body));

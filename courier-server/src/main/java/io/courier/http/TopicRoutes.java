@@ -1,5 +1,7 @@
 package io.courier.http;
 
+import io.courier.config.Config;
+import io.courier.config.HistorySettings;
 import io.courier.protocol.TopicNames;
 import io.courier.store.Topic;
 import io.courier.topic.Topics;
@@ -7,15 +9,17 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.List;
 
 /**
- * {@code POST /v1/topic} creates a topic in the token's audience; {@code GET /v1/topic} lists them,
- * oldest first. {@link Topics} makes a created topic known to the hub before the 201 leaves, so a
+ * {@code POST /v1/topic} creates a topic in the token's audience, with its history settings
+ * ({@link HistoryRequest}); {@code GET /v1/topic} lists them, oldest first. {@link Topics} makes a created topic known to the hub before the 201 leaves, so a
  * client may subscribe to it as soon as it has the answer.
  */
 public final class TopicRoutes {
     private final Topics topics;
+    private final Config.HistoryConfig history;
 
-    public TopicRoutes(Topics topics) {
+    public TopicRoutes(Topics topics, Config.HistoryConfig history) {
         this.topics = topics;
+        this.history = history;
     }
 
     public void register(Router router) {
@@ -25,9 +29,10 @@ public final class TopicRoutes {
 
     private void create(Exchange ex) {
         String topic = TopicNames.validate(ex.jsonBody().get("topic"));
+        HistorySettings settings = HistoryRequest.read(ex.request().content(), history);
         String audience = ex.principal().audience();
         ex.answer(
-                topics.create(audience, topic),
+                topics.create(audience, topic, settings),
                 created -> ex.respond(HttpResponseStatus.CREATED, gen -> Views.topic(gen, created)));
     }
 

@@ -26,6 +26,11 @@ final class Views {
         gen.writeStringField("audienceId", t.audienceId().toString());
         gen.writeStringField("created_at", t.createdAt().toString());
         gen.writeStringField("updated_at", t.updatedAt().toString());
+        // Always present, so a client can tell "no history" (size 0) from an older server.
+        gen.writeObjectFieldStart("history");
+        gen.writeNumberField("size", t.history().size());
+        gen.writeNumberField("ttl", t.history().ttlSeconds());
+        gen.writeEndObject();
         gen.writeEndObject();
     }
 }

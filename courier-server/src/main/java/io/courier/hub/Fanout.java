@@ -32,13 +32,28 @@ import java.util.concurrent.atomic.AtomicLong;
  * and a drain releases every frame it takes whether or not its channels are still open.
  */
 final class Fanout implements Runnable {
-    private record Work(ByteBuf frame, LoopSlot slot, long startNanos) {}
+    /** One publish for this loop. */
+    private sealed interface Item permits Work, HistoryWork {
+        ByteBuf frame();
+
+        LoopSlot slot();
+
+        long startNanos();
+    }
+
+    private record Work(ByteBuf frame, LoopSlot slot, long startNanos) implements Item {}
+
+    /**
+     * A history topic's publish: its offset rides along so each subscriber gets it at most once.
+     * A type of its own, so the item of a topic without history stays as small as it was.
+     */
+    private record HistoryWork(ByteBuf frame, LoopSlot slot, long startNanos, long offset) implements Item {}
 
     /** Publishes drained per turn before the loop goes back to its sockets. */
     private static final int MAX_BATCH = 1024;
 
     private final EventLoop loop;
-    private final Queue<Work> queue = PlatformDependent.newMpscQueue();
+    private final Queue<Item> queue = PlatformDependent.newMpscQueue();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     /** Subscribers written to since the last flush. Event loop only. */
     private final ArrayList<Subscriber> toFlush = new ArrayList<>();
@@ -63,10 +78,14 @@ final class Fanout implements Runnable {
         this.maxQueuedBytes = maxQueuedBytes;
     }
 
+    EventLoop loop() {
+        return loop;
+    }
+
     /** Any thread. Takes one reference of {@code frame}, released once written. */
-    void submit(ByteBuf frame, LoopSlot slot, long startNanos) {
+    void submit(ByteBuf frame, LoopSlot slot, long startNanos, long offset) {
         queuedBytes.addAndGet(frame.readableBytes());
-        queue.offer(new Work(frame, slot, startNanos));
+        queue.offer(offset < 0 ? new Work(frame, slot, startNanos) : new HistoryWork(frame, slot, startNanos, offset));
         if (scheduled.compareAndSet(false, true)) {
             loop.execute(this);
         }
@@ -158,13 +177,15 @@ final class Fanout implements Runnable {
         long deliveries = 0;
         long bytes = 0;
         int drained = 0;
-        Work work;
+        Item work;
         // A subscriber that went past its bound stops the batch after the publish in hand.
         while (drained < MAX_BATCH && behind.isEmpty() && (work = queue.poll()) != null) {
             batchStarts[drained++] = work.startNanos();
             bytes += work.frame().readableBytes();
             try {
-                deliveries += work.slot().deliver(work.frame());
+                deliveries += work instanceof HistoryWork h
+                        ? h.slot().deliver(h.frame(), h.offset())
+                        : work.slot().deliver(work.frame());
             } finally {
                 work.frame().release();
             }

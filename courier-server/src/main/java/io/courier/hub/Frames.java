@@ -17,11 +17,12 @@ public final class Frames {
     private static final int FIN_TEXT = 0x81;
 
     static final byte[] BROADCAST_PREFIX = ascii("{\"action\":\"broadcast\",\"message\":");
+    private static final byte[] OFFSET_FIELD = ascii(",\"offset\":");
 
     private Frames() {}
 
     /** {@code {"action":"publish","topic":"<topic>","message":} with the topic JSON-escaped. */
-    static byte[] publishPrefix(String topic) {
+    public static byte[] publishPrefix(String topic) {
         String escaped = new String(JsonStringEncoder.getInstance().quoteAsString(topic));
         // Strict: a topic that reached the hub passed TopicNames, so replacement would hide a bug.
         return StrictUtf8.encode("{\"action\":\"publish\",\"topic\":\"" + escaped + "\",\"message\":");
@@ -34,6 +35,23 @@ public final class Frames {
         writeHeader(frame, payload);
         frame.writeBytes(prefix);
         frame.writeBytes(message, message.readerIndex(), message.readableBytes());
+        frame.writeByte('}');
+        return frame;
+    }
+
+    /**
+     * A history topic's delivery, {@code prefix + message + ,"offset":<offset>}}: the same frame as
+     * {@link #frame} with the offset after the message, so a client reads both from one object.
+     */
+    public static ByteBuf frameWithOffset(ByteBufAllocator alloc, byte[] prefix, ByteBuf message, long offset) {
+        byte[] digits = Long.toString(offset).getBytes(StandardCharsets.US_ASCII);
+        int payload = prefix.length + message.readableBytes() + OFFSET_FIELD.length + digits.length + 1;
+        ByteBuf frame = alloc.directBuffer(headerLength(payload) + payload);
+        writeHeader(frame, payload);
+        frame.writeBytes(prefix);
+        frame.writeBytes(message, message.readerIndex(), message.readableBytes());
+        frame.writeBytes(OFFSET_FIELD);
+        frame.writeBytes(digits);
         frame.writeByte('}');
         return frame;
     }

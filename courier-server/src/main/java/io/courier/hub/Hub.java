@@ -140,6 +140,15 @@ public final class Hub {
 
     /** Returns false when already subscribed (a no-op). Channel's event loop only. */
     public boolean subscribe(Subscriber s, String topic) {
+        return subscribe(s, topic, -1);
+    }
+
+    /**
+     * A history topic's subscription: frames fanned out with an offset up to {@code deliveredThrough}
+     * are skipped for this subscriber (it has them, or they precede its position). Returns false
+     * when already subscribed (a no-op). Channel's event loop only.
+     */
+    public boolean subscribe(Subscriber s, String topic, long deliveredThrough) {
         if (s.everyone == null || s.topics.containsKey(topic)) {
             return false;
         }
@@ -150,10 +159,48 @@ public final class Hub {
             return joined;
         });
         Membership m = new Membership(s, group);
+        m.deliveredThrough = deliveredThrough;
         group.slots[s.loop].add(m);
         s.topics.put(topic, m);
         subscriptions.incrementAndGet();
         return true;
+    }
+
+    /**
+     * A history subscription goes live: frames with an offset up to {@code deliveredThrough} are
+     * skipped for it, later ones delivered. A no-op when not subscribed. Channel's event loop only.
+     */
+    public void deliverFrom(Subscriber s, String topic, long deliveredThrough) {
+        Membership m = s.topics.get(topic);
+        if (m != null) {
+            m.deliveredThrough = deliveredThrough;
+        }
+    }
+
+    /**
+     * A history topic lost a message on its way to this node: every local subscriber of the topic
+     * gets {@code event} through its channel's pipeline, on its own event loop, so the session can
+     * tell its client. Any thread.
+     *
+     * @return the number of event loops that had subscribers
+     */
+    public int stateLost(String audience, String topic, Object event) {
+        Room room = rooms.get(audience);
+        Group group = room == null ? null : room.topics.get(topic);
+        if (group == null) {
+            return 0;
+        }
+        int loops = 0;
+        for (int i = 0; i < fanouts.length; i++) {
+            LoopSlot slot = group.slots[i];
+            if (slot.count != 0) {
+                fanouts[i]
+                        .loop()
+                        .execute(() -> slot.forEach(s -> s.channel.pipeline().fireUserEventTriggered(event)));
+                loops++;
+            }
+        }
+        return loops;
     }
 
     /** Returns false when not subscribed (a no-op). Channel's event loop only. */
@@ -186,6 +233,30 @@ public final class Hub {
         Room room = rooms.get(audience);
         Group group = room == null ? null : room.topics.get(topic);
         return group == null ? 0 : fanOut(group, message);
+    }
+
+    /**
+     * Fans out a history topic's frame (built with {@link Frames#frameWithOffset}, read but not
+     * consumed) to the topic's subscribers, each of which gets it only if its position is before
+     * {@code offset}. The caller checked the topic and serializes the topic's publishes, so frames
+     * reach each loop in offset order. Any thread; lock-free.
+     */
+    public int publishFrame(String audience, String topic, ByteBuf frame, long offset) {
+        Room room = rooms.get(audience);
+        Group group = room == null ? null : room.topics.get(topic);
+        if (group == null) {
+            return 0;
+        }
+        long start = System.nanoTime();
+        int loops = 0;
+        for (int i = 0; i < fanouts.length; i++) {
+            LoopSlot slot = group.slots[i];
+            if (slot.count != 0) {
+                fanouts[i].submit(frame.retain(), slot, start, offset);
+                loops++;
+            }
+        }
+        return loops;
     }
 
     /** Sends {@code message} to every open connection of {@code audience}. Any thread; lock-free. */
@@ -222,7 +293,7 @@ public final class Hub {
                 if (frame == null) {
                     frame = Frames.frame(alloc, group.framePrefix, message);
                 }
-                fanouts[i].submit(frame.retain(), slot, start);
+                fanouts[i].submit(frame.retain(), slot, start, -1);
                 loops++;
             }
         } finally {

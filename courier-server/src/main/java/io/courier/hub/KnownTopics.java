@@ -1,5 +1,6 @@
 package io.courier.hub;
 
+import io.courier.config.HistorySettings;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -10,6 +11,14 @@ import java.util.concurrent.CompletableFuture;
 @FunctionalInterface
 public interface KnownTopics {
     boolean contains(String audience, String topic);
+
+    /**
+     * The topic's history settings, from memory, at once: {@link HistorySettings#NONE} for a topic
+     * without history or one not known here. Any thread; never blocks.
+     */
+    default HistorySettings history(String audience, String topic) {
+        return HistorySettings.NONE;
+    }
 
     /**
      * Like {@link #contains}, for callers that can wait: in a cluster a miss may be a topic another

@@ -43,6 +43,31 @@ final class LoopSlot {
         }
     }
 
+    /**
+     * A history topic's frame: written to every member whose position is before {@code offset}, so
+     * a subscriber that had it replayed does not get it twice. Event loop only.
+     */
+    int deliver(ByteBuf frame, long offset) {
+        Membership[] snapshot = members;
+        int written = 0;
+        for (int i = 0, n = size; i < n; i++) {
+            Membership m = snapshot[i];
+            if (offset > m.deliveredThrough && m.subscriber.deliver(frame)) {
+                m.deliveredThrough = offset;
+                written++;
+            }
+        }
+        return written;
+    }
+
+    /** Each member's subscriber, in turn. Event loop only. */
+    void forEach(java.util.function.Consumer<Subscriber> action) {
+        Membership[] snapshot = members;
+        for (int i = 0, n = size; i < n; i++) {
+            action.accept(snapshot[i].subscriber);
+        }
+    }
+
     /** Writes {@code frame} to every member; returns how many took it. Event loop only. */
     int deliver(ByteBuf frame) {
         Membership[] snapshot = members;

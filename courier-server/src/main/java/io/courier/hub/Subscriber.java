@@ -77,6 +77,11 @@ public final class Subscriber {
         return everyone != null;
     }
 
+    /** False once deliveries stopped (closing, cut off) or the channel closed. Own event loop only. */
+    public boolean accepting() {
+        return !cutOff && channel.isActive();
+    }
+
     public boolean isSubscribed(String topic) {
         return topics.containsKey(topic);
     }
@@ -107,6 +112,25 @@ public final class Subscriber {
     /** The connection's unsent data fell back under half the bound (writable again). Event loop only. */
     public void caughtUp() {
         fanout.caughtUp(this);
+    }
+
+    /**
+     * Writes frames the caller built for this subscriber alone (a history replay), in order, and
+     * flushes; takes ownership of each. Skips the handlers as fan-out writes do, so the frames
+     * keep their place between the ack before them and the deliveries after. Event loop only.
+     */
+    public void replay(Iterable<ByteBuf> frames) {
+        boolean open = !cutOff && channel.isActive();
+        for (ByteBuf frame : frames) {
+            if (open) {
+                head.write(frame, channel.voidPromise());
+            } else {
+                frame.release();
+            }
+        }
+        if (open) {
+            flush();
+        }
     }
 
     /** Writes a shared frame; {@code frame} is not consumed. Event loop only. */

@@ -60,6 +60,8 @@ public final class CourierMetrics {
     private final Map<String, Counter> connectionsRefused = new ConcurrentHashMap<>();
     private final Map<String, Timer> httpRequests = new ConcurrentHashMap<>();
     private final Timer fanout;
+    /** Subscribes with {@code since} on history topics: [0] recovered, [1] not recovered. */
+    private final Counter[] recoveries = new Counter[2];
 
     public CourierMetrics() {
         // Before any binder registers: fills in the help text some binders leave empty.
@@ -78,6 +80,12 @@ public final class CourierMetrics {
                             .description("Socket frames and hook calls refused, by error code")
                             .tag("code", code.name())
                             .register(registry));
+        }
+        for (int i = 0; i < 2; i++) {
+            recoveries[i] = Counter.builder("courier.history.recoveries")
+                    .description("Subscribes with since on history topics, by verdict")
+                    .tag("result", i == 0 ? "recovered" : "not_recovered")
+                    .register(registry);
         }
         opened = Counter.builder("courier.connections.opened")
                 .description("WebSocket connections opened")
@@ -190,6 +198,15 @@ public final class CourierMetrics {
                 .register(registry);
     }
 
+    /** Single node: the bytes topic histories hold ({@code courier.history.max.memory.bytes}). */
+    public void watchHistory(LongSupplier heldBytes) {
+        Gauge.builder("courier.history", heldBytes, LongSupplier::getAsLong)
+                .baseUnit("bytes")
+                .strongReference(true)
+                .description("Bytes the topic histories hold in memory")
+                .register(registry);
+    }
+
     /** The bytes reserved by request bodies being received ({@code courier.http.max.buffered.bytes}). */
     public void watchBufferedBodies(LongSupplier heldBytes) {
         Gauge.builder("courier.http.buffered", heldBytes, LongSupplier::getAsLong)
@@ -201,6 +218,11 @@ public final class CourierMetrics {
 
     public void published(MessageSource source, boolean broadcast) {
         published[source.ordinal()][broadcast ? 1 : 0].increment();
+    }
+
+    /** A subscribe with {@code since} on a history topic was answered {@code recovered}. Any thread. */
+    public void recovery(boolean recovered) {
+        recoveries[recovered ? 0 : 1].increment();
     }
 
     public void refused(ErrorCode code) {

@@ -26,6 +26,13 @@ public final class Command {
     private boolean idIsString;
     private int messageStart = -1;
     private int messageEnd = -1;
+    /** The subscriber's position, {@code since}: offset -1 when absent. */
+    private long sinceOffset = -1;
+
+    private String sinceEpoch;
+    /** Why {@code since} is unusable, or null; refused only on a subscribe (other actions ignore it). */
+    private String sinceProblem;
+
     private CourierException error;
 
     private Command() {}
@@ -68,6 +75,7 @@ public final class Command {
                         topic = topicNotString ? null : p.getText();
                     }
                     case "id" -> readId(p, value);
+                    case "since" -> readSince(p, value);
                     case "message" -> {
                         sawMessage = true;
                         if (value == JsonToken.START_OBJECT) {
@@ -121,9 +129,49 @@ public final class Command {
         }
     }
 
+    /** {@code {"offset":41,"epoch":"..."}}: a non-negative integer offset and a string epoch, nothing else. */
+    private void readSince(JsonParser p, JsonToken value) throws IOException {
+        sinceOffset = -1;
+        sinceEpoch = null;
+        sinceProblem = null;
+        if (value != JsonToken.START_OBJECT) {
+            sinceProblem = "since must be an object {\"offset\":…,\"epoch\":\"…\"}";
+            return;
+        }
+        long offset = -1;
+        String epoch = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            JsonToken token = p.nextToken();
+            if (field.equals("offset")
+                    && token == JsonToken.VALUE_NUMBER_INT
+                    && (p.getNumberType() == JsonParser.NumberType.INT
+                            || p.getNumberType() == JsonParser.NumberType.LONG)
+                    && p.getLongValue() >= 0) {
+                offset = p.getLongValue();
+            } else if (field.equals("epoch") && token == JsonToken.VALUE_STRING) {
+                epoch = p.getText();
+            } else {
+                sinceProblem = "since." + truncate(field)
+                        + " is not allowed here (expected: offset, a non-negative integer, and epoch, a string)";
+            }
+            p.skipChildren();
+        }
+        if (sinceProblem == null && (offset < 0 || epoch == null)) {
+            sinceProblem = "since needs both offset and epoch";
+        }
+        if (sinceProblem == null) {
+            sinceOffset = offset;
+            sinceEpoch = epoch;
+        }
+    }
+
     private void validate() {
         if (action.needsTopic()) {
             TopicNames.validate(topic);
+        }
+        if (action == Action.SUBSCRIBE && sinceProblem != null) {
+            throw new CourierException(ErrorCode.EHISTORY_INVALID, sinceProblem);
         }
     }
 
@@ -155,6 +203,21 @@ public final class Command {
 
     public boolean idIsString() {
         return idIsString;
+    }
+
+    /** True when a subscribe carried where the client left off ({@code since}). */
+    public boolean hasSince() {
+        return sinceEpoch != null;
+    }
+
+    /** The offset of {@code since}; meaningful when {@link #hasSince}. */
+    public long sinceOffset() {
+        return sinceOffset;
+    }
+
+    /** The epoch of {@code since}, or null. */
+    public String sinceEpoch() {
+        return sinceEpoch;
     }
 
     /** The bytes of the message object inside {@code json}, as a slice sharing its memory (not retained). */

@@ -1,5 +1,6 @@
 package io.courier.store;
 
+import io.courier.config.HistorySettings;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
 import java.util.List;
@@ -44,8 +45,8 @@ public final class AsyncStore implements AutoCloseable {
         return supply(() -> store.findAudience(name));
     }
 
-    public CompletableFuture<Topic> createTopic(String audience, String topic) {
-        return supply(() -> store.createTopic(audience, topic));
+    public CompletableFuture<Topic> createTopic(String audience, String topic, HistorySettings history) {
+        return supply(() -> store.createTopic(audience, topic, history));
     }
 
     public CompletableFuture<List<Topic>> listTopics(String audience) {

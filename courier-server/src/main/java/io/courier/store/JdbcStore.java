@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory;
 import io.courier.config.Config;
+import io.courier.config.HistorySettings;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -68,16 +69,22 @@ public final class JdbcStore implements Store {
         String ns = config.namespace();
         this.selectAudience = "SELECT id, name, created_at, updated_at FROM " + ns + ".audiences WHERE name = ?";
         this.insertAudience = "INSERT INTO " + ns + ".audiences (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)";
-        this.insertTopic =
-                "INSERT INTO " + ns + ".topics (id, audience_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)";
+        this.insertTopic = "INSERT INTO " + ns + ".topics (id, audience_id, name, created_at, updated_at, history_size,"
+                + " history_ttl_seconds) VALUES (?, ?, ?, ?, ?, ?, ?)";
         // The left join tells "no such audience" (no row) from "no topics yet" (one row of nulls) in one round trip.
-        this.selectTopicsOfAudience = "SELECT a.id, a.name, t.id, t.name, t.created_at, t.updated_at FROM " + ns
-                + ".audiences a" + " LEFT JOIN " + ns
-                + ".topics t ON t.audience_id = a.id WHERE a.name = ? ORDER BY t.created_at, t.name";
-        this.selectAllTopics = "SELECT a.id, a.name, t.id, t.name, t.created_at, t.updated_at FROM " + ns + ".topics t"
-                + " JOIN " + ns + ".audiences a ON a.id = t.audience_id ORDER BY a.name, t.created_at, t.name";
-        this.selectTopic = "SELECT a.id, a.name, t.id, t.name, t.created_at, t.updated_at FROM " + ns + ".topics t"
-                + " JOIN " + ns + ".audiences a ON a.id = t.audience_id WHERE a.name = ? AND t.name = ?";
+        this.selectTopicsOfAudience =
+                "SELECT a.id, a.name, t.id, t.name, t.created_at, t.updated_at, t.history_size, t.history_ttl_seconds FROM "
+                        + ns
+                        + ".audiences a" + " LEFT JOIN " + ns
+                        + ".topics t ON t.audience_id = a.id WHERE a.name = ? ORDER BY t.created_at, t.name";
+        this.selectAllTopics =
+                "SELECT a.id, a.name, t.id, t.name, t.created_at, t.updated_at, t.history_size, t.history_ttl_seconds FROM "
+                        + ns + ".topics t" + " JOIN " + ns
+                        + ".audiences a ON a.id = t.audience_id ORDER BY a.name, t.created_at, t.name";
+        this.selectTopic =
+                "SELECT a.id, a.name, t.id, t.name, t.created_at, t.updated_at, t.history_size, t.history_ttl_seconds FROM "
+                        + ns + ".topics t" + " JOIN " + ns
+                        + ".audiences a ON a.id = t.audience_id WHERE a.name = ? AND t.name = ?";
     }
 
     /**
@@ -173,19 +180,22 @@ public final class JdbcStore implements Store {
     }
 
     @Override
-    public Topic createTopic(String audience, String topic) {
+    public Topic createTopic(String audience, String topic, HistorySettings history) {
         Objects.requireNonNull(audience, "audience");
         Objects.requireNonNull(topic, "topic");
+        Objects.requireNonNull(history, "history");
         return withConnection(c -> {
             Audience owner = selectAudience(c, audience).orElseThrow(() -> audienceNotFound(audience));
             Instant now = now();
-            Topic created = new Topic(UUID.randomUUID(), topic, owner.id(), owner.name(), now, now);
+            Topic created = new Topic(UUID.randomUUID(), topic, owner.id(), owner.name(), now, now, history);
             try (PreparedStatement ps = c.prepareStatement(insertTopic)) {
                 ps.setObject(1, created.id());
                 ps.setObject(2, owner.id());
                 ps.setString(3, topic);
                 ps.setObject(4, utc(now));
                 ps.setObject(5, utc(now));
+                ps.setInt(6, history.size());
+                ps.setInt(7, history.ttlSeconds());
                 ps.executeUpdate();
             } catch (SQLException e) {
                 if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
@@ -363,15 +373,20 @@ public final class JdbcStore implements Store {
         }
     }
 
-    /** Reads a row of {@code a.id, a.name, t.id, t.name, t.created_at, t.updated_at}. */
+    /**
+     * Reads a row of {@code a.id, a.name, t.id, t.name, t.created_at, t.updated_at, t.history_size,
+     * t.history_ttl_seconds}.
+     */
     private static Topic topic(ResultSet rs) throws SQLException {
+        int historySize = rs.getInt(7);
         return new Topic(
                 rs.getObject(3, UUID.class),
                 rs.getString(4),
                 rs.getObject(1, UUID.class),
                 rs.getString(2),
                 instant(rs, 5),
-                instant(rs, 6));
+                instant(rs, 6),
+                historySize == 0 ? HistorySettings.NONE : new HistorySettings(historySize, rs.getInt(8)));
     }
 
     private static CourierException audienceNotFound(String audience) {

@@ -59,7 +59,14 @@ final class Migrations {
                     "widen names for characters outside the BMP",
                     List.of(
                             "ALTER TABLE {ns}.audiences ALTER COLUMN name SET DATA TYPE varchar(1020)",
-                            "ALTER TABLE {ns}.topics ALTER COLUMN name SET DATA TYPE varchar(1020)")));
+                            "ALTER TABLE {ns}.topics ALTER COLUMN name SET DATA TYPE varchar(1020)")),
+            // Topics that existed before keep no history (0, 0): they behave exactly as they did.
+            new Step(
+                    3,
+                    "history settings per topic",
+                    List.of(
+                            "ALTER TABLE {ns}.topics ADD COLUMN IF NOT EXISTS history_size integer DEFAULT 0 NOT NULL",
+                            "ALTER TABLE {ns}.topics ADD COLUMN IF NOT EXISTS history_ttl_seconds integer DEFAULT 0 NOT NULL")));
 
     private final Dialect dialect;
     private final String namespace;

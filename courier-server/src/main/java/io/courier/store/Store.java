@@ -1,5 +1,6 @@
 package io.courier.store;
 
+import io.courier.config.HistorySettings;
 import java.util.List;
 import java.util.Optional;
 
@@ -32,7 +33,7 @@ public interface Store extends AutoCloseable {
      *         {@code ETOPIC_EXISTS} if the audience already has a topic of that name (also when a
      *         concurrent call created it first)
      */
-    Topic createTopic(String audience, String topic);
+    Topic createTopic(String audience, String topic, HistorySettings history);
 
     /**
      * The audience's topics, oldest first; topics created in the same microsecond are ordered by name.

@@ -1,5 +1,6 @@
 package io.courier.store;
 
+import io.courier.config.HistorySettings;
 import java.time.Instant;
 import java.util.UUID;
 
@@ -8,5 +9,14 @@ import java.util.UUID;
  * own a topic called {@code "news"}.
  *
  * @param audience the owning audience's name, carried along so callers need no second lookup
+ * @param history  what the topic keeps for recovery, fixed at creation ({@link HistorySettings#NONE} for
+ *                 topics created before history existed)
  */
-public record Topic(UUID id, String name, UUID audienceId, String audience, Instant createdAt, Instant updatedAt) {}
+public record Topic(
+        UUID id,
+        String name,
+        UUID audienceId,
+        String audience,
+        Instant createdAt,
+        Instant updatedAt,
+        HistorySettings history) {}

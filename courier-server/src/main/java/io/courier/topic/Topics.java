@@ -1,5 +1,6 @@
 package io.courier.topic;
 
+import io.courier.config.HistorySettings;
 import io.courier.hub.KnownTopics;
 import io.courier.store.AsyncStore;
 import io.courier.store.Topic;
@@ -9,7 +10,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.BiConsumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -52,7 +52,13 @@ public final class Topics implements KnownTopics {
     private final ConcurrentHashMap<Key, CompletableFuture<Boolean>> lookups = new ConcurrentHashMap<>();
 
     private final LongAdder storeLookups = new LongAdder();
-    private volatile BiConsumer<String, String> announcer = (audience, topic) -> {};
+    private volatile Announcer announcer = (audience, topic, history) -> {};
+
+    /** Tells the other nodes of a cluster about a topic this node created. */
+    @FunctionalInterface
+    public interface Announcer {
+        void announce(String audience, String topic, HistorySettings history);
+    }
 
     /** A single node's topics: its catalogue is complete, a miss is a miss. */
     public Topics(AsyncStore store) {
@@ -69,6 +75,11 @@ public final class Topics implements KnownTopics {
     @Override
     public boolean contains(String audience, String topic) {
         return catalog.contains(audience, topic);
+    }
+
+    @Override
+    public HistorySettings history(String audience, String topic) {
+        return catalog.history(audience, topic);
     }
 
     /**
@@ -97,7 +108,7 @@ public final class Topics implements KnownTopics {
         store.findTopic(audience, topic).whenComplete((found, error) -> {
             if (error == null) {
                 if (found.isPresent()) {
-                    catalog.add(audience, topic);
+                    catalog.add(audience, topic, found.get().history());
                     misses.remove(key);
                 } else {
                     remember(key);
@@ -127,14 +138,14 @@ public final class Topics implements KnownTopics {
         return storeLookups.sum();
     }
 
-    /** Called with (audience, topic) after each topic this node creates; in a cluster, tells the others. */
-    public void announceWith(BiConsumer<String, String> announcer) {
+    /** Called after each topic this node creates; in a cluster, tells the others. */
+    public void announceWith(Announcer announcer) {
         this.announcer = Objects.requireNonNull(announcer, "announcer");
     }
 
     /** Another node created the topic: known here at once, and no cached miss hides it. Any thread. */
-    public void learned(String audience, String topic) {
-        catalog.add(audience, topic);
+    public void learned(String audience, String topic, HistorySettings history) {
+        catalog.add(audience, topic, history);
         misses.remove(new Key(audience, topic));
     }
 
@@ -144,10 +155,10 @@ public final class Topics implements KnownTopics {
      *
      * @throws io.courier.error.CourierException through the future, as {@link AsyncStore#createTopic} does
      */
-    public CompletableFuture<Topic> create(String audience, String topic) {
-        return store.createTopic(audience, topic).thenApply(created -> {
-            learned(created.audience(), created.name());
-            announcer.accept(created.audience(), created.name());
+    public CompletableFuture<Topic> create(String audience, String topic, HistorySettings history) {
+        return store.createTopic(audience, topic, history).thenApply(created -> {
+            learned(created.audience(), created.name(), created.history());
+            announcer.announce(created.audience(), created.name(), created.history());
             return created;
         });
     }
@@ -164,7 +175,7 @@ public final class Topics implements KnownTopics {
     public CompletableFuture<Void> load() {
         return store.allTopics().thenAccept(topics -> {
             for (Topic t : topics) {
-                learned(t.audience(), t.name());
+                learned(t.audience(), t.name(), t.history());
             }
         });
     }

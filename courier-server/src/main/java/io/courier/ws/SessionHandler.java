@@ -6,7 +6,9 @@ import io.courier.config.Config;
 import io.courier.error.CloseCode;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
+import io.courier.history.HistoryEngine;
 import io.courier.hub.Hub;
+import io.courier.hub.StateLost;
 import io.courier.hub.Subscriber;
 import io.courier.logging.RateLimitedLog;
 import io.courier.metrics.CourierMetrics;
@@ -78,6 +80,8 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     private final Hub hub;
     /** Null on a single node: everything goes straight to the hub, as it always has. */
     private final Broker cluster;
+    /** The single node's topic histories; null in a cluster (for now) and in tests without them. */
+    private final HistoryEngine histories;
 
     private final Principal principal;
     private final int maxSubscriptions;
@@ -91,6 +95,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> expiry;
     private final String id = UUID.randomUUID().toString();
     private Subscriber subscriber;
+    private Subscriptions subscriptions;
     /** Counts writability changes, so that a grace timer only cuts off the episode it was set for. */
     private long behindEpisode;
     /** How the server closed the connection; null while it has not (then the client closed it or the network dropped it). */
@@ -105,28 +110,29 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     private boolean readsPaused;
 
     SessionHandler(Hub hub, Principal principal, Config config, CourierMetrics metrics) {
-        this(hub, null, principal, config, metrics, System::nanoTime);
-    }
-
-    /** @param cluster the fan-out between nodes, or null on a single node */
-    SessionHandler(Hub hub, Broker cluster, Principal principal, Config config, CourierMetrics metrics) {
-        this(hub, cluster, principal, config, metrics, System::nanoTime);
+        this(hub, null, null, principal, config, metrics, System::nanoTime);
     }
 
     /** @param nanoClock what the rate limit reads the time from; tests pass a clock they move by hand */
     SessionHandler(Hub hub, Principal principal, Config config, CourierMetrics metrics, LongSupplier nanoClock) {
-        this(hub, null, principal, config, metrics, nanoClock);
+        this(hub, null, null, principal, config, metrics, nanoClock);
     }
 
+    /**
+     * @param cluster the fan-out between nodes, or null on a single node
+     * @param histories the topic histories of a single node, or null
+     */
     SessionHandler(
             Hub hub,
             Broker cluster,
+            HistoryEngine histories,
             Principal principal,
             Config config,
             CourierMetrics metrics,
             LongSupplier nanoClock) {
         this.hub = hub;
         this.cluster = cluster;
+        this.histories = histories;
         this.nanoClock = nanoClock;
         this.principal = principal;
         this.maxSubscriptions = config.maxSubscriptions();
@@ -143,6 +149,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
     /** Called once the handshake response is on its way. */
     void start(ChannelHandlerContext ctx) {
         subscriber = hub.connect(ctx.channel(), principal.audience());
+        subscriptions = new Subscriptions(hub, cluster, histories, subscriber, maxSubscriptions, metrics);
         if (cluster != null) {
             cluster.connected(principal.audience());
         }
@@ -262,27 +269,17 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             }
             CompletionStage<Void> inPlace = null;
             switch (command.action()) {
-                case SUBSCRIBE -> inPlace = subscribe(command.topic());
-                case UNSUBSCRIBE -> unsubscribe(command.topic());
-                case PUBLISH -> publish(command.topic(), command.message(json));
+                case SUBSCRIBE -> inPlace = subscriptions.subscribe(ctx, command);
+                case UNSUBSCRIBE -> subscriptions.unsubscribe(command.topic());
+                case PUBLISH -> inPlace = publish(command.topic(), command.message(json));
                 case BROADCAST -> broadcast(command.message(json));
             }
             if (command.action().needsMessage()) {
                 metrics.published(MessageSource.SOCKET, command.action() == Action.BROADCAST);
                 hub.throttle(ctx.channel());
             }
-            if (command.id() != null) {
-                if (inPlace == null || inPlace.toCompletableFuture().isDone()) {
-                    ctx.writeAndFlush(new TextWebSocketFrame(Replies.ack(ctx.alloc(), command)));
-                } else {
-                    // Cluster: ack once NATS holds the subscription, so a publish after the ack
-                    // reaches this subscriber from any node. Back on the event loop to write.
-                    inPlace.whenComplete((ok, error) -> ctx.executor().execute(() -> {
-                        if (ctx.channel().isActive() && !closing) {
-                            ctx.writeAndFlush(new TextWebSocketFrame(Replies.ack(ctx.alloc(), command)));
-                        }
-                    }));
-                }
+            if (inPlace != Subscriptions.ANSWERED) {
+                Acks.answer(ctx, command, inPlace, metrics, () -> closing);
             }
         } catch (CourierException e) {
             metrics.refused(e.code());
@@ -359,12 +356,17 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void publish(String topic, ByteBuf message) {
+    /** Null when done, else (a history topic in a cluster) a stage that completes once stored. */
+    private CompletionStage<Void> publish(String topic, ByteBuf message) {
+        if (histories != null && histories.keeps(principal.audience(), topic)) {
+            return histories.publish(principal.audience(), topic, message).thenApply(at -> null);
+        }
         if (cluster == null) {
             hub.publish(principal.audience(), topic, message);
         } else {
             cluster.publish(principal.audience(), topic, message);
         }
+        return null;
     }
 
     private void broadcast(ByteBuf message) {
@@ -373,29 +375,6 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         } else {
             cluster.broadcast(principal.audience(), message);
         }
-    }
-
-    private void unsubscribe(String topic) {
-        if (hub.unsubscribe(subscriber, topic) && cluster != null) {
-            cluster.leave(principal.audience(), topic);
-        }
-    }
-
-    /** Returns null when the subscription is complete now, else a stage that completes when it is. */
-    private CompletionStage<Void> subscribe(String topic) {
-        if (subscriber.isSubscribed(topic)) {
-            return null;
-        }
-        if (!hub.topics().contains(principal.audience(), topic)) {
-            throw new CourierException(
-                    ErrorCode.ETOPIC_NOTFOUND, "no topic '" + topic + "' in audience " + principal.audience());
-        }
-        if (subscriber.subscriptionCount() >= maxSubscriptions) {
-            throw new CourierException(
-                    ErrorCode.ESUBSCRIPTION_LIMIT, "at most " + maxSubscriptions + " subscriptions per connection");
-        }
-        hub.subscribe(subscriber, topic);
-        return cluster == null ? null : cluster.join(principal.audience(), topic);
     }
 
     @Override
@@ -445,6 +424,11 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
         if (evt instanceof ShutdownEvent) {
             close(ctx, CloseCode.SHUTDOWN);
+            return;
+        }
+        if (evt instanceof StateLost lost && !closing) {
+            ctx.write(new TextWebSocketFrame(Replies.stateLost(ctx.alloc(), lost.topic())));
+            close(ctx, CloseCode.INSUFFICIENT_STATE);
             return;
         }
         ctx.fireUserEventTriggered(evt);

@@ -7,6 +7,7 @@ import io.courier.config.Config;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
 import io.courier.error.HttpErrors;
+import io.courier.history.HistoryEngine;
 import io.courier.hub.Hub;
 import io.courier.limit.KeyedCounts;
 import io.courier.metrics.CourierMetrics;
@@ -49,6 +50,9 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
     private final ConnectionKeys keys;
     private final Hub hub;
     private final Broker cluster;
+    /** Null in a cluster (for now) and where a test runs without history. */
+    private final HistoryEngine histories;
+
     private final CourierMetrics metrics;
     private final Config config;
     private final WebSocketDecoderConfig decoderConfig;
@@ -62,9 +66,21 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
     /** @param cluster the fan-out between nodes, or null on a single node */
     public WebSocketUpgradeHandler(
             ConnectionKeys keys, Hub hub, Broker cluster, Config config, CourierMetrics metrics) {
+        this(keys, hub, cluster, null, config, metrics);
+    }
+
+    /** @param histories the single node's topic histories, or null */
+    public WebSocketUpgradeHandler(
+            ConnectionKeys keys,
+            Hub hub,
+            Broker cluster,
+            HistoryEngine histories,
+            Config config,
+            CourierMetrics metrics) {
         this.keys = keys;
         this.hub = hub;
         this.cluster = cluster;
+        this.histories = histories;
         this.metrics = metrics;
         this.config = config;
         this.decoderConfig = WebSocketDecoderConfig.newBuilder()
@@ -196,7 +212,8 @@ public final class WebSocketUpgradeHandler extends ChannelInboundHandlerAdapter 
             }
             ctx.channel().closeFuture().addListener(f -> audienceSockets.release(audience));
         }
-        SessionHandler session = new SessionHandler(hub, cluster, principal, config, metrics);
+        SessionHandler session =
+                new SessionHandler(hub, cluster, histories, principal, config, metrics, System::nanoTime);
         // The handshaker swaps the HTTP codec for WebSocket frame codecs; the rest of the HTTP
         // pipeline goes once the 101 response is written (before that, a pre-encoded frame would
         // still meet the HTTP encoder).

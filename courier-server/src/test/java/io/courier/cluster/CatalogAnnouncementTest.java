@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.courier.config.HistorySettings;
+import io.nats.client.impl.Headers;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -117,6 +119,22 @@ class CatalogAnnouncementTest {
                     CatalogAnnouncement.decode(payload, (a, t) -> got.addAll(List.of(a, t))),
                     () -> "accepted " + Arrays.toString(payload) + " as " + got);
             assertEquals(List.of(), got);
+        }
+    }
+
+    @Test
+    void historySettingsCrossInAHeaderAndAMalformedOneIsIgnored() {
+        Headers headers = new Headers();
+        CatalogAnnouncement.putHistory(headers, HistorySettings.NONE);
+        assertEquals(HistorySettings.NONE, CatalogAnnouncement.history(headers), "no header: no history");
+        assertEquals(HistorySettings.NONE, CatalogAnnouncement.history(null));
+        CatalogAnnouncement.putHistory(headers, new HistorySettings(100, 300));
+        assertEquals(new HistorySettings(100, 300), CatalogAnnouncement.history(headers));
+        for (String bad :
+                List.of("", "100", ",300", "100,", "x,1", "0,300", "100,0", "-1,5", "1,2,3", "99999999999,1")) {
+            Headers h = new Headers();
+            h.put(CatalogAnnouncement.HISTORY, bad);
+            assertEquals(null, CatalogAnnouncement.history(h), () -> "accepted '" + bad + "'");
         }
     }
 

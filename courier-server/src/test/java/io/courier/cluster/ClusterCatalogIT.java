@@ -8,6 +8,7 @@ import static io.courier.cluster.ClusterFixture.topicLookups;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.courier.config.HistorySettings;
 import io.courier.testing.Await;
 import io.courier.testing.JsonField;
 import io.courier.testing.TestServer;
@@ -52,6 +53,31 @@ class ClusterCatalogIT {
                 }
             }
             subscribers.forEach(WsClient::close);
+        }
+    }
+
+    @Test
+    void historySettingsTravelWithTheAnnouncementAndTheStoreLookup() {
+        try (ClusterFixture cluster = ClusterFixture.start()) {
+            TestServer a = cluster.node("a");
+            TestServer b = cluster.node("b");
+            awaitCluster(a, "up");
+            awaitCluster(b, "up");
+            String x = TestServer.uniqueAudience();
+            String token = a.setUp(x);
+            HttpResponse<String> created =
+                    a.post("/v1/topic", token, "{\"topic\":\"events\",\"history\":{\"size\":100,\"ttl\":300}}");
+            assertEquals(201, created.statusCode(), created.body());
+            Await.until(
+                    () -> b.server().hub().topics().history(x, "events").equals(new HistorySettings(100, 300)),
+                    "b learned the settings from the announcement");
+            cluster.insertTopicBehindTheNodesBack(x, "sneaked", 7, 60);
+            try (WsClient subscriber = b.connect(token)) {
+                subscriber.send("{\"action\":\"subscribe\",\"topic\":\"sneaked\",\"id\":1}");
+                String ack = subscriber.next();
+                assertTrue(JsonField.get(ack, "position.offset") != null, "a history topic's ack: " + ack);
+            }
+            assertEquals(new HistorySettings(7, 60), b.server().hub().topics().history(x, "sneaked"));
         }
     }
 

@@ -97,8 +97,14 @@ final class ClusterFixture implements AutoCloseable {
 
     /** Adds a topic to the shared store behind every node's back: an announcement that never arrived. */
     void insertTopicBehindTheNodesBack(String audience, String topic) {
-        String sql = "INSERT INTO " + namespace + ".topics (id, audience_id, name, created_at, updated_at)"
-                + " SELECT ?, id, ?, now(), now() FROM " + namespace + ".audiences WHERE name = ?";
+        insertTopicBehindTheNodesBack(audience, topic, 0, 0);
+    }
+
+    /** As above, with history settings. */
+    void insertTopicBehindTheNodesBack(String audience, String topic, int historySize, int historyTtl) {
+        String sql = "INSERT INTO " + namespace + ".topics (id, audience_id, name, created_at, updated_at,"
+                + " history_size, history_ttl_seconds) SELECT ?, id, ?, now(), now(), " + historySize + ", "
+                + historyTtl + " FROM " + namespace + ".audiences WHERE name = ?";
         try (Connection c = DriverManager.getConnection(TestPostgres.url().get());
                 PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setObject(1, UUID.randomUUID());

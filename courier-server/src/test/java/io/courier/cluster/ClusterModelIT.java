@@ -4,13 +4,17 @@ import static io.courier.cluster.ClusterFixture.awaitCluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import io.courier.testing.Await;
+import io.courier.testing.JsonField;
 import io.courier.testing.TestServer;
 import io.courier.testing.WsClient;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -23,6 +27,11 @@ import org.junit.jupiter.api.Test;
  * deliveries so far must equal the model's exactly: nothing lost, nothing twice, nothing from another
  * audience or an unsubscribed topic, in publish order. A subscribe's ack means the node's NATS
  * subscription is in place, so the model treats it as effective cluster-wide at once.
+ *
+ * <p>Some topics keep history. Their deliveries carry offsets, which must strictly increase per
+ * client and topic; clients also drop their connection at random, miss what is published meanwhile,
+ * and come back on a random node, resubscribing with {@code since}: the model expects
+ * {@code recovered:true} and exactly the missed messages, in order, then live ones.
  *
  * <p>The seed is printed and named in every failure; {@code -Dcourier.cluster.seed=N} reruns one.
  */
@@ -54,12 +63,23 @@ class ClusterModelIT {
             for (int i = 0; i < audienceCount; i++) {
                 List<String> topics = new ArrayList<>(NAMES);
                 java.util.Collections.shuffle(topics, random);
-                topics = List.copyOf(topics.subList(0, 4 + random.nextInt(4)));
+                int plain = 3 + random.nextInt(3);
+                List<String> history = List.copyOf(topics.subList(plain, plain + 1 + random.nextInt(2)));
+                topics = List.copyOf(topics.subList(0, plain + history.size()));
                 String name = TestServer.uniqueAudience();
-                audiences.add(new Audience(name, first.setUp(name, topics.toArray(new String[0])), topics));
+                String token = first.setUp(name, topics.subList(0, plain).toArray(new String[0]));
+                for (String h : history) {
+                    HttpResponse<String> r =
+                            first.post("/v1/topic", token, "{\"topic\":\"" + h + "\",\"history\":{\"size\":1000}}");
+                    assertEquals(201, r.statusCode(), r::body);
+                }
+                audiences.add(new Audience(name, token, topics, Set.copyOf(history)));
             }
             List<TestServer> nodes = List.of(first, cluster.node("b"), cluster.node("c"));
             nodes.forEach(n -> awaitCluster(n, "up"));
+            for (TestServer n : nodes) {
+                Await.until(() -> ((ClusterHistory) n.server().history()).epoch() != null, "history stream ready");
+            }
             List<Peer> peers = new ArrayList<>();
             for (Audience audience : audiences) {
                 for (int n = 0; n < nodes.size(); n++) {
@@ -72,15 +92,24 @@ class ClusterModelIT {
                 for (int step = 0; step < OPERATIONS; step++) {
                     operate(step, random, nodes, peers);
                     for (Peer p : peers) {
-                        p.awaitExpected();
-                        assertEquals(p.expected, p.received, "deliveries after step " + step + " to " + p);
+                        if (p.ws != null) {
+                            p.awaitExpected();
+                            assertEquals(p.expected, p.received, "deliveries after step " + step + " to " + p);
+                        }
                     }
                 }
                 for (Peer p : peers) {
-                    assertNull(p.ws.poll(Duration.ofMillis(30)), "nothing more for " + p);
+                    if (p.ws != null) {
+                        assertNull(p.ws.poll(Duration.ofMillis(30)), "nothing more for " + p);
+                    }
                 }
+                System.out.println("ClusterModelIT: "
+                        + peers.stream().mapToInt(p -> p.recoveries).sum()
+                        + " recoveries with since, "
+                        + peers.stream().mapToInt(p -> p.replayed).sum()
+                        + " messages replayed");
             } finally {
-                peers.forEach(p -> p.ws.close());
+                peers.stream().filter(p -> p.ws != null).forEach(p -> p.ws.close());
             }
         }
     }
@@ -88,9 +117,21 @@ class ClusterModelIT {
     private static void operate(int step, Random random, List<TestServer> nodes, List<Peer> peers) {
         Peer actor = peers.get(random.nextInt(peers.size()));
         Audience audience = actor.audience;
-        String topic = audience.topics.get(random.nextInt(audience.topics.size()));
+        // Half the operations on history topics, so that clients away miss some of their messages.
+        List<String> pool = random.nextBoolean() ? List.copyOf(audience.history) : audience.topics;
+        String topic = pool.get(random.nextInt(pool.size()));
         String message = "{\"n\":" + step + "}";
         int roll = random.nextInt(100);
+        if (actor.ws == null) {
+            if (step - actor.droppedAt >= 10) {
+                actor.comeBack(nodes.get(random.nextInt(nodes.size())), step);
+            }
+            return;
+        }
+        if (roll < 5) {
+            actor.drop(step);
+            return;
+        }
         if (roll < 30) {
             actor.request("{\"action\":\"subscribe\",\"topic\":\"" + topic + "\",\"id\":" + step + "}", step);
             actor.topics.add(topic);
@@ -106,7 +147,11 @@ class ClusterModelIT {
             }
             for (Peer p : peers) {
                 if (p.audience == audience && p.topics.contains(topic)) {
-                    p.expected.add(frame);
+                    if (p.ws != null) {
+                        p.expected.add(frame);
+                    } else if (audience.history.contains(topic)) {
+                        p.missed.add(frame); // replayed when it comes back
+                    }
                 }
             }
         } else {
@@ -117,8 +162,8 @@ class ClusterModelIT {
                 hook(nodes.get(random.nextInt(nodes.size())), audience, frame);
             }
             for (Peer p : peers) {
-                if (p.audience == audience) {
-                    p.expected.add(frame);
+                if (p.audience == audience && p.ws != null) {
+                    p.expected.add(frame); // broadcasts keep no history: missed while away
                 }
             }
         }
@@ -129,22 +174,72 @@ class ClusterModelIT {
         assertEquals(200, r.statusCode(), r::body);
     }
 
-    private record Audience(String name, String token, List<String> topics) {}
+    private record Audience(String name, String token, List<String> topics, Set<String> history) {}
 
     /** A client and what the model expects it to have received. Test thread only. */
     private static final class Peer {
-        final WsClient ws;
+        /** Null while dropped. */
+        WsClient ws;
+
         final Audience audience;
-        final int node;
+        int node;
         final Set<String> topics = new HashSet<>();
         final List<String> expected = new ArrayList<>();
         final List<String> received = new ArrayList<>();
+        /** History topics' frames published while dropped, in order. */
+        final List<String> missed = new ArrayList<>();
+        /** Per history topic: the last offset received (or the position of the ack). */
+        final Map<String, Long> offsets = new HashMap<>();
+
+        String epoch;
+        int recoveries;
+        int replayed;
+        int droppedAt;
         private final Set<Integer> acks = new HashSet<>();
 
         Peer(WsClient ws, Audience audience, int node) {
             this.ws = ws;
             this.audience = audience;
             this.node = node;
+        }
+
+        /** Loses its connection; the subscriptions' state stays with the client, as a browser's would. */
+        void drop(int step) {
+            droppedAt = step;
+            awaitExpected();
+            ws.close();
+            ws = null;
+        }
+
+        /**
+         * Reconnects to {@code to} and resubscribes: plain topics as new, history topics from where
+         * it left off, which must recover exactly what it missed.
+         */
+        void comeBack(TestServer to, int step) {
+            ws = to.connect(audience.token);
+            node = -1;
+            int id = 100_000 + step * 100;
+            for (String topic : topics) {
+                id++;
+                if (audience.history.contains(topic)) {
+                    ws.send("{\"action\":\"subscribe\",\"topic\":\"" + topic + "\",\"id\":" + id
+                            + ",\"since\":{\"offset\":" + offsets.get(topic) + ",\"epoch\":\"" + epoch + "\"}}");
+                    String ack = ws.next();
+                    assertEquals("true", JsonField.get(ack, "recovered"), () -> this + ": " + ack);
+                    recoveries++;
+                    for (String frame : List.copyOf(missed)) {
+                        if (frame.contains("\"topic\":\"" + topic + "\"")) {
+                            expected.add(frame);
+                            missed.remove(frame);
+                            replayed++;
+                        }
+                    }
+                    awaitExpected();
+                } else {
+                    request("{\"action\":\"subscribe\",\"topic\":\"" + topic + "\",\"id\":" + id + "}", id);
+                }
+            }
+            missed.clear();
         }
 
         /** Sends a frame carrying {@code id} and waits for its ack, keeping deliveries that come first. */
@@ -163,8 +258,24 @@ class ClusterModelIT {
 
         private void take(String frame) {
             if (frame.startsWith("{\"action\":\"ack\",\"id\":")) {
-                acks.add(Integer.parseInt(frame.substring(21, frame.length() - 1)));
+                String offset = JsonField.get(frame, "position.offset");
+                if (offset != null) {
+                    offsets.put(JsonField.get(frame, "topic"), Long.parseLong(offset));
+                    epoch = JsonField.get(frame, "position.epoch");
+                }
+                acks.add(Integer.parseInt(JsonField.get(frame, "id")));
             } else if (frame.startsWith("{\"action\":\"publish\"") || frame.startsWith("{\"action\":\"broadcast\"")) {
+                int at = frame.lastIndexOf(",\"offset\":");
+                if (at >= 0) {
+                    String topic = JsonField.get(frame, "topic");
+                    long offset = Long.parseLong(frame.substring(at + 10, frame.length() - 1));
+                    long before = offsets.getOrDefault(topic, -1L);
+                    if (offset <= before) {
+                        throw new AssertionError(this + ": offset " + offset + " after " + before + " on " + topic);
+                    }
+                    offsets.put(topic, offset);
+                    frame = frame.substring(0, at) + "}";
+                }
                 received.add(frame);
             } else {
                 throw new AssertionError("unexpected frame for " + this + ": " + frame);

@@ -242,6 +242,12 @@ class ConfigLoaderTest {
                 "courier.api.envelope             | DATA",
                 "courier.api.envelope             | json",
                 "courier.console.enabled          | yes",
+                "courier.history.size             | -1",
+                "courier.history.size             | 1001",
+                "courier.history.ttl.seconds      | 0",
+                "courier.history.ttl.seconds      | 86401",
+                "courier.history.recovery.limit   | 0",
+                "courier.history.max.memory.bytes | 10",
             })
     void badValueIsRefusedNamingTheKey(String key, String value) {
         String message = refusal(key, Map.of(ConfigLoader.envName(key), value));
@@ -260,6 +266,23 @@ class ConfigLoaderTest {
         assertFalse(original.consoleEnabled());
         assertTrue(refusal("courier.api.envelope", Map.of("COURIER_API_ENVELOPE", "wrapped"))
                 .contains("none or data"));
+    }
+
+    @Test
+    void historyDefaultsAreOffAndMustLieWithinTheMaxima() {
+        Config.HistoryConfig history = load(Map.of()).history();
+        assertEquals(HistorySettings.NONE, history.defaults(), "existing deployments keep no history");
+        assertEquals(300, history.defaultTtlSeconds());
+        assertEquals(1000, history.maxSize());
+        assertEquals(300, history.recoveryLimit());
+        assertEquals(
+                new HistorySettings(50, 60),
+                load(Map.of("COURIER_HISTORY_SIZE", "50", "COURIER_HISTORY_TTL_SECONDS", "60"))
+                        .history()
+                        .defaults());
+        String message =
+                refusal("courier.history.size", Map.of("COURIER_HISTORY_MAX_SIZE", "10", "COURIER_HISTORY_SIZE", "11"));
+        assertTrue(message.contains("0-10"), message);
     }
 
     @Test

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class EnvelopeIT {
     private static final List<String> AUDIENCE_FIELDS = List.of("id", "name", "created_at", "updated_at");
     private static final List<String> TOPIC_FIELDS =
-            List.of("id", "topic", "audience", "audienceId", "created_at", "updated_at");
+            List.of("id", "topic", "audience", "audienceId", "created_at", "updated_at", "history");
 
     @RegisterExtension
     static final CourierExtension bare = CourierExtension.withDefaults();

@@ -32,7 +32,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** {@code POST /v1/topic} and {@code GET /v1/topic} over real HTTP, scoped to the token's audience. */
 class TopicApiIT {
     private static final Set<String> TOPIC_FIELDS =
-            Set.of("id", "topic", "audience", "audienceId", "created_at", "updated_at");
+            Set.of("id", "topic", "audience", "audienceId", "created_at", "updated_at", "history");
 
     @RegisterExtension
     static final CourierExtension server = CourierExtension.withDefaults();

@@ -99,4 +99,45 @@ class CommandTest {
                         .error()
                         .code());
     }
+
+    @Test
+    void subscribeCarriesWhereTheClientLeftOff() {
+        Command c = decode("{\"action\":\"subscribe\",\"topic\":\"t\",\"since\":{\"epoch\":\"e1\",\"offset\":41}}");
+        assertFalse(c.failed());
+        assertTrue(c.hasSince());
+        assertEquals(41, c.sinceOffset());
+        assertEquals("e1", c.sinceEpoch());
+        assertFalse(decode("{\"action\":\"subscribe\",\"topic\":\"t\"}").hasSince());
+    }
+
+    @Test
+    void aMalformedSinceFailsASubscribeOnly() {
+        for (String since : new String[] {
+            "null",
+            "[]",
+            "{}",
+            "{\"offset\":-1,\"epoch\":\"e\"}",
+            "{\"offset\":1}",
+            "{\"offset\":1e3,\"epoch\":\"e\"}",
+            "{\"offset\":1,\"epoch\":null}",
+            "{\"offset\":1,\"epoch\":\"e\",\"x\":0}",
+            "{\"offset\":99999999999999999999,\"epoch\":\"e\"}"
+        }) {
+            Command c = decode("{\"action\":\"subscribe\",\"topic\":\"t\",\"id\":3,\"since\":" + since + "}");
+            assertTrue(c.failed(), since);
+            assertEquals(ErrorCode.EHISTORY_INVALID, c.error().code(), since);
+            assertEquals("3", c.id());
+            Command publish = decode("{\"action\":\"publish\",\"topic\":\"t\",\"message\":{},\"since\":" + since + "}");
+            assertFalse(publish.failed(), "other actions ignore since: " + since);
+        }
+    }
+
+    private static Command decode(String json) {
+        ByteBuf buf = Unpooled.copiedBuffer(json, StandardCharsets.UTF_8);
+        try {
+            return Command.decode(buf);
+        } finally {
+            buf.release();
+        }
+    }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.courier.config.Config;
+import io.courier.config.HistorySettings;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -123,7 +124,7 @@ abstract class JdbcStoreContract {
     @Test
     void createTopicReturnsTopicOfItsAudience() {
         Audience audience = store.createAudience(unique("acme")).value();
-        Topic topic = store.createTopic(audience.name(), "news");
+        Topic topic = store.createTopic(audience.name(), "news", HistorySettings.NONE);
 
         assertEquals("news", topic.name());
         assertEquals(audience.id(), topic.audienceId());
@@ -135,16 +136,18 @@ abstract class JdbcStoreContract {
 
     @Test
     void createTopicInMissingAudienceIsNotFound() {
-        CourierException e = assertThrows(CourierException.class, () -> store.createTopic(unique("nobody"), "news"));
+        CourierException e = assertThrows(
+                CourierException.class, () -> store.createTopic(unique("nobody"), "news", HistorySettings.NONE));
         assertEquals(ErrorCode.EAUD_NOTFOUND, e.code());
     }
 
     @Test
     void duplicateTopicIsConflict() {
         String audience = store.createAudience(unique("acme")).value().name();
-        store.createTopic(audience, "news");
+        store.createTopic(audience, "news", HistorySettings.NONE);
 
-        CourierException e = assertThrows(CourierException.class, () -> store.createTopic(audience, "news"));
+        CourierException e =
+                assertThrows(CourierException.class, () -> store.createTopic(audience, "news", HistorySettings.NONE));
         assertEquals(ErrorCode.ETOPIC_EXISTS, e.code());
         assertEquals(1, store.listTopics(audience).size());
     }
@@ -154,7 +157,7 @@ abstract class JdbcStoreContract {
         String audience = store.createAudience(unique("race")).value().name();
         List<Object> results = concurrently(() -> {
             try {
-                return store.createTopic(audience, "news");
+                return store.createTopic(audience, "news", HistorySettings.NONE);
             } catch (CourierException e) {
                 return e.code();
             }
@@ -172,8 +175,8 @@ abstract class JdbcStoreContract {
     void sameTopicNameInTwoAudiencesIsIndependent() {
         String a = store.createAudience(unique("a")).value().name();
         String b = store.createAudience(unique("b")).value().name();
-        Topic inA = store.createTopic(a, "news");
-        Topic inB = store.createTopic(b, "news");
+        Topic inA = store.createTopic(a, "news", HistorySettings.NONE);
+        Topic inB = store.createTopic(b, "news", HistorySettings.NONE);
 
         assertNotEquals(inA.id(), inB.id());
         assertEquals(List.of(inA), store.listTopics(a));
@@ -186,7 +189,7 @@ abstract class JdbcStoreContract {
         // Not alphabetical, so the order can only come from creation time.
         List<Topic> created = new ArrayList<>();
         for (String name : List.of("sports", "alerts", "weather", "news")) {
-            created.add(store.createTopic(audience, name));
+            created.add(store.createTopic(audience, name, HistorySettings.NONE));
         }
 
         assertEquals(created, store.listTopics(audience));
@@ -209,8 +212,10 @@ abstract class JdbcStoreContract {
     void allTopicsCoversEveryAudience() {
         String a = store.createAudience(unique("a")).value().name();
         String b = store.createAudience(unique("b")).value().name();
-        List<Topic> created =
-                List.of(store.createTopic(a, "news"), store.createTopic(a, "sports"), store.createTopic(b, "news"));
+        List<Topic> created = List.of(
+                store.createTopic(a, "news", HistorySettings.NONE),
+                store.createTopic(a, "sports", HistorySettings.NONE),
+                store.createTopic(b, "news", HistorySettings.NONE));
 
         // On PostgreSQL the namespace also holds other tests' topics.
         List<Topic> all = store.allTopics();
@@ -227,12 +232,65 @@ abstract class JdbcStoreContract {
     @Test
     void dataSurvivesReopen() {
         Audience audience = store.createAudience(unique("acme")).value();
-        Topic topic = store.createTopic(audience.name(), "news");
+        Topic topic = store.createTopic(audience.name(), "news", HistorySettings.NONE);
         store.close();
 
         store = JdbcStore.open(config, null);
         assertEquals(Optional.of(audience), store.findAudience(audience.name()));
         assertEquals(List.of(topic), store.listTopics(audience.name()));
+    }
+
+    @Test
+    void historySettingsAreKeptPerTopic() {
+        String audience = store.createAudience(unique("acme")).value().name();
+        HistorySettings kept = new HistorySettings(100, 300);
+        Topic withHistory = store.createTopic(audience, "events", kept);
+        Topic without = store.createTopic(audience, "plain", HistorySettings.NONE);
+
+        assertEquals(kept, withHistory.history());
+        assertEquals(Optional.of(withHistory), store.findTopic(audience, "events"));
+        assertEquals(Optional.of(without), store.findTopic(audience, "plain"));
+        assertEquals(List.of(withHistory, without), store.listTopics(audience));
+        assertTrue(store.allTopics().contains(withHistory));
+    }
+
+    /**
+     * A namespace as the release before history left it (schema version 2, with an audience and a
+     * topic): opening the store migrates it, and the old topic keeps working, with no history.
+     */
+    @Test
+    void migrationKeepsTopicsCreatedBeforeHistory() throws Exception {
+        Config.DatabaseConfig old = database.config(dir.resolve("old"), database.freshNamespace());
+        String ns = old.namespace();
+        String audienceName = unique("acme");
+        TestDatabase.execute(
+                old,
+                "CREATE SCHEMA IF NOT EXISTS " + ns,
+                "CREATE TABLE " + ns + ".schema_version (version integer NOT NULL PRIMARY KEY,"
+                        + " description varchar(255) NOT NULL, applied_at timestamp(6) with time zone NOT NULL)",
+                "CREATE TABLE " + ns + ".audiences (id uuid NOT NULL PRIMARY KEY, name varchar(1020) NOT NULL,"
+                        + " created_at timestamp(6) with time zone NOT NULL,"
+                        + " updated_at timestamp(6) with time zone NOT NULL, CONSTRAINT audiences_name_key UNIQUE (name))",
+                "CREATE TABLE " + ns + ".topics (id uuid NOT NULL PRIMARY KEY, audience_id uuid NOT NULL REFERENCES "
+                        + ns + ".audiences (id), name varchar(1020) NOT NULL,"
+                        + " created_at timestamp(6) with time zone NOT NULL,"
+                        + " updated_at timestamp(6) with time zone NOT NULL,"
+                        + " CONSTRAINT topics_audience_name_key UNIQUE (audience_id, name))",
+                "INSERT INTO " + ns + ".schema_version VALUES (1, 'create audiences and topics', CURRENT_TIMESTAMP)",
+                "INSERT INTO " + ns + ".schema_version VALUES (2, 'widen names', CURRENT_TIMESTAMP)",
+                "INSERT INTO " + ns + ".audiences VALUES ('6f1c1d1e-0000-4000-8000-000000000001', '" + audienceName
+                        + "', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+                "INSERT INTO " + ns + ".topics VALUES ('6f1c1d1e-0000-4000-8000-000000000002',"
+                        + " '6f1c1d1e-0000-4000-8000-000000000001', 'news', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)");
+
+        try (JdbcStore migrated = JdbcStore.open(old, null)) {
+            Topic news = migrated.findTopic(audienceName, "news").orElseThrow();
+            assertEquals(HistorySettings.NONE, news.history());
+            assertEquals(List.of(news), migrated.listTopics(audienceName));
+            Topic events = migrated.createTopic(audienceName, "events", new HistorySettings(10, 60));
+            assertEquals(Optional.of(events), migrated.findTopic(audienceName, "events"));
+        }
+        assertSchemaAtLatestVersion(old);
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.courier.config.Config;
+import io.courier.config.HistorySettings;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
 import java.nio.file.Files;
@@ -32,7 +33,7 @@ class JdbcStoreUnavailableTest {
         try (store) {
             assertUnavailable(() -> store.createAudience("acme"));
             assertUnavailable(() -> store.findAudience("acme"));
-            assertUnavailable(() -> store.createTopic("acme", "news"));
+            assertUnavailable(() -> store.createTopic("acme", "news", HistorySettings.NONE));
             assertUnavailable(() -> store.listTopics("acme"));
             assertUnavailable(store::allTopics);
             assertFalse(within(FAST, store::isReady));

@@ -66,6 +66,16 @@ record TestDatabase(String name, String postgresUrl) {
         }
     }
 
+    /** Runs statements outside the store, e.g. to build a schema as an older release left it. */
+    static void execute(Config.DatabaseConfig config, String... statements) throws SQLException {
+        try (Connection c = DriverManager.getConnection(config.jdbcUrl(), config.user(), config.password());
+                Statement st = c.createStatement()) {
+            for (String sql : statements) {
+                st.execute(sql);
+            }
+        }
+    }
+
     static void dropNamespaces() throws SQLException {
         String url = System.getenv("COURIER_TEST_DATABASE_URL");
         if (url == null || url.isBlank()) {

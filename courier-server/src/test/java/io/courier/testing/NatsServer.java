@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -23,12 +24,16 @@ public final class NatsServer implements AutoCloseable {
     private final Path binary;
     private final int port;
     private final Path log;
+    /** JetStream's file store, under target/ (history topics live there); kept across {@link #restart}. */
+    private final Path store;
+
     private Process process;
 
-    private NatsServer(Path binary, int port, Path log) {
+    private NatsServer(Path binary, int port, Path log, Path store) {
         this.binary = binary;
         this.port = port;
         this.log = log;
+        this.store = store;
     }
 
     /** The nats-server binary, or null when it is not installed. */
@@ -50,7 +55,10 @@ public final class NatsServer implements AutoCloseable {
             throw new IllegalStateException("nats-server is not installed (apt-get install nats-server; .ci/run does)");
         }
         try {
-            NatsServer server = new NatsServer(binary, freePort(), Files.createTempFile("nats-server", ".log"));
+            Path store =
+                    Path.of("target", "nats-js", UUID.randomUUID().toString()).toAbsolutePath();
+            Files.createDirectories(store);
+            NatsServer server = new NatsServer(binary, freePort(), Files.createTempFile("nats-server", ".log"), store);
             server.launch();
             return server;
         } catch (IOException e) {
@@ -87,7 +95,15 @@ public final class NatsServer implements AutoCloseable {
     private void launch() {
         try {
             process = new ProcessBuilder(
-                            binary.toString(), "-p", Integer.toString(port), "-a", "127.0.0.1", "--no_advertise")
+                            binary.toString(),
+                            "-p",
+                            Integer.toString(port),
+                            "-a",
+                            "127.0.0.1",
+                            "--no_advertise",
+                            "-js",
+                            "-sd",
+                            store.toString())
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .start();
@@ -133,8 +149,12 @@ public final class NatsServer implements AutoCloseable {
         }
         try {
             Files.deleteIfExists(log);
+            try (var paths = Files.walk(store)) {
+                paths.sorted(java.util.Comparator.reverseOrder())
+                        .forEach(p -> p.toFile().delete());
+            }
         } catch (IOException ignored) {
-            // a leftover log in the temp directory is harmless
+            // a leftover log or store is harmless
         }
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.courier.config.HistorySettings;
 import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
 import io.courier.store.AsyncStore;
@@ -56,7 +57,7 @@ class TopicsTest {
 
     @Test
     void aTopicInTheCatalogueAnswersYesAtOnceWithoutAskingTheStore() throws Exception {
-        cluster.learned("acme", "news");
+        cluster.learned("acme", "news", HistorySettings.NONE);
 
         CompletableFuture<Boolean> answer = cluster.resolve("acme", "news");
 
@@ -170,7 +171,7 @@ class TopicsTest {
     void anAnnouncementClearsACachedNoAtOnce() throws Exception {
         missCachedAt(clock.get(), "acme", "news");
 
-        cluster.learned("acme", "news");
+        cluster.learned("acme", "news", HistorySettings.NONE);
 
         assertAnsweredAtOnce(true, cluster.resolve("acme", "news"));
         assertStoreNotAsked(cluster);
@@ -181,8 +182,8 @@ class TopicsTest {
     void anAnnouncementForAnotherNameLeavesACachedNoInPlace() throws Exception {
         missCachedAt(clock.get(), "acme", "news");
 
-        cluster.learned("globex", "news");
-        cluster.learned("acme", "sport");
+        cluster.learned("globex", "news", HistorySettings.NONE);
+        cluster.learned("acme", "sport", HistorySettings.NONE);
 
         assertAnsweredAtOnce(false, cluster.resolve("acme", "news"));
         assertStoreNotAsked(cluster);
@@ -193,7 +194,7 @@ class TopicsTest {
         CompletableFuture<Boolean> answer = cluster.resolve("acme", "news");
         Lookup lookup = held.next();
 
-        cluster.learned("acme", "news");
+        cluster.learned("acme", "news", HistorySettings.NONE);
         lookup.absent(); // the store was read before the topic was committed
 
         assertTrue(await(answer));
@@ -224,7 +225,7 @@ class TopicsTest {
     @Test
     void aSingleNodeNeverAsksTheStore() throws Exception {
         Topics single = new Topics(store);
-        single.learned("acme", "news");
+        single.learned("acme", "news", HistorySettings.NONE);
 
         assertAnsweredAtOnce(false, single.resolve("acme", "sport"));
         assertAnsweredAtOnce(false, single.resolve("acme", "sport"));
@@ -270,8 +271,14 @@ class TopicsTest {
     /** One findTopic call, blocked in the store until the test answers it. */
     private record Lookup(String audience, String topic, CompletableFuture<Optional<Topic>> answer) {
         void found() {
-            answer.complete(Optional.of(
-                    new Topic(UUID.randomUUID(), topic, UUID.randomUUID(), audience, Instant.EPOCH, Instant.EPOCH)));
+            answer.complete(Optional.of(new Topic(
+                    UUID.randomUUID(),
+                    topic,
+                    UUID.randomUUID(),
+                    audience,
+                    Instant.EPOCH,
+                    Instant.EPOCH,
+                    HistorySettings.NONE)));
         }
 
         void absent() {
@@ -332,7 +339,7 @@ class TopicsTest {
         }
 
         @Override
-        public Topic createTopic(String audience, String topic) {
+        public Topic createTopic(String audience, String topic, HistorySettings history) {
             throw new UnsupportedOperationException();
         }
 
