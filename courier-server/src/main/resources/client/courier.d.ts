@@ -36,14 +36,18 @@ export declare class CourierError extends Error {
   readonly code: string;
   /** The HTTP status, for REST errors. */
   readonly status?: number;
-  /** The topic, for a refused subscription. */
+  /** The topic, for a refused subscription and for EHISTORY_GAP (a cluster lost one of its messages; close 3010 and a recovery follow). */
   topic?: string;
 }
 
 export interface Ack {
   action: "ack";
   id: number;
+  /** On a subscribe to a history topic, and on a subscribe with `since`. */
+  topic?: string;
+  /** On a subscribe to a history topic: where it stands. */
   position?: Position;
+  /** On a subscribe with `since`: whether every message after it follows. */
   recovered?: boolean;
 }
 
@@ -53,7 +57,7 @@ export interface Subscription {
   readonly active: boolean;
   /** Resolves on the server's first ack; rejects with the server's error (ETOPIC_NOTFOUND, ...). */
   readonly ready: Promise<Subscription>;
-  /** On topics with history: the last offset received and the epoch. */
+  /** On topics with history, once acked: the last offset received (or where the topic stood) and the epoch. */
   readonly position: Position | null;
   unsubscribe(): void;
 }
@@ -66,8 +70,13 @@ export interface EventMap {
   subscribed: { topic: string; position: Position | null };
   error: CourierError;
   broadcast: unknown;
-  /** After a resubscribe with `since`: recovered false means messages were lost; reload state. */
-  recovery: { topic: string; recovered: boolean; since: Position; position: Position };
+  /**
+   * After every subscribe sent with `since` (a resubscribe on reconnect, or options.since): recovered
+   * true means every message after `since` follows, in order, once; false means some are gone (a
+   * restarted single node, a trimmed history, a topic without history): reload that topic's state.
+   * position is null on a topic without history.
+   */
+  recovery: { topic: string; recovered: boolean; since: Position; position: Position | null };
   state: State;
 }
 
@@ -103,6 +112,7 @@ export declare class Courier {
   subscribe<T = unknown>(
     topic: string,
     handler: (message: T, meta: MessageMeta) => void,
+    /** since: resume after this position (a TypeError unless {offset: integer >= 0, epoch: string}). */
     options?: { since?: Position },
   ): Subscription;
   publish(topic: string, message: object): Promise<Ack>;

@@ -6,6 +6,13 @@
 const FATAL_CLOSE = new Set([1002, 1003, 1007, 1009]);
 /** The server says the bearer token expired: fetch a fresh one, then reconnect. */
 const TOKEN_EXPIRED = 4001;
+/**
+ * A history topic lost a message between the nodes of a cluster (an EHISTORY_GAP error frame comes
+ * first): reconnect at once and resubscribe with `since`, which fills the gap (docs/history.md).
+ */
+const INSUFFICIENT_STATE = 3010;
+/** Refusals of a subscribe that say "retry later" (503s: NATS or the database away, overloaded). */
+const RETRY_LATER = new Set(["EUNAVAILABLE", "ECLUSTER_UNAVAILABLE", "EDB_UNAVAILABLE", "EOVERLOADED"]);
 
 /** An error with the server's stable code (ETOPIC_NOTFOUND, ...) or one of the client's own. */
 export class CourierError extends Error {
@@ -72,8 +79,8 @@ export class Courier {
     this._maxDelayMs = options.maxDelayMs ?? 30000;
     this._ackTimeoutMs = options.ackTimeoutMs ?? 10000;
     this._listeners = new Map();
-    this._topics = new Map(); // topic -> { subs: Set<Subscription>, position: {offset, epoch}|null, acked: bool }
-    this._pending = new Map(); // frame id -> { resolve, reject, timer }
+    this._topics = new Map(); // topic -> { subs: Set<Subscription>, position: {offset, epoch}|null, acked: bool, retries: number }
+    this._pending = new Map(); // frame id -> { resolve, reject, timer, onAck? }
     this._nextId = 1;
     this._ws = null;
     this._run = null; // the connection loop while wanted
@@ -169,7 +176,11 @@ export class Courier {
       // Full jitter (AWS Architecture Blog, "Exponential Backoff and Jitter"): spread reconnects of
       // many clients after a restart over the whole window instead of synchronising them.
       const cap = Math.min(this._maxDelayMs, this._minDelayMs * 2 ** Math.min(attempt, 20));
-      const delayMs = Math.floor(Math.random() * cap);
+      // 3010 asks for an immediate reconnect (the server is up, only this socket's state is not); a
+      // second 3010 in a row backs off as usual, so a gap that keeps recurring cannot make a tight loop.
+      const gapOnce = outcome.code === INSUFFICIENT_STATE && !run.lastGap;
+      run.lastGap = outcome.code === INSUFFICIENT_STATE;
+      const delayMs = gapOnce ? 0 : Math.floor(Math.random() * cap);
       attempt++;
       this._setState("reconnecting");
       this._emit("reconnecting", { attempt, delayMs });
@@ -301,11 +312,17 @@ export class Courier {
   /**
    * Calls handler(message, meta) for every message published to topic, across reconnects.
    * meta: { topic, offset, epoch } (offset and epoch on topics with history).
-   * @param {object} [options] { since: {offset, epoch} } to start from a known position
+   * @param {object} [options] { since: {offset, epoch} } to start from a known position (a history
+   *   topic's sub.position or a delivery's meta, kept by the application, e.g. across page loads)
    */
   subscribe(topic, handler, options = {}) {
     if (typeof topic !== "string" || topic === "") throw new TypeError("subscribe(topic, handler): topic must be a non-empty string");
     if (typeof handler !== "function") throw new TypeError("subscribe(topic, handler): handler must be a function");
+    const since = options.since;
+    // The server refuses anything else with EHISTORY_INVALID; say so here, where the mistake is.
+    if (since !== undefined && since !== null && !(Number.isSafeInteger(since.offset) && since.offset >= 0 && typeof since.epoch === "string")) {
+      throw new TypeError("subscribe(topic, handler, { since }): since must be { offset: integer >= 0, epoch: string }");
+    }
     const sub = new Subscription(this, topic, handler);
     let entry = this._topics.get(topic);
     if (entry) {
@@ -313,7 +330,7 @@ export class Courier {
       if (entry.acked) sub._resolve(sub);
       return sub;
     }
-    entry = { subs: new Set([sub]), position: options.since ? { ...options.since } : null, acked: false };
+    entry = { subs: new Set([sub]), position: since ? { offset: since.offset, epoch: since.epoch } : null, acked: false, retries: 0 };
     this._topics.set(topic, entry);
     if (this.state === "connected") this._sendSubscribe(topic);
     return sub;
@@ -322,18 +339,36 @@ export class Courier {
   _sendSubscribe(topic) {
     const entry = this._topics.get(topic);
     const frame = { action: "subscribe", topic };
-    const since = entry.position && entry.position.epoch !== undefined ? { offset: entry.position.offset, epoch: entry.position.epoch } : null;
+    const since = entry.position && typeof entry.position.epoch === "string" ? { offset: entry.position.offset, epoch: entry.position.epoch } : null;
     if (since) frame.since = since;
-    this._call(frame).then(
-      (ack) => {
-        if (this._topics.get(topic) !== entry) return; // unsubscribed meanwhile
-        entry.acked = true;
-        this._positioned(topic, entry, ack, since);
-        for (const sub of entry.subs) sub._resolve(sub);
-        this._emit("subscribed", { topic, position: entry.position ? { ...entry.position } : null });
-      },
+    const socket = this._ws;
+    // The ack is handled as it is read, not in a promise callback: the replayed deliveries follow it
+    // on the socket, and a runtime may hand several frames over before promise callbacks run (the
+    // ws package does), so the position must be set before the next frame is looked at.
+    const onAck = (ack) => {
+      if (this._topics.get(topic) !== entry) return; // unsubscribed meanwhile
+      entry.acked = true;
+      entry.retries = 0;
+      this._positioned(topic, entry, ack, since);
+      for (const sub of entry.subs) sub._resolve(sub);
+      this._emit("subscribed", { topic, position: entry.position ? { ...entry.position } : null });
+    };
+    this._call(frame, onAck).catch(
       (error) => {
         if (error.code === "EDISCONNECTED" || error.code === "ETIMEOUT") return; // resubscribed on reconnect
+        if (RETRY_LATER.has(error.code)) {
+          // The server could not read the topic's history (or its cluster) now: keep the
+          // subscription and ask again on this socket, backing off as reconnects do (a new socket
+          // asks anyway).
+          error.topic = topic;
+          this._emit("error", error);
+          const cap = Math.min(this._maxDelayMs, this._minDelayMs * 2 ** Math.min(entry.retries++, 20));
+          const delayMs = Math.floor(cap / 2 + (Math.random() * cap) / 2);
+          setTimeout(() => {
+            if (this._topics.get(topic) === entry && !entry.acked && this._ws === socket && this.state === "connected") this._sendSubscribe(topic);
+          }, delayMs);
+          return;
+        }
         // The server holds no subscription: drop it so the application sees it is gone.
         if (this._topics.get(topic) === entry) this._topics.delete(topic);
         error.topic = topic;
@@ -346,22 +381,28 @@ export class Courier {
     );
   }
 
-  /** History topics (ack with a position): where the topic stands, and whether `since` was honoured. */
+  /**
+   * Where the topic stands after a subscribe's ack, and whether `since` was honoured (docs/history.md):
+   * - a history topic's ack carries `position` (and `recovered` when `since` was sent);
+   * - `since` on a topic without history is answered `recovered: false` without a position;
+   * - a topic without history is acked with neither: nothing to track, no `since` next time.
+   */
   _positioned(topic, entry, ack, since) {
+    const recovered = ack.recovered === true;
     if (!ack.position) {
-      entry.position = null; // a topic without history: nothing to track, no `since` next time
-      return;
-    }
-    if (!since || ack.recovered === false) {
-      entry.position = { offset: ack.position.offset, epoch: ack.position.epoch };
-    } else {
-      // Replayed messages follow the ack and move the offset on from `since`.
+      entry.position = null;
+    } else if (since && recovered) {
+      // The replayed messages follow the ack and move the offset on from `since`.
       entry.position = { offset: since.offset, epoch: ack.position.epoch };
+    } else {
+      // First subscribe, or not recovered: go on from where the stream stands now.
+      entry.position = { offset: ack.position.offset, epoch: ack.position.epoch };
     }
     if (since) {
-      // recovered: false means messages since `since` are gone (history trimmed, or a restarted
-      // server with a new epoch): the application must reload its state from its own source.
-      this._emit("recovery", { topic, recovered: ack.recovered !== false, since, position: { ...ack.position } });
+      // recovered: false means messages after `since` are gone (a restarted single node's new epoch,
+      // a trimmed history, a topic without history): the application reloads that topic's state
+      // from its own source; the live messages after the ack follow either way.
+      this._emit("recovery", { topic, recovered, since: { ...since }, position: ack.position ? { ...ack.position } : null });
     }
   }
 
@@ -403,7 +444,8 @@ export class Courier {
     return this._call({ action: "broadcast", message });
   }
 
-  _call(frame) {
+  /** Sends a frame with an id; resolves on its ack (after onAck(ack), called as the ack is read). */
+  _call(frame, onAck) {
     const ws = this._ws;
     if (this.state !== "connected" || !ws || ws.readyState !== 1) {
       return Promise.reject(new CourierError("EDISCONNECTED", `not connected (${this.state}): nothing is queued, try again once connected`));
@@ -414,7 +456,7 @@ export class Courier {
         this._pending.delete(id);
         reject(new CourierError("ETIMEOUT", `no answer to ${frame.action} within ${this._ackTimeoutMs} ms`));
       }, this._ackTimeoutMs);
-      this._pending.set(id, { resolve, reject, timer });
+      this._pending.set(id, { resolve, reject, timer, onAck });
       ws.send(JSON.stringify({ ...frame, id }));
     });
   }
@@ -422,13 +464,22 @@ export class Courier {
   _answer(frame) {
     const pending = frame.id === undefined ? undefined : this._pending.get(frame.id);
     if (!pending) {
-      if (frame.action === "error") this._emit("error", new CourierError(frame.code, frame.message));
+      if (frame.action === "error") {
+        // Unasked errors: EHISTORY_GAP names its topic (close 3010 follows, and the client recovers).
+        const error = new CourierError(frame.code, frame.message);
+        if (typeof frame.topic === "string") error.topic = frame.topic;
+        this._emit("error", error);
+      }
       return;
     }
     this._pending.delete(frame.id);
     clearTimeout(pending.timer);
-    if (frame.action === "ack") pending.resolve(frame);
-    else pending.reject(new CourierError(frame.code, frame.message));
+    if (frame.action === "ack") {
+      if (pending.onAck) pending.onAck(frame);
+      pending.resolve(frame);
+    } else {
+      pending.reject(new CourierError(frame.code, frame.message));
+    }
   }
 
   _failPending(error) {

@@ -45,6 +45,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -102,8 +103,11 @@ public final class ClusterHistory implements HistoryEngine {
         final List<Pending> pending = new ArrayList<>();
         /** Dispatcher thread only: the interest the sequence below was seen under. */
         Object interest;
-        /** The sequence of the last republished message, -1 before one. Written by the dispatcher thread only. */
-        volatile long lastSeq = -1;
+        /**
+         * The sequence of the last republished message, -1 before one. Reset by the dispatcher thread
+         * only; raised (never lowered) by it and by {@link #findMissed} once it told a gap.
+         */
+        final AtomicLong lastSeq = new AtomicLong(-1);
 
         TopicState(String topic) {
             this.prefix = Frames.publishPrefix(topic);
@@ -203,15 +207,20 @@ public final class ClusterHistory implements HistoryEngine {
         }
         List<Runnable> checks = new ArrayList<>();
         topics.forEach((audience, byTopic) -> byTopic.forEach((topic, state) -> {
-            if (state.lastSeq < 0) {
+            if (state.lastSeq.get() < 0) {
                 return;
             }
             try {
                 MessageInfo last = message(() -> m.getLastMessage(STREAM, Subjects.stored(audience, topic)));
-                if (last != null && last.getSeq() > state.lastSeq) {
+                if (last != null && last.getSeq() > state.lastSeq.get()) {
                     long stored = last.getSeq();
                     checks.add(() -> {
-                        if (state.lastSeq >= 0 && state.lastSeq < stored) {
+                        long seen = state.lastSeq.get();
+                        if (seen >= 0 && seen < stored) {
+                            // Told once: the chain goes on from the stream's last message, so
+                            // the next one (whose Nats-Last-Sequence is that message) is no second
+                            // gap for a client told this one that came back while the interest lingers.
+                            state.lastSeq.accumulateAndGet(stored, Math::max);
                             broker.meters().lostGap(1);
                             hub.stateLost(audience, topic, new StateLost(topic));
                         }
@@ -284,16 +293,17 @@ public final class ClusterHistory implements HistoryEngine {
         TopicState state = state(audience, topic);
         if (state.interest != interest) {
             state.interest = interest;
-            state.lastSeq = -1;
+            state.lastSeq.set(-1);
         }
-        if (seq <= state.lastSeq) {
-            return; // seen already
+        long last = state.lastSeq.get();
+        if (seq <= last) {
+            return; // seen already, or told as lost by findMissed
         }
-        if (state.lastSeq >= 0 && previous != state.lastSeq) {
+        if (last >= 0 && previous != last) {
             broker.meters().lostGap(1);
             hub.stateLost(audience, topic, new StateLost(topic));
         }
-        state.lastSeq = seq;
+        state.lastSeq.accumulateAndGet(seq, Math::max);
         if (headers.getFirst(MARKER) != null) {
             return;
         }

@@ -1,14 +1,18 @@
 package io.courier.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.courier.testing.Await;
 import io.courier.testing.Chromium;
+import io.courier.testing.CourierPage;
 import io.courier.testing.JsonField;
 import io.courier.testing.TestServer;
 import io.courier.testing.WsClient;
+import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -22,30 +26,8 @@ import org.junit.jupiter.api.Test;
  */
 class CourierJsIT {
     private static final Duration WAIT = Duration.ofSeconds(20);
-    /** The page's test state and a client wired to record every event, with short back-off for tests. */
-    private static final String SETUP = """
-            const [moduleUrl, api] = args;
-            const { Courier, CourierError } = await import(moduleUrl);
-            window.Courier = Courier;
-            window.CourierError = CourierError;
-            window.t = { events: [], messages: [], tokens: [], tokenCalls: 0 };
-            window.record = (c) => {
-              for (const e of ["connected", "disconnected", "reconnecting", "subscribed", "error", "recovery", "state", "broadcast"]) {
-                c.on(e, (v) => t.events.push({ e, v: v instanceof Error ? { code: v.code, message: v.message } : v }));
-              }
-              return c;
-            };
-            window.newClient = (options = {}) => record(new Courier({
-              api,
-              token: async () => { t.tokenCalls++; return t.tokens.length > 1 ? t.tokens.shift() : t.tokens[0]; },
-              minDelayMs: 100,
-              maxDelayMs: 1000,
-              ...options,
-            }));
-            window.count = (e) => t.events.filter((x) => x.e === e).length;
-            """;
-
     private static Chromium browser;
+    private static CourierPage page;
 
     @BeforeAll
     static void startBrowser() {
@@ -61,23 +43,23 @@ class CourierJsIT {
 
     /** Opens a page on the server's other origin and imports courier.js from the server. */
     private static void load(TestServer server) {
-        browser.open("http://localhost:" + server.port() + "/healthz");
-        browser.run(
-                SETUP,
+        page = CourierPage.load(
+                browser,
+                "http://localhost:" + server.port() + "/healthz",
                 server.uri("/client/courier.js").toString(),
                 server.uri("").toString());
     }
 
     private static void giveTokens(String... tokens) {
-        browser.eval("t.tokens.push(...arguments[0]);", List.of(tokens));
+        page.giveTokens(tokens);
     }
 
     private static long count(String event) {
-        return (Long) browser.eval("return count(arguments[0]);", event);
+        return page.count(event);
     }
 
-    private static Object events() {
-        return browser.eval("return JSON.stringify(t.events);");
+    private static String events() {
+        return page.events();
     }
 
     @Test
@@ -193,6 +175,139 @@ class CourierJsIT {
         } finally {
             server.close();
         }
+    }
+
+    /**
+     * A single node keeps history in memory: after a restart the epoch is new, so the client's
+     * resubscribe with {@code since} is answered {@code recovered:false}, the application is told once,
+     * and the client goes on under the new epoch (whose offsets start again at 1, below the old ones).
+     */
+    @Test
+    void historyTopicReportsNotRecoveredAfterASingleNodeRestart() {
+        TestServer server = TestServer.startReachable(Map.of());
+        try {
+            String audience = TestServer.uniqueAudience();
+            String token = server.setUp(audience);
+            assertEquals(
+                    201,
+                    server.post("/v1/topic", token, "{\"topic\":\"feed\",\"history\":{\"size\":100}}")
+                            .statusCode());
+            load(server);
+            giveTokens(token);
+            browser.run("""
+                    window.c = newClient();
+                    window.sub = c.subscribe("feed", (m, meta) => t.messages.push({ m, meta }));
+                    await c.connect();
+                    await sub.ready;
+                    """);
+            String epoch = (String) browser.eval("return sub.position.epoch;");
+            assertEquals(0L, browser.eval("return sub.position.offset;"), "an empty topic stands at 0");
+
+            List<Long> offsets = new ArrayList<>();
+            for (int n = 1; n <= 3; n++) {
+                HttpResponse<String> r = server.post("/v1/hook", token, publish("feed", n));
+                assertEquals(200, r.statusCode(), r.body());
+                offsets.add(
+                        Long.parseLong(r.headers().firstValue("Courier-Offset").orElseThrow()));
+            }
+            browser.until("t.messages.length === 3", WAIT, "the three hook publishes");
+            assertEquals(offsets, browser.eval("return t.messages.map(x => x.meta.offset);"));
+            assertTrue(offsets.get(0) < offsets.get(1) && offsets.get(1) < offsets.get(2), offsets.toString());
+            assertEquals(List.of(epoch, epoch, epoch), browser.eval("return t.messages.map(x => x.meta.epoch);"));
+            assertEquals(List.of(1L, 2L, 3L), browser.eval("return t.messages.map(x => x.m.n);"));
+            assertEquals(
+                    "{\"offset\":" + offsets.get(2) + ",\"epoch\":\"" + epoch + "\"}",
+                    browser.eval("return JSON.stringify(sub.position);"));
+            assertEquals(0L, count("recovery"), "a first subscribe has no verdict: " + events());
+
+            server = server.restart();
+
+            browser.until("count('recovery') === 1", WAIT, "the verdict on the resubscribe with since");
+            String recovery = (String) browser.eval("return JSON.stringify(t.events.find(x => x.e === 'recovery').v);");
+            assertEquals("feed", JsonField.get(recovery, "topic"), recovery);
+            assertEquals("false", JsonField.get(recovery, "recovered"), recovery);
+            assertEquals(String.valueOf(offsets.get(2)), JsonField.get(recovery, "since.offset"), recovery);
+            assertEquals(epoch, JsonField.get(recovery, "since.epoch"), "the client sent what it had: " + recovery);
+            String newEpoch = JsonField.get(recovery, "position.epoch");
+            assertNotEquals(epoch, newEpoch, "a restarted single node starts a new epoch");
+            assertEquals("0", JsonField.get(recovery, "position.offset"), recovery);
+            assertEquals(1.0, recoveries(server, "not_recovered"), "the server saw one subscribe with since");
+
+            HttpResponse<String> r = server.post("/v1/hook", token, publish("feed", 4));
+            assertEquals(200, r.statusCode(), r.body());
+            assertEquals(newEpoch, r.headers().firstValue("Courier-Epoch").orElseThrow());
+            long offset =
+                    Long.parseLong(r.headers().firstValue("Courier-Offset").orElseThrow());
+            assertTrue(offset <= offsets.get(2), "offsets start again under the new epoch: " + offset);
+            browser.until("t.messages.length === 4", WAIT, "the message published after the restart");
+            assertEquals(
+                    "{\"m\":{\"n\":4},\"meta\":{\"topic\":\"feed\",\"offset\":" + offset + ",\"epoch\":\"" + newEpoch
+                            + "\"}}",
+                    browser.eval("return JSON.stringify(t.messages[3]);"),
+                    "not dropped as seen although its offset is below the old epoch's");
+            assertEquals(
+                    "{\"offset\":" + offset + ",\"epoch\":\"" + newEpoch + "\"}",
+                    browser.eval("return JSON.stringify(sub.position);"));
+            assertEquals(1L, count("recovery"), "told exactly once: " + events());
+            assertEquals(2L, count("connected"), events());
+        } finally {
+            server.close();
+        }
+    }
+
+    /**
+     * A position kept by the application (e.g. across page loads) on a topic that keeps no history:
+     * the server answers {@code recovered:false} without a position, the application is told, and the
+     * client sends no {@code since} for it again. A malformed {@code since} is refused at once.
+     */
+    @Test
+    void sinceOnATopicWithoutHistoryIsToldNotRecovered() {
+        TestServer server = TestServer.startReachable(Map.of());
+        try {
+            String token = server.setUp(TestServer.uniqueAudience(), "plain");
+            load(server);
+            giveTokens(token);
+            assertEquals("TypeError", browser.run("""
+                            try { newClient().subscribe("plain", () => {}, { since: { offset: -1, epoch: "e" } }); }
+                            catch (e) { return e.name; }
+                            """));
+            browser.run("""
+                    window.c = newClient();
+                    window.sub = c.subscribe("plain", (m, meta) => t.messages.push({ m, meta }), { since: { offset: 7, epoch: "kept" } });
+                    await c.connect();
+                    await sub.ready;
+                    """);
+            assertEquals(
+                    "{\"topic\":\"plain\",\"recovered\":false,\"since\":{\"offset\":7,\"epoch\":\"kept\"},\"position\":null}",
+                    browser.eval("return JSON.stringify(t.events.find(x => x.e === 'recovery').v);"));
+            assertEquals(null, browser.eval("return sub.position;"));
+
+            server = server.restart();
+            browser.until("count('subscribed') === 2", WAIT, "resubscribed after the restart");
+            assertEquals(1L, count("recovery"), "no since the second time, so no verdict: " + events());
+            assertEquals(
+                    200, server.post("/v1/hook", token, publish("plain", 1)).statusCode());
+            browser.until("t.messages.length === 1", WAIT, "a message on the resubscribed topic");
+            assertEquals(
+                    "{\"m\":{\"n\":1},\"meta\":{\"topic\":\"plain\"}}",
+                    browser.eval("return JSON.stringify(t.messages[0]);"));
+        } finally {
+            server.close();
+        }
+    }
+
+    private static double recoveries(TestServer server, String result) {
+        return server.server()
+                .metrics()
+                .registry()
+                .get("courier.history.recoveries")
+                .tag("result", result)
+                .counter()
+                .count();
+    }
+
+    private static String publish(String topic, int n) {
+        return "{\"action\":\"publish\",\"topic\":\"" + topic + "\",\"message\":{\"n\":" + n + "}}";
     }
 
     @Test

@@ -13,6 +13,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -45,11 +46,17 @@ final class ClusterFixture implements AutoCloseable {
     }
 
     TestServer node(String id, UnaryOperator<ClusterSettings> tweak) {
+        return node(id, tweak, Map.of());
+    }
+
+    /** A node with {@code extra} property overrides on top of the cluster's database settings. */
+    TestServer node(String id, UnaryOperator<ClusterSettings> tweak, Map<String, String> extra) {
         ClusterSettings settings =
                 tweak.apply(ClusterSettings.of(List.of(nats.url())).withNodeId(id));
-        TestServer node = TestServer.start(
-                Map.of("courier.database.url", TestPostgres.url().get(), "courier.database.namespace", namespace),
-                settings);
+        Map<String, String> overrides = new HashMap<>(extra);
+        overrides.put("courier.database.url", TestPostgres.url().get());
+        overrides.put("courier.database.namespace", namespace);
+        TestServer node = TestServer.start(overrides, settings);
         nodes.add(node);
         return node;
     }
