@@ -10,19 +10,16 @@ import io.courier.metrics.CourierMetrics;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
 import io.nats.client.Dispatcher;
-import io.nats.client.Message;
 import io.nats.client.Nats;
 import io.nats.client.Options;
 import io.nats.client.impl.Headers;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -89,34 +86,6 @@ public final class NatsBroker implements Broker {
      */
     private static final int MAX_OUTGOING_MESSAGES = 65_536;
 
-    /** One subject this node has interest in. Refs under the map's lock; {@code subscribed} on the cluster thread. */
-    private static final class Interest {
-        final String audience;
-        /** Null for an audience's broadcast subject. */
-        final String topic;
-
-        final String audienceHeader;
-        final String topicHeader;
-        final CompletableFuture<Void> ready = new CompletableFuture<>();
-        int refs;
-        long generation;
-        boolean subscribed;
-        /** Dispatcher thread only: the last sequence seen per origin while this interest is held. */
-        final HashMap<String, Long> lastSeq = new HashMap<>();
-        /**
-         * Dispatcher thread only: messages waiting for the catalogue to resolve their topic, so that
-         * later ones of the same subject do not overtake them.
-         */
-        CompletableFuture<Void> backlog = CompletableFuture.completedFuture(null);
-
-        Interest(String audience, String topic) {
-            this.audience = audience;
-            this.topic = topic;
-            this.audienceHeader = Subjects.escape(audience);
-            this.topicHeader = topic == null ? null : Subjects.escape(topic);
-        }
-    }
-
     private final ClusterSettings settings;
     private final Hub hub;
     private final ClusterMeters meters;
@@ -127,6 +96,7 @@ public final class NatsBroker implements Broker {
     private boolean connectFailed;
 
     private final ConcurrentHashMap<String, Interest> interests = new ConcurrentHashMap<>();
+    private final Inbound inbound;
     private final ScheduledExecutorService clusterThread;
     private final AtomicInteger held = new AtomicInteger();
     /** Bytes published while NATS was unreachable, against the reconnect buffer ({@link #holdWhileDown}). */
@@ -150,6 +120,7 @@ public final class NatsBroker implements Broker {
         this.hub = hub;
         this.catalog = catalog;
         this.meters = metrics.watchCluster(this::isUp, held::get);
+        this.inbound = new Inbound(settings.nodeId(), hub, meters, catalog, interests, () -> history);
         this.clusterThread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "courier-cluster");
             t.setDaemon(true);
@@ -281,7 +252,7 @@ public final class NatsBroker implements Broker {
         throw new CourierException(ErrorCode.ECLUSTER_UNAVAILABLE, why + "; nothing was delivered, retry later");
     }
 
-    private static long nowMicros() {
+    static long nowMicros() {
         return ChronoUnit.MICROS.between(Instant.EPOCH, Instant.now());
     }
 
@@ -437,7 +408,7 @@ public final class NatsBroker implements Broker {
             return;
         }
         connection = c;
-        dispatcher = c.createDispatcher(this::onMessage);
+        dispatcher = c.createDispatcher(inbound::onMessage);
         dispatcher.subscribe(CATALOG);
         interests.forEach((subject, interest) -> {
             dispatcher.subscribe(subject);
@@ -486,107 +457,6 @@ public final class NatsBroker implements Broker {
 
     private Options options() {
         return NatsOptions.of(settings, MAX_OUTGOING_MESSAGES, event -> onClusterThread(() -> onEvent(event)), meters);
-    }
-
-    // ---- messages from other nodes (jnats's dispatcher thread) ----
-
-    /**
-     * One thread, in NATS order, so each publisher's order holds. It only checks names and hands the
-     * bytes to the hub, which encodes the frame once and queues it to the event loops.
-     */
-    private void onMessage(Message msg) {
-        Headers headers = msg.getHeaders();
-        if (headers != null && headers.getFirst(ClusterHistory.SEQUENCE) != null) {
-            republished(msg); // every node's copy, the origin's included
-            return;
-        }
-        if (headers != null && settings.nodeId().equals(headers.getFirst(ORIGIN))) {
-            return; // noEcho makes this unreachable; the origin check keeps it so
-        }
-        if (CATALOG.equals(msg.getSubject())) {
-            HistorySettings history = CatalogAnnouncement.history(headers);
-            if (history != null) {
-                CatalogAnnouncement.decode(
-                        msg.getData(), (audience, topic) -> catalog.learned(audience, topic, history));
-            }
-            return;
-        }
-        Interest interest = interests.get(msg.getSubject());
-        if (interest == null || headers == null) {
-            return; // lingering subscription removed meanwhile: nobody here wants it
-        }
-        if (!interest.audienceHeader.equals(headers.getFirst(AUDIENCE))
-                || (interest.topic != null && !interest.topicHeader.equals(headers.getFirst(TOPIC)))) {
-            meters.lostMismatch();
-            return;
-        }
-        countGap(interest, headers);
-        if (interest.topic != null
-                && (!interest.backlog.isDone() || !hub.topics().contains(interest.audience, interest.topic))) {
-            // The origin checked that the topic exists; this node may not have heard of it yet.
-            // Chained, so later messages of this subject wait their turn.
-            interest.backlog = interest.backlog
-                    .thenCompose(v -> hub.topics().resolve(interest.audience, interest.topic))
-                    .handle((known, error) -> {
-                        deliver(interest, msg, headers);
-                        return null;
-                    });
-            return;
-        }
-        deliver(interest, msg, headers);
-    }
-
-    /** A history topic's message as JetStream republished it: the history checks and delivers it. */
-    private void republished(Message msg) {
-        Interest interest = interests.get(msg.getSubject());
-        ClusterHistory h = history;
-        if (interest != null && interest.topic != null && h != null) {
-            meters.received();
-            h.republished(interest.audience, interest.topic, interest, msg);
-        }
-    }
-
-    /** Origins that send no sequence (an older node) are not checked. Dispatcher thread. */
-    private void countGap(Interest interest, Headers headers) {
-        String origin = headers.getFirst(ORIGIN);
-        String seqText = headers.getFirst(SEQ);
-        if (origin == null || seqText == null) {
-            return;
-        }
-        long seq;
-        try {
-            seq = Long.parseLong(seqText);
-        } catch (NumberFormatException e) {
-            return;
-        }
-        Long last = interest.lastSeq.put(origin, seq);
-        // A lower number: the origin restarted with the same node id and counts from 1 again.
-        if (last != null && seq > last + 1) {
-            meters.lostGap(seq - last - 1);
-        }
-    }
-
-    private void deliver(Interest interest, Message msg, Headers headers) {
-        ByteBuf message = Unpooled.wrappedBuffer(msg.getData());
-        try {
-            if (interest.topic == null) {
-                hub.broadcast(interest.audience, message);
-            } else {
-                hub.publish(interest.audience, interest.topic, message);
-            }
-            meters.received();
-        } catch (CourierException e) {
-            meters.lostUnknownTopic();
-            return;
-        }
-        String sent = headers.getFirst(SENT);
-        if (sent != null) {
-            try {
-                meters.lag(nowMicros() - Long.parseLong(sent));
-            } catch (NumberFormatException ignored) {
-                // a foreign publisher's header: no lag to record
-            }
-        }
     }
 
     private static void warn(String format, Object... args) {
