@@ -19,6 +19,7 @@ import io.courier.protocol.Action;
 import io.courier.protocol.Command;
 import io.courier.protocol.Replies;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -34,9 +35,6 @@ import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.ReadTimeoutException;
 import io.netty.util.ReferenceCountUtil;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -201,7 +199,8 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
         int code = body.readableBytes() >= 2 ? body.getUnsignedShort(body.readerIndex()) : -1;
         if (!CloseCode.isValidOnWire(code)
-                || !isUtf8(body.nioBuffer(body.readerIndex() + 2, body.readableBytes() - 2))) {
+                || !ByteBufUtil.isText(
+                        body, body.readerIndex() + 2, body.readableBytes() - 2, StandardCharsets.UTF_8)) {
             var warning = clientErrors.warning();
             if (warning != null) {
                 withConnection(warning, ctx).addKeyValue("code", code).log("invalid close frame");
@@ -220,19 +219,6 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
             subscriber.cutOff();
         }
         ctx.writeAndFlush(new CloseWebSocketFrame(code, "")).addListener(ChannelFutureListener.CLOSE);
-    }
-
-    private static boolean isUtf8(ByteBuffer bytes) {
-        try {
-            StandardCharsets.UTF_8
-                    .newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(bytes);
-            return true;
-        } catch (CharacterCodingException e) {
-            return false;
-        }
     }
 
     private void onText(ChannelHandlerContext ctx, ByteBuf json) {

@@ -11,6 +11,7 @@ import io.courier.testing.WsWire;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -72,11 +73,21 @@ class CloseHandshakeIT {
         }
     }
 
-    @Test
-    void closeReasonThatIsNotUtf8Gets1002() {
+    /** Overlong NUL, a lone surrogate, a truncated sequence, a stray continuation byte, past U+10FFFF. */
+    @ParameterizedTest
+    @ValueSource(strings = {"C080", "EDA080", "E282", "80", "F4908080"})
+    void closeReasonThatIsNotUtf8Gets1002(String hex) {
         try (WsWire wire = open()) {
-            wire.writeFrame(0x8, closeBody(1000, (byte) 0xC0, (byte) 0x80));
+            wire.writeFrame(0x8, closeBody(1000, HexFormat.of().parseHex(hex)));
             assertEquals("close 1002", wire.ending().summary());
+        }
+    }
+
+    @Test
+    void closeReasonInUtf8IsEchoedWithTheCode() {
+        try (WsWire wire = open()) {
+            wire.writeFrame(0x8, closeBody(4000, "tschüß ✓ 😀".getBytes(StandardCharsets.UTF_8)));
+            assertEquals("close 4000", wire.ending().summary());
         }
     }
 
