@@ -342,19 +342,7 @@ public final class HaProxy implements AutoCloseable {
     /** SIGTERM to HAProxy's PID (it stops at once), SIGKILL if it is still there after the timeout. */
     @Override
     public void close() {
-        ProcessHandle handle = process.toHandle();
-        if (!handle.isAlive()) {
-            return;
-        }
-        handle.destroy();
-        try {
-            if (!process.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-                handle.destroyForcibly();
-                process.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        Processes.stop(process, STOP_TIMEOUT);
     }
 
     private static String withoutWord(String line, String word) {

@@ -295,14 +295,6 @@ public final class Prometheus implements AutoCloseable {
     /** SIGTERM by PID, then SIGKILL if it has not stopped within 10 s. */
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        Processes.stop(process, STOP_TIMEOUT);
     }
 }
