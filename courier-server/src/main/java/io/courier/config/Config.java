@@ -15,7 +15,7 @@ import java.util.Optional;
  * @param corsOrigins allowed browser origins; empty means any origin
  * @param keys        the secrets of the connection keys {@code /v1/sign} hands out; see {@link KeyConfig}
  * @param cluster     the NATS cluster this node joins; {@link ClusterConfig#enabled() disabled} for a single node
- * @param ioThreads   Netty event loops serving the sockets; 0 leaves Netty's default (2 per core)
+ * @param ioThreads   Netty event loops serving the sockets (configured 0: one per core)
  * @param proxyProtocol       every connection starts with a PROXY protocol (v1 or v2) header naming the client
  * @param shutdownDrainGrace  on SIGTERM, how long {@code /readyz} answers 503 before sockets are closed
  * @param shutdownCloseSpread on SIGTERM, the window over which the WebSockets are closed with 1001

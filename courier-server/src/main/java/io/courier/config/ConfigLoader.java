@@ -151,7 +151,7 @@ public final class ConfigLoader {
                 origins(),
                 intIn("courier.workers", 1, 1024),
                 intIn("courier.workers.queue", 1, 1_000_000),
-                intIn("courier.io.threads", 0, 1024),
+                ioThreads(),
                 limits(),
                 dataDir,
                 database,
@@ -188,6 +188,16 @@ public final class ConfigLoader {
             case "data" -> true;
             default -> throw new ConfigException(key, "'" + raw + "' (expected: none or data)");
         };
+    }
+
+    /**
+     * {@code courier.io.threads}, 0 resolved to one loop per core. Netty's own default, two per core,
+     * measured worse here: with the cores shared with anything else (the load client, a second node)
+     * the extra loops only add scheduling delay (docs/performance.md, "Event loops").
+     */
+    private int ioThreads() {
+        int threads = intIn("courier.io.threads", 0, 1024);
+        return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
     }
 
     /** Defaults must lie within the maxima, so every topic created without settings is valid. */

@@ -149,6 +149,14 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void ioThreadsDefaultToOnePerCore() {
+        assertEquals(Runtime.getRuntime().availableProcessors(), load(Map.of()).ioThreads());
+        assertEquals(
+                Runtime.getRuntime().availableProcessors(),
+                load(Map.of("COURIER_IO_THREADS", "0")).ioThreads());
+    }
+
+    @Test
     void environmentVariablesThatAreNotCourierKeysAreIgnored() {
         Config config = load(Map.of("PORT", "1234", "courier.port", "1235", "COURIER_PORTS", "1236"));
 
