@@ -23,4 +23,14 @@ final class Group {
         }
         this.framePrefix = framePrefix;
     }
+
+    /** Whether any loop holds a subscriber now (counts are read without a lock, as the fan-out does). */
+    boolean hasSubscribers() {
+        for (LoopSlot slot : slots) {
+            if (slot.count != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
 }

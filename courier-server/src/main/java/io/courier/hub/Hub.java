@@ -244,19 +244,7 @@ public final class Hub {
     public int publishFrame(String audience, String topic, ByteBuf frame, long offset) {
         Room room = rooms.get(audience);
         Group group = room == null ? null : room.topics.get(topic);
-        if (group == null) {
-            return 0;
-        }
-        long start = System.nanoTime();
-        int loops = 0;
-        for (int i = 0; i < fanouts.length; i++) {
-            LoopSlot slot = group.slots[i];
-            if (slot.count != 0) {
-                fanouts[i].submit(frame.retain(), slot, start, offset);
-                loops++;
-            }
-        }
-        return loops;
+        return group == null ? 0 : submit(group, frame, System.nanoTime(), offset);
     }
 
     /** Sends {@code message} to every open connection of {@code audience}. Any thread; lock-free. */
@@ -280,25 +268,28 @@ public final class Hub {
         }
     }
 
+    /** Encodes the frame once, and only when some loop has subscribers of {@code group}. */
     private int fanOut(Group group, ByteBuf message) {
         long start = System.nanoTime();
-        ByteBuf frame = null;
-        int loops = 0;
+        if (!group.hasSubscribers()) {
+            return 0;
+        }
+        ByteBuf frame = Frames.frame(alloc, group.framePrefix, message);
         try {
-            for (int i = 0; i < fanouts.length; i++) {
-                LoopSlot slot = group.slots[i];
-                if (slot.count == 0) {
-                    continue;
-                }
-                if (frame == null) {
-                    frame = Frames.frame(alloc, group.framePrefix, message);
-                }
-                fanouts[i].submit(frame.retain(), slot, start, -1);
-                loops++;
-            }
+            return submit(group, frame, start, -1);
         } finally {
-            if (frame != null) {
-                frame.release();
+            frame.release();
+        }
+    }
+
+    /** Hands {@code frame} (retained once per loop, not consumed) to every loop with subscribers. */
+    private int submit(Group group, ByteBuf frame, long start, long offset) {
+        int loops = 0;
+        for (int i = 0; i < fanouts.length; i++) {
+            LoopSlot slot = group.slots[i];
+            if (slot.count != 0) {
+                fanouts[i].submit(frame.retain(), slot, start, offset);
+                loops++;
             }
         }
         return loops;
