@@ -2,6 +2,7 @@ package io.courier.hub;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,6 +17,8 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocket08FrameDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -59,20 +62,30 @@ class HubTest {
         return Unpooled.copiedBuffer(s, StandardCharsets.UTF_8);
     }
 
-    /** Decodes the raw frame bytes a channel was handed, as a client would. */
-    private static String readFrame(EmbeddedChannel ch) {
-        ByteBuf raw = ch.readOutbound();
-        if (raw == null) {
-            return null;
-        }
+    /**
+     * Decodes the raw frame bytes a channel was handed, as a client would: all of them, in order
+     * (the fan-out may hand several frames over in one buffer).
+     */
+    private static List<String> readFrames(EmbeddedChannel ch) {
         // Server frames are unmasked; the client-side decoder accepts them.
         EmbeddedChannel client = new EmbeddedChannel(new WebSocket08FrameDecoder(false, false, 1 << 20));
-        client.writeInbound(raw);
-        TextWebSocketFrame frame = client.readInbound();
-        String text = frame.text();
-        frame.release();
+        for (ByteBuf raw; (raw = ch.readOutbound()) != null; ) {
+            client.writeInbound(raw);
+        }
+        List<String> texts = new ArrayList<>();
+        for (TextWebSocketFrame frame; (frame = client.readInbound()) != null; ) {
+            texts.add(frame.text());
+            frame.release();
+        }
         assertFalse(client.finishAndReleaseAll());
-        return text;
+        return texts;
+    }
+
+    /** The one frame the channel was handed since the last read. */
+    private static String readFrame(EmbeddedChannel ch) {
+        List<String> texts = readFrames(ch);
+        assertEquals(1, texts.size(), () -> "frames: " + texts);
+        return texts.get(0);
     }
 
     @Test
@@ -89,6 +102,41 @@ class HubTest {
         assertEquals(1, fanOuts.get(), "one fan-out timing per publish and loop");
     }
 
+    /**
+     * At depth a subscriber gets many frames per drain: small ones are copied into one buffer (one
+     * write, one iovec), a large one is written shared, and the order on the wire is the publish order.
+     */
+    @Test
+    void smallFramesOfOneDrainLeaveInOneBufferInPublishOrder() {
+        hub.subscribe(hub.connect(a, "aud"), "t");
+        List<String> payloads = new ArrayList<>();
+        String big = "y".repeat(Subscriber.COPY_MAX_BYTES);
+        for (String value : List.of("1", "2", "3", big, "4", "5")) {
+            ByteBuf message = json("{\"k\":\"" + value + "\"}");
+            hub.publish("aud", "t", message);
+            message.release();
+            payloads.add("{\"action\":\"publish\",\"topic\":\"t\",\"message\":{\"k\":\"" + value + "\"}}");
+        }
+        a.runPendingTasks();
+        // 1-3 copied into one buffer, the large frame shared, 4-5 copied into another.
+        assertEquals(3, a.outboundMessages().size());
+        assertEquals(payloads, readFrames(a));
+        assertEquals(6, delivered.get());
+    }
+
+    /** One frame per drain (light load) is written as the shared frame itself, not copied. */
+    @Test
+    void aSingleFrameOfADrainIsWrittenUncopied() {
+        hub.subscribe(hub.connect(a, "aud"), "t");
+        ByteBuf message = json("{\"k\":1}");
+        hub.publish("aud", "t", message);
+        message.release();
+        a.runPendingTasks();
+        ByteBuf written = a.readOutbound();
+        assertNotNull(written.unwrap(), "a view of the shared frame");
+        written.release();
+    }
+
     /** What courier_fanout_queued_bytes reads: frames handed to a loop and not yet written. */
     @Test
     void queuedBytesCountFramesUntilTheirLoopWritesThem() {
@@ -103,8 +151,7 @@ class HubTest {
         assertEquals(2 * (2 + payload.length()), hub.queuedBytes());
         a.runPendingTasks();
         assertEquals(0, hub.queuedBytes());
-        assertEquals(payload, readFrame(a));
-        assertEquals(payload, readFrame(a));
+        assertEquals(List.of(payload, payload), readFrames(a));
     }
 
     @Test
