@@ -21,7 +21,8 @@ public final class Subscriber {
      */
     static final int COPY_MAX_BYTES = 1024;
 
-    private static final int BATCH_INITIAL_BYTES = 1024;
+    /** A drain's first batch; each next one of the same drain is twice as large, up to the flush size. */
+    private static final int BATCH_INITIAL_BYTES = 2048;
 
     final Channel channel;
     /**
@@ -179,12 +180,18 @@ public final class Subscriber {
             writeCoalesced();
             head.write(frame.retainedDuplicate(), channel.voidPromise());
         } else if (batch != null) {
+            if (batch.writableBytes() < length) {
+                // Full: hand it over and go on in a larger one. Growing it in place would copy
+                // everything copied so far again (a profile showed that as a fifth of the drain).
+                head.write(batch, channel.voidPromise());
+                batch = channel.alloc().directBuffer(Math.max(length, (int)
+                        Math.min(flushBytes, 2L * batch.capacity())));
+            }
             batch.writeBytes(frame, frame.readerIndex(), length);
         } else if (held == null) {
             held = frame.retain();
         } else {
-            batch = channel.alloc()
-                    .directBuffer((int) Math.max(BATCH_INITIAL_BYTES, 2L * (held.readableBytes() + length)));
+            batch = channel.alloc().directBuffer(Math.max(BATCH_INITIAL_BYTES, 2 * (held.readableBytes() + length)));
             batch.writeBytes(held, held.readerIndex(), held.readableBytes());
             held.release();
             held = null;

@@ -102,21 +102,72 @@ class HubTest {
         assertEquals(1, fanOuts.get(), "one fan-out timing per publish and loop");
     }
 
+    private List<String> publishAll(String topic, List<String> values) {
+        List<String> payloads = new ArrayList<>();
+        for (String value : values) {
+            ByteBuf message = json("{\"k\":\"" + value + "\"}");
+            hub.publish("aud", topic, message);
+            message.release();
+            payloads.add("{\"action\":\"publish\",\"topic\":\"" + topic + "\",\"message\":{\"k\":\"" + value + "\"}}");
+        }
+        return payloads;
+    }
+
     /**
-     * At depth a subscriber gets many frames per drain: small ones are copied into one buffer (one
-     * write, one iovec), a large one is written shared, and the order on the wire is the publish order.
+     * At depth many publishes of one topic wait in the loop's queue: they leave as one run, one
+     * buffer shared by every subscriber, in publish order.
      */
     @Test
-    void smallFramesOfOneDrainLeaveInOneBufferInPublishOrder() {
+    void publishesQueuedBackToBackLeaveAsOneRunInPublishOrder() {
         hub.subscribe(hub.connect(a, "aud"), "t");
+        List<String> payloads = publishAll("t", List.of("1", "2", "y".repeat(Subscriber.COPY_MAX_BYTES), "3"));
+        a.runPendingTasks();
+        assertEquals(1, a.outboundMessages().size());
+        assertEquals(payloads, readFrames(a));
+        assertEquals(4, delivered.get(), "4 publishes x 1 subscriber");
+        assertEquals(4, fanOuts.get(), "one fan-out timing per publish");
+    }
+
+    /** A run stops at a 64th of the queue limit (the slow-consumer bound's share), then the next one starts. */
+    @Test
+    void aRunStopsAtItsSizeLimit() {
+        Hub limited =
+                new Hub(a.eventLoop(), catalog::contains, ByteBufAllocator.DEFAULT, FanoutListener.NONE, 64 * 1300);
+        limited.subscribe(limited.connect(a, "aud"), "t");
+        String prefix = "{\"action\":\"publish\",\"topic\":\"t\",\"message\":{\"k\":\"";
         List<String> payloads = new ArrayList<>();
-        String big = "y".repeat(Subscriber.COPY_MAX_BYTES);
-        for (String value : List.of("1", "2", "3", big, "4", "5")) {
-            ByteBuf message = json("{\"k\":\"" + value + "\"}");
-            hub.publish("aud", "t", message);
+        for (String value : List.of("1", "2", "3")) {
+            // Each frame is a 4-byte header and a 600-byte payload: two fit in a 1,300-byte run, three do not.
+            String padded = value + "x".repeat(600 - prefix.length() - "\"}}".length() - value.length());
+            ByteBuf message = json("{\"k\":\"" + padded + "\"}");
+            limited.publish("aud", "t", message);
             message.release();
-            payloads.add("{\"action\":\"publish\",\"topic\":\"t\",\"message\":{\"k\":\"" + value + "\"}}");
+            payloads.add(prefix + padded + "\"}}");
         }
+        assertEquals(600, payloads.get(0).length());
+        a.runPendingTasks();
+        // The run of two (over the copy limit, so written shared), then the third alone.
+        assertEquals(2, a.outboundMessages().size());
+        assertEquals(payloads, readFrames(a));
+    }
+
+    /**
+     * Publishes of different topics make runs of one; a subscriber of both still gets its small
+     * frames of the drain copied into one buffer, in publish order, and a large frame shared.
+     */
+    @Test
+    void smallFramesOfOneDrainLeaveInOneBufferPerSubscriber() {
+        catalog.add("aud", "u");
+        Subscriber s1 = hub.connect(a, "aud");
+        hub.subscribe(s1, "t");
+        hub.subscribe(s1, "u");
+        List<String> payloads = new ArrayList<>();
+        payloads.addAll(publishAll("t", List.of("1")));
+        payloads.addAll(publishAll("u", List.of("2")));
+        payloads.addAll(publishAll("t", List.of("3")));
+        payloads.addAll(publishAll("u", List.of("y".repeat(Subscriber.COPY_MAX_BYTES))));
+        payloads.addAll(publishAll("t", List.of("4")));
+        payloads.addAll(publishAll("u", List.of("5")));
         a.runPendingTasks();
         // 1-3 copied into one buffer, the large frame shared, 4-5 copied into another.
         assertEquals(3, a.outboundMessages().size());

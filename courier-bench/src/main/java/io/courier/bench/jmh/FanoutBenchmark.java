@@ -10,6 +10,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -20,8 +21,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One publish to N subscribers through the real {@link io.courier.hub.Hub}: encode the frame once,
- * hand it to the event loop, write a {@code retainedDuplicate()} to every subscriber, flush each
- * once. An operation ends when the hub's listener reports the fan-out done on every loop, so ns/op
+ * hand it to the event loop, write it to every subscriber (shared when it is the only frame of the
+ * drain, as here), flush each once. An operation ends when the hub's listener reports the fan-out done on every loop, so ns/op
  * is the whole fan-out, wake-up of the loop included, and {@code gc.alloc.rate.norm} is every byte
  * allocated for one publish on any thread. Divide by N for the cost of one delivery.
  *
@@ -85,6 +86,24 @@ public class FanoutBenchmark {
         fixture.awaitFannedOut(fanOuts += handed);
         return handed;
     }
+
+    /**
+     * {@value #BURST} publishes handed over before the loop runs, as at depth (many publishes queued
+     * per drain): the cost per delivery when each subscriber gets many frames per drain.
+     */
+    @Benchmark
+    @OperationsPerInvocation(BURST)
+    public int publishBurst() {
+        int handed = 0;
+        for (int i = 0; i < BURST; i++) {
+            handed += fixture.hub.publish(HubFixture.AUDIENCE, TOPIC, message);
+        }
+        operations += BURST;
+        fixture.awaitFannedOut(fanOuts += handed);
+        return handed;
+    }
+
+    static final int BURST = 100;
 
     /** The same fan-out through the audience-wide group every connection joins. */
     @Benchmark
