@@ -8,6 +8,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,7 +18,7 @@ import java.util.Map;
 /**
  * The ratio table of {@code scripts/bench compare}: reads the JSON summaries of its runs and prints, per
  * mode (shared or pinned cores), each figure's median over the runs of every target, its range, and
- * Courier's median divided by each peer's.
+ * Courier's median divided by each other target's ({@code before}, Courier from another jar, included).
  * <pre>
  *   java -cp courier-bench.jar io.courier.bench.CompareTable TITLE MODE:TARGET:FILE.json ...
  * </pre>
@@ -111,7 +112,7 @@ final class CompareTable {
         }
         for (Map.Entry<String, Map<String, List<Run>>> mode : byMode.entrySet()) {
             Map<String, List<Run>> targets = mode.getValue();
-            List<String> names = new ArrayList<>(targets.keySet());
+            List<String> names = order(targets.keySet());
             List<String> peers =
                     names.stream().filter(n -> !n.equals("courier")).toList();
             boolean ratios = targets.containsKey("courier") && !peers.isEmpty();
@@ -166,6 +167,27 @@ final class CompareTable {
         }
     }
 
+    /**
+     * The targets in table order: {@code courier} first, then {@code before} (the same server from
+     * another jar, its baseline), then the peers as the runs named them.
+     */
+    static List<String> order(Collection<String> targets) {
+        List<String> names = new ArrayList<>();
+        for (String first : List.of("courier", "before")) {
+            if (targets.contains(first)) {
+                names.add(first);
+            }
+        }
+        targets.stream().filter(t -> !names.contains(t)).forEach(names::add);
+        return names;
+    }
+
+    /** The median of a figure over the runs that have it, in the figure's unit; null when none has it. */
+    static Double median(List<Run> runs, Figure f) {
+        double[] values = values(runs, f);
+        return values.length == 0 ? null : median(values);
+    }
+
     private static double[] values(List<Run> runs, Figure f) {
         return runs.stream()
                 .map(r -> r.figures().get(f.key()))
@@ -199,9 +221,17 @@ final class CompareTable {
 
     /** Courier's median over the peer's, or n/a when either is missing or the peer's is 0. */
     static String ratio(Double courier, Double peer) {
-        if (courier == null || peer == null || peer == 0) {
-            return "n/a";
-        }
-        return String.format(Locale.ROOT, "%.2f×", courier / peer);
+        Double q = quotient(courier, peer);
+        return q == null ? "n/a" : format(q);
+    }
+
+    /** {@code a / b}, or null when either is missing or {@code b} is 0. */
+    static Double quotient(Double a, Double b) {
+        return a == null || b == null || b == 0 ? null : a / b;
+    }
+
+    /** A ratio as the table and the chart write it: {@code 1.45×}. */
+    static String format(double ratio) {
+        return String.format(Locale.ROOT, "%.2f×", ratio);
     }
 }

@@ -185,7 +185,7 @@ final class Plot {
         return String.format(Locale.ROOT, "%.0f", v);
     }
 
-    private static String escape(String text) {
+    static String escape(String text) {
         return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
     }
 }

@@ -113,6 +113,34 @@ class BenchScenariosTest {
     }
 
     @Test
+    void theComparisonsUsageDescribesEveryTargetItAccepts() throws IOException {
+        List<String> lines = Files.readAllLines(COMPARE);
+        String refusal = lines.stream()
+                .filter(l -> l.contains("--targets: '$t' (expected: "))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("scripts/bench-compare refuses an unknown target"));
+        Matcher m = Pattern.compile("\\(expected: ([a-z, ]+)\\)").matcher(refusal);
+        assertTrue(m.find(), refusal);
+        List<String> accepted = List.of(m.group(1).split(", "));
+        assertTrue(accepted.contains("before"), refusal);
+        List<String> header = lines.subList(0, lines.indexOf("set -euo pipefail"));
+        int targets = header.indexOf(header.stream()
+                .filter(l -> l.startsWith(COMPARE_USAGE_END))
+                .findFirst()
+                .orElseThrow());
+        List<String> described = new ArrayList<>();
+        for (String line : header.subList(targets, header.size())) {
+            Matcher t = USAGE_LINE.matcher(line);
+            if (t.matches()) {
+                described.add(t.group(1));
+            }
+        }
+        assertEquals(
+                accepted.stream().sorted().toList(), described.stream().sorted().toList());
+        assertTrue(header.stream().anyMatch(l -> l.contains("BEFORE_JAR")), "the environment names BEFORE_JAR");
+    }
+
+    @Test
     void everyComparisonScenarioParsesForEveryTarget() throws IOException {
         for (Map.Entry<String, List<String>> e :
                 table(Files.readAllLines(COMPARE)).entrySet()) {

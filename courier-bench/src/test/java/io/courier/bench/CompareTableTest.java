@@ -64,6 +64,25 @@ class CompareTableTest {
     }
 
     @Test
+    void courierIsDividedByBeforeToo(@TempDir Path dir) throws Exception {
+        List<CompareTable.Run> runs = new ArrayList<>();
+        // As a failed first courier run would leave them: nats and before first.
+        runs.add(new CompareTable.Run("shared", "nats", CompareTable.read(summary(dir, "n", 2000, 20_000, 512))));
+        runs.add(new CompareTable.Run("shared", "before", CompareTable.read(summary(dir, "b", 500, 80_000, 2048))));
+        runs.add(new CompareTable.Run("shared", "courier", CompareTable.read(summary(dir, "c", 1000, 40_000, 1024))));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        CompareTable.print(new PrintStream(bytes, true, StandardCharsets.UTF_8), "light-1k", runs);
+        String text = bytes.toString(StandardCharsets.UTF_8);
+        assertTrue(
+                text.contains("| figure | courier | before | nats | courier ÷ before | courier ÷ nats |\n"),
+                "courier, then before, then the peers: " + text);
+        assertTrue(
+                text.contains("| throughput, deliveries/s (higher is better) | 1,000 | 500 | 2,000 | 2.00× | 0.50× |"),
+                text);
+        assertTrue(text.contains("| p99 latency, ms | 40.0 | 80.0 | 20.0 | 0.50× | 2.00× |"), text);
+    }
+
+    @Test
     void medianOfAnEvenCountIsTheMeanOfTheMiddleTwo() {
         assertEquals(2.5, CompareTable.median(new double[] {4, 1, 3, 2}));
         assertEquals("n/a", CompareTable.ratio(1.0, 0.0));
