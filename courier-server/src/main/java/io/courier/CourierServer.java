@@ -105,9 +105,16 @@ public final class CourierServer implements AutoCloseable {
         ByteBufAllocator allocator = ByteBufAllocator.DEFAULT;
         // A loop's fan-out queue holds bursts of up to 16 times the slow-consumer bound while its
         // subscribers catch up; past that, publishing sockets stop being read (Hub.throttle).
-        this.hub = new Hub(workers, topics, allocator, fanoutListener(metrics), 16L * config.slowConsumerBytes());
+        this.hub = new Hub(
+                workers,
+                topics,
+                allocator,
+                fanoutListener(metrics),
+                16L * config.slowConsumerBytes(),
+                config.outboundMaxBytes());
         metrics.watchHub(hub::connections, hub::subscriptions, hub::activeAudiences);
         metrics.watchFanoutQueues(hub::queuedBytes);
+        metrics.watchOutbound(hub::outboundQueuedBytes);
         metrics.watchTopics(topics::audienceCount, topics::topicCount);
         this.background = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "courier-background");

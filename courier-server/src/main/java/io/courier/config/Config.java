@@ -21,6 +21,7 @@ import java.util.Optional;
  * @param shutdownCloseSpread on SIGTERM, the window over which the WebSockets are closed with 1001
  * @param envelopeData        wrap every successful {@code /v1/*} answer in {@code {"data": …}} (the original Courier's shape)
  * @param consoleEnabled      serve the browser console at {@code /console}
+ * @param outboundMaxBytes    unsent bytes all WebSocket connections may hold together (configured 0: half the direct memory limit)
  */
 public record Config(
         String host,
@@ -45,6 +46,7 @@ public record Config(
         Duration idleTimeout,
         int slowConsumerBytes,
         int sendBufferBytes,
+        long outboundMaxBytes,
         int rateLimitPerSecond,
         boolean closeOnTokenExpiry,
         MetricsConfig metrics,

@@ -33,6 +33,9 @@ import java.util.regex.Pattern;
  * Every value is validated here, once; a mistake becomes a {@link ConfigException} naming the key.
  */
 public final class ConfigLoader {
+    /** The smallest outbound budget: four frames of the default maximum size (64 KiB). */
+    private static final long MIN_OUTBOUND_BYTES = 256 * 1024;
+
     private static final String DEFAULTS = "courier.properties";
     private static final String JWKS_URL = "courier.jwt.jwks.url";
     private static final Set<String> ALGORITHMS = Set.of("HS256", "HS384", "HS512", "RS256", "ES256");
@@ -163,6 +166,7 @@ public final class ConfigLoader {
                 seconds("courier.ws.idle.timeout.seconds", 1, 86_400),
                 intIn("courier.ws.slow.consumer.bytes", 1024, Integer.MAX_VALUE),
                 intIn("courier.ws.send.buffer.bytes", 0, 64 * 1024 * 1024),
+                outboundMaxBytes(),
                 intIn("courier.ws.rate.limit.per.second", 0, 1_000_000),
                 bool("courier.ws.close.on.token.expiry"),
                 new Config.MetricsConfig(
@@ -360,6 +364,30 @@ public final class ConfigLoader {
         String key = "courier.http.max.buffered.bytes";
         long bytes = longIn(key, 0, Long.MAX_VALUE);
         return bytes > 0 ? bytes : Math.max(1, PlatformDependent.maxDirectMemory() / 4);
+    }
+
+    /**
+     * {@code courier.ws.outbound.max.bytes}, 0 resolved to half the direct memory Netty may use:
+     * the connections' unsent frames are pooled direct memory, and the other half stays for what the
+     * budget does not count (request bodies, a quarter by default; fan-out queues, inbound frames,
+     * the allocator's free chunks), so overload ends in cut-offs before allocations fail. A budget
+     * past the direct memory limit could never be reached before the allocations fail, and one
+     * smaller than a few frames would cut off healthy connections.
+     */
+    private long outboundMaxBytes() {
+        String key = "courier.ws.outbound.max.bytes";
+        long limit = PlatformDependent.maxDirectMemory();
+        long bytes = longIn(key, 0, Long.MAX_VALUE);
+        if (bytes == 0) {
+            return Math.max(MIN_OUTBOUND_BYTES, limit / 2);
+        }
+        if (bytes < MIN_OUTBOUND_BYTES || bytes > limit) {
+            throw new ConfigException(
+                    key,
+                    bytes + " (expected: 0 for half the direct memory limit, or " + MIN_OUTBOUND_BYTES + "-" + limit
+                            + ", the JVM's maximum direct memory)");
+        }
+        return bytes;
     }
 
     private Config.Limits limits() {

@@ -2,8 +2,8 @@ package io.courier.error;
 
 /**
  * WebSocket close codes Courier sends. The 1000-range codes come from RFC 6455 section 7.4.1;
- * clients should reconnect after {@link #SHUTDOWN}, {@link #IDLE} and {@link #SLOW_CONSUMER} (with
- * back-off), and at once after {@link #INSUFFICIENT_STATE}, and should not retry the same input after {@link #UNSUPPORTED_DATA} or
+ * clients should reconnect after {@link #SHUTDOWN}, {@link #IDLE}, {@link #SLOW_CONSUMER} and
+ * {@link #OUTBOUND_BUDGET} (with back-off), and at once after {@link #INSUFFICIENT_STATE}, and should not retry the same input after {@link #UNSUPPORTED_DATA} or
  * {@link #MESSAGE_TOO_BIG}.
  *
  * <p>Each entry carries the code and reason text of its close frame and the {@code reason} label it
@@ -28,6 +28,12 @@ public enum CloseCode {
     INVALID_UTF8(1007, "invalid UTF-8", "protocol_error"),
     /** The client could not keep up: its outbound buffer passed the slow-consumer bound. Reconnect. */
     SLOW_CONSUMER(1008, "slow consumer", "slow_consumer"),
+    /**
+     * The server's unsent outbound bytes passed {@code courier.ws.outbound.max.bytes} and stayed
+     * over it, and this connection was among those holding the most. Counted as a slow consumer:
+     * the client should do the same (reconnect with back-off). Reconnect.
+     */
+    OUTBOUND_BUDGET(1008, "server outbound budget", "slow_consumer"),
     /** The client kept sending past twice its rate limit. Reconnect later, slower. */
     RATE_LIMITED(1008, "rate limit exceeded", "rate_limited"),
     /** A frame larger than the configured maximum. Do not retry the same frame. */

@@ -30,6 +30,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * unwritable for a grace period. While the loop waits its queue grows; past {@code maxQueuedBytes}
  * publishing sockets are told to stop reading ({@link #hold}) until it is half drained.
  *
+ * <p>The server-wide budget ({@link OutboundBudget}) stops the drain the same way: while the
+ * connections of all loops hold more unsent bytes than it allows, this loop's {@link Backlog} holds
+ * the drain after the publish in hand, and resumes it once the total is back under its low-water mark.
+ *
  * <p>Shutdown needs nothing of its own: a graceful event-loop shutdown runs the tasks still queued,
  * and a drain releases every frame it takes whether or not its channels are still open.
  */
@@ -76,14 +80,20 @@ final class Fanout implements Runnable {
     private final Queue<Channel> held = new ConcurrentLinkedQueue<>();
     /** Subscribers past the slow-consumer bound that the drain waits for. Event loop only. */
     private final ArrayList<Subscriber> behind = new ArrayList<>();
-    /** True while the drain waits for {@link #behind} to empty; {@link #scheduled} stays set meanwhile. Event loop only. */
+    /**
+     * True while the drain waits for {@link #behind} to empty or for the budget; {@link #scheduled}
+     * stays set meanwhile. Event loop only.
+     */
     private boolean paused;
+    /** This loop's part of the server-wide outbound budget. */
+    final Backlog backlog;
 
-    Fanout(EventLoop loop, FanoutListener listener, long maxQueuedBytes) {
+    Fanout(EventLoop loop, FanoutListener listener, long maxQueuedBytes, OutboundBudget budget) {
         this.loop = loop;
         this.listener = listener;
         this.maxQueuedBytes = maxQueuedBytes;
         this.maxRunBytes = (int) Math.max(1, Math.min(64 * 1024, maxQueuedBytes / 64));
+        this.backlog = new Backlog(budget, this);
     }
 
     /**
@@ -114,6 +124,11 @@ final class Fanout implements Runnable {
     // Event loop only.
     void needsFlush(Subscriber subscriber) {
         toFlush.add(subscriber);
+    }
+
+    /** Subscribers written to since the drain's last flush (a live view). Event loop only. */
+    ArrayList<Subscriber> unflushed() {
+        return toFlush;
     }
 
     /** Frame bytes waiting in this loop's queue. Any thread. */
@@ -161,22 +176,32 @@ final class Fanout implements Runnable {
             s.behind = false;
             behind.remove(s);
         }
-        if (paused && behind.isEmpty()) {
+        resume();
+    }
+
+    /** Schedules the drain again if it waits and nothing holds it any more. Event loop only. */
+    void resume() {
+        if (paused && !waiting()) {
             paused = false;
             loop.execute(this);
         }
     }
 
+    /** True while a subscriber past its bound, or the server-wide budget, holds the drain. Event loop only. */
+    private boolean waiting() {
+        return !behind.isEmpty() || backlog.holding();
+    }
+
     @Override
     public void run() {
-        if (!behind.isEmpty()) {
-            // Wait for a subscriber past its bound; caughtUp() schedules the next turn.
+        if (waiting()) {
+            // Wait for a subscriber past its bound or for the budget; resume() schedules the next turn.
             paused = true;
             return;
         }
         drain();
         releaseHeldIfDrained();
-        if (!behind.isEmpty()) {
+        if (waiting()) {
             paused = true;
             return;
         }
@@ -198,13 +223,15 @@ final class Fanout implements Runnable {
         long bytes = 0;
         int drained = 0;
         Item work;
-        // A subscriber that went past its bound stops the batch after the run in hand.
-        while (drained < MAX_BATCH && behind.isEmpty() && (work = queue.poll()) != null) {
+        // A subscriber that went past its bound, or the budget, stops the batch after the run in hand.
+        while (drained < MAX_BATCH && !waiting() && (work = queue.poll()) != null) {
             batchStarts[drained++] = work.startNanos();
             bytes += work.frame().readableBytes();
             if (work instanceof HistoryWork h) {
                 try {
-                    deliveries += h.slot().deliver(h.frame(), h.offset());
+                    int written = h.slot().deliver(h.frame(), h.offset());
+                    deliveries += written;
+                    backlog.wrote((long) h.frame().readableBytes() * written);
                 } finally {
                     h.frame().release();
                 }
@@ -231,7 +258,9 @@ final class Fanout implements Runnable {
                     batchStarts[drained++] = w.startNanos();
                     frames++;
                 }
-                deliveries += (long) work.slot().deliver(run) * frames;
+                int written = work.slot().deliver(run);
+                deliveries += (long) written * frames;
+                backlog.wrote((long) run.readableBytes() * written);
             } finally {
                 run.release();
             }

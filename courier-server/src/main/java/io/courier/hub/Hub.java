@@ -13,6 +13,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -41,35 +42,66 @@ public final class Hub {
     private final KnownTopics topics;
     private final ByteBufAllocator alloc;
     private final Fanout[] fanouts;
+    private final OutboundBudget budget;
     private final Map<EventExecutor, Integer> loopIndex = new IdentityHashMap<>();
     private final ConcurrentHashMap<String, Room> rooms = new ConcurrentHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger subscriptions = new AtomicInteger();
 
-    /** A hub whose fan-out queues are never limited (see the other constructor). */
+    /** A hub whose fan-out queues and outbound bytes are never limited (see the last constructor). */
     public Hub(EventLoopGroup loops, KnownTopics topics, ByteBufAllocator alloc, FanoutListener listener) {
-        this(loops, topics, alloc, listener, Long.MAX_VALUE);
+        this(loops, topics, alloc, listener, Long.MAX_VALUE, Long.MAX_VALUE);
     }
 
-    /**
-     * @param loops the event loops that own WebSocket channels
-     * @param maxQueuedBytes frame bytes one loop's fan-out may hold queued before {@link #throttle}
-     *     stops publishing sockets reading
-     */
+    /** A hub without a server-wide outbound budget (see the last constructor). */
     public Hub(
             EventLoopGroup loops,
             KnownTopics topics,
             ByteBufAllocator alloc,
             FanoutListener listener,
             long maxQueuedBytes) {
+        this(loops, topics, alloc, listener, maxQueuedBytes, Long.MAX_VALUE);
+    }
+
+    /**
+     * @param loops the event loops that own WebSocket channels
+     * @param maxQueuedBytes frame bytes one loop's fan-out may hold queued before {@link #throttle}
+     *     stops publishing sockets reading
+     * @param maxOutboundBytes unsent bytes all connections may hold together before the fan-out
+     *     waits and then cuts off the slowest ({@link OutboundBudget}); {@link Long#MAX_VALUE} for none
+     */
+    public Hub(
+            EventLoopGroup loops,
+            KnownTopics topics,
+            ByteBufAllocator alloc,
+            FanoutListener listener,
+            long maxQueuedBytes,
+            long maxOutboundBytes) {
         this.topics = topics;
         this.alloc = alloc;
+        this.budget = new OutboundBudget(maxOutboundBytes);
         List<Fanout> list = new ArrayList<>();
         for (EventExecutor e : loops) {
             loopIndex.put(e, list.size());
-            list.add(new Fanout((EventLoop) e, listener, maxQueuedBytes));
+            list.add(new Fanout((EventLoop) e, listener, maxQueuedBytes, budget));
         }
         this.fanouts = list.toArray(new Fanout[0]);
+        Backlog[] backlogs = new Backlog[fanouts.length];
+        for (int i = 0; i < fanouts.length; i++) {
+            backlogs[i] = fanouts[i].backlog;
+        }
+        budget.loops(backlogs);
+        if (budget.enabled()) {
+            // Each loop reads its own connections on its own thread; the task ends with the loop.
+            for (Fanout f : fanouts) {
+                f.loop()
+                        .scheduleAtFixedRate(
+                                f.backlog::tick,
+                                OutboundBudget.SAMPLE_MILLIS,
+                                OutboundBudget.SAMPLE_MILLIS,
+                                TimeUnit.MILLISECONDS);
+            }
+        }
     }
 
     public KnownTopics topics() {
@@ -91,6 +123,14 @@ public final class Hub {
             sum += f.queuedBytes();
         }
         return sum;
+    }
+
+    /**
+     * Unsent bytes in the connections' outbound buffers as the server-wide budget last read them,
+     * summed over the loops (0 without a budget: nothing is measured then). Any thread; lock-free.
+     */
+    public long outboundQueuedBytes() {
+        return budget.queuedBytes();
     }
 
     /** Number of audiences with at least one open connection. */

@@ -47,6 +47,8 @@ public final class Subscriber {
     boolean cutOff;
     /** True while this subscriber is in its loop's list of those the fan-out waits for. Event loop only. */
     boolean behind;
+    /** True while listed in its loop's {@link Backlog} (it held unsent bytes). Event loop only. */
+    boolean backlogged;
     /** Bytes written since the last flush. Event loop only. */
     private long unflushedBytes;
     /**
@@ -114,6 +116,7 @@ public final class Subscriber {
         unflushedBytes = 0;
         writeCoalesced();
         head.flush();
+        fanout.backlog.flushed(this);
     }
 
     /** Hands what this drain held back or copied to the channel, in order. Event loop only. */
@@ -128,7 +131,10 @@ public final class Subscriber {
         }
     }
 
-    /** Stops deliveries to this subscriber (it is being closed as a slow consumer). Event loop only. */
+    /**
+     * Stops deliveries to this subscriber (it is being closed as a slow consumer, or for the
+     * server's outbound budget). Event loop only.
+     */
     public void cutOff() {
         cutOff = true;
         fanout.caughtUp(this);

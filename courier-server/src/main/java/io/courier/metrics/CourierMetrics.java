@@ -198,6 +198,19 @@ public final class CourierMetrics {
                 .register(registry);
     }
 
+    /**
+     * Unsent bytes in the WebSocket connections' outbound buffers, as the server-wide budget
+     * ({@code courier.ws.outbound.max.bytes}) last read them.
+     */
+    public void watchOutbound(LongSupplier queuedBytes) {
+        Gauge.builder("courier.outbound.queued", queuedBytes, LongSupplier::getAsLong)
+                .baseUnit("bytes")
+                .strongReference(true)
+                .description(
+                        "Unsent bytes in the WebSocket connections' outbound buffers (courier.ws.outbound.max.bytes)")
+                .register(registry);
+    }
+
     /** Single node: the bytes topic histories hold ({@code courier.history.max.memory.bytes}). */
     public void watchHistory(LongSupplier heldBytes) {
         Gauge.builder("courier.history", heldBytes, LongSupplier::getAsLong)

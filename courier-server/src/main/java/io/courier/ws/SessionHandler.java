@@ -8,6 +8,7 @@ import io.courier.error.CourierException;
 import io.courier.error.ErrorCode;
 import io.courier.history.HistoryEngine;
 import io.courier.hub.Hub;
+import io.courier.hub.OutboundBudgetExceeded;
 import io.courier.hub.StateLost;
 import io.courier.hub.Subscriber;
 import io.courier.logging.RateLimitedLog;
@@ -410,6 +411,19 @@ final class SessionHandler extends ChannelInboundHandlerAdapter {
         }
         if (evt instanceof ShutdownEvent) {
             close(ctx, CloseCode.SHUTDOWN);
+            return;
+        }
+        if (evt instanceof OutboundBudgetExceeded over) {
+            // The hub already stopped deliveries; the close frame waits behind what is unsent.
+            if (!closing) {
+                var warning = clientErrors.warning();
+                if (warning != null) {
+                    withConnection(warning, ctx)
+                            .addKeyValue("unsent_bytes", over.unsentBytes())
+                            .log("cut off for the server's outbound budget");
+                }
+                close(ctx, CloseCode.OUTBOUND_BUDGET);
+            }
             return;
         }
         if (evt instanceof StateLost lost && !closing) {

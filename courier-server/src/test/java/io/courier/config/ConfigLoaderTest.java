@@ -256,11 +256,29 @@ class ConfigLoaderTest {
                 "courier.history.ttl.seconds      | 86401",
                 "courier.history.recovery.limit   | 0",
                 "courier.history.max.memory.bytes | 10",
+                "courier.ws.outbound.max.bytes    | -1",
+                "courier.ws.outbound.max.bytes    | 1",
+                "courier.ws.outbound.max.bytes    | 262143",
+                "courier.ws.outbound.max.bytes    | 9223372036854775807",
+                "courier.ws.outbound.max.bytes    | 1GiB",
             })
     void badValueIsRefusedNamingTheKey(String key, String value) {
         String message = refusal(key, Map.of(ConfigLoader.envName(key), value));
 
         assertTrue(message.length() > key.length() + 2, "the message explains the problem: " + message);
+    }
+
+    @Test
+    void outboundBudgetDefaultsToHalfTheDirectMemoryAndIsTakenAsGivenWithinIt() {
+        assertEquals(
+                PlatformDependent.maxDirectMemory() / 2,
+                load(Map.of()).outboundMaxBytes(),
+                "0 means half the direct memory the outbound buffers are allocated in");
+        assertEquals(
+                262144, load(Map.of("COURIER_WS_OUTBOUND_MAX_BYTES", "262144")).outboundMaxBytes());
+        String over = String.valueOf(PlatformDependent.maxDirectMemory() + 1);
+        String message = refusal("courier.ws.outbound.max.bytes", Map.of("COURIER_WS_OUTBOUND_MAX_BYTES", over));
+        assertTrue(message.contains(over) && message.contains("direct memory"), message);
     }
 
     @Test

@@ -136,8 +136,11 @@ public final class WsWire implements AutoCloseable {
         }
     }
 
-    /** What a connection carried until it ended: payload bytes before the end, and the close code if a close frame came. */
-    public record Drained(long payloadBytes, int frames, Integer closeCode) {}
+    /**
+     * What a connection carried until it ended: payload bytes before the end, and the close code
+     * and reason if a close frame came.
+     */
+    public record Drained(long payloadBytes, int frames, Integer closeCode, String closeReason) {}
 
     /** Reads every frame until a close frame or EOF, counting payload bytes; fails on the read timeout. */
     public Drained drain() {
@@ -147,11 +150,14 @@ public final class WsWire implements AutoCloseable {
             while (true) {
                 Frame f = nextFrame();
                 if (f == null) {
-                    return new Drained(bytes, frames, null);
+                    return new Drained(bytes, frames, null, null);
                 }
                 if (f.opcode() == 0x8) {
                     int code = f.payload().length >= 2 ? ((f.payload()[0] & 0xFF) << 8) | (f.payload()[1] & 0xFF) : -1;
-                    return new Drained(bytes, frames, code);
+                    String reason = f.payload().length > 2
+                            ? new String(f.payload(), 2, f.payload().length - 2, StandardCharsets.UTF_8)
+                            : "";
+                    return new Drained(bytes, frames, code, reason);
                 }
                 bytes += f.payload().length;
                 frames++;
@@ -159,7 +165,7 @@ public final class WsWire implements AutoCloseable {
         } catch (SocketTimeoutException e) {
             throw new AssertionError("neither a close frame nor EOF within the read timeout");
         } catch (IOException e) {
-            return new Drained(bytes, frames, null); // reset
+            return new Drained(bytes, frames, null, null); // reset
         }
     }
 

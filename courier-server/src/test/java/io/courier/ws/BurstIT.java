@@ -56,7 +56,7 @@ class BurstIT {
         }
     }
 
-    private static void burstReachesEveryReader(TestServer server, int publishes, int bytesEach) {
+    static void burstReachesEveryReader(TestServer server, int publishes, int bytesEach) {
         String token = server.setUp(TestServer.uniqueAudience(), "burst");
         List<String> keys = new ArrayList<>();
         for (int i = 0; i < READERS; i++) {
