@@ -189,9 +189,10 @@ public final class Subscriber {
             if (batch.writableBytes() < length) {
                 // Full: hand it over and go on in a larger one. Growing it in place would copy
                 // everything copied so far again (a profile showed that as a fifth of the drain).
+                // The next size is read first: once written, the buffer is the channel's.
+                int next = Math.max(length, (int) Math.min(flushBytes, 2L * batch.capacity()));
                 head.write(batch, channel.voidPromise());
-                batch = channel.alloc().directBuffer(Math.max(length, (int)
-                        Math.min(flushBytes, 2L * batch.capacity())));
+                batch = channel.alloc().directBuffer(next);
             }
             batch.writeBytes(frame, frame.readerIndex(), length);
         } else if (held == null) {
